@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { ResolvedEngineOptions } from '../engine/engine-options.js';
+import type { ShapeCache } from '../result/shape-cache.js';
+import type { SAConnection } from './sa-connection.js';
+
+/**
+ * What an `SAConnection` needs from the engine that lent it its client.
+ *
+ * @internal
+ */
+export interface ConnectionOwner<DB> {
+  readonly options: ResolvedEngineOptions;
+  /** The password, masked out of every message. */
+  readonly secret: string | undefined;
+  readonly shapes: ShapeCache;
+  /** Returns `client` to the pool; `destroy` closes it instead (it is broken or busy). */
+  releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void;
+  /** A `Kysely<DB>` that runs every query on `conn`. */
+  bindKysely(conn: SAConnection<DB>): Kysely<DB>;
+}

@@ -1,0 +1,37 @@
+import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import type { SAConnection } from '../connection/sa-connection.js';
+
+const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+
+/**
+ * Presents an `SAConnection` to Kysely as a `DatabaseConnection`, so queries executed through
+ * Kysely take pgsa's one execution path.
+ *
+ * @internal
+ */
+export class ConnectionAdapter<DB> implements DatabaseConnection {
+  readonly connection: SAConnection<DB>;
+
+  constructor(connection: SAConnection<DB>) {
+    this.connection = connection;
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.connection.query(
+      compiledQuery.sql,
+      compiledQuery.parameters,
+      'object',
+    );
+    const last = Array.isArray(result) ? result.at(-1) : result;
+    const rows = (last?.rows ?? []) as R[];
+    if (last?.command && AFFECTING.has(last.command) && last.rowCount !== null) {
+      return { numAffectedRows: BigInt(last.rowCount), rows };
+    }
+    return { rows };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming through Kysely is not offered yet
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('stream through conn.stream(query) instead of Kysely .stream()');
+  }
+}

@@ -1,0 +1,29 @@
+import { Engine } from './engine.js';
+import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
+
+/**
+ * Creates an {@link Engine}: validates the options, opens the pool and its `minSize`
+ * connections up front (so a wrong address or password fails here, not on first use).
+ *
+ * @param dsnOrOptions a `postgres://` URL, or {@link EngineOptions}.
+ * @throws TypeError for invalid options (unknown keys, `minSize > maxSize`, negative sizes);
+ *   OperationalError naming host, port and database (never the password) when the server
+ *   cannot be reached or rejects the login.
+ * @example
+ * ```ts
+ * interface Database { users: { id: Generated<number>; name: string | null } }
+ * const engine = await createEngine<Database>({
+ *   connectionString: 'postgres://app:secret@localhost/app',
+ *   minSize: 1,
+ *   maxSize: 10,
+ *   echo: true, // log every statement with its duration
+ * });
+ * ```
+ */
+export async function createEngine<DB = Record<string, never>>(
+  dsnOrOptions: string | EngineOptions,
+): Promise<Engine<DB>> {
+  const engine = new Engine<DB>(resolveEngineOptions(dsnOrOptions));
+  await engine.open();
+  return engine;
+}

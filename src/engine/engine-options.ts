@@ -1,0 +1,184 @@
+import type { ConnectionOptions } from 'node:tls';
+import type { SAConnection } from '../connection/sa-connection.js';
+
+/** Receives one line per statement when `echo` is on. */
+export interface EchoEvent {
+  readonly sql: string;
+  /** Present only when `echoParameters` is true. */
+  readonly parameters?: readonly unknown[];
+  readonly durationMs: number;
+  /** Rows returned or affected; absent when the statement failed. */
+  readonly rowCount?: number | null;
+  /** The error's message when the statement failed. */
+  readonly error?: string;
+  readonly backendPid?: number;
+}
+
+/** A logger for `echo` and for pgsa's warnings. */
+export interface PgsaLogger {
+  /** One executed statement. */
+  query?(event: EchoEvent): void;
+  /** Something the user should know about (e.g. a connection released inside a transaction). */
+  warn?(message: string): void;
+}
+
+/** Options of {@link createEngine}. Unknown keys are rejected. */
+export interface EngineOptions {
+  /** `postgres://user:password@host:port/database?…`; the explicit fields below override it. */
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | ConnectionOptions;
+  /** Connections opened by `createEngine` and kept open (default 1). */
+  minSize?: number;
+  /** Most connections open at once, used and free (default 10). */
+  maxSize?: number;
+  /** How long `acquire()` waits for a free connection before `PoolTimeoutError` (default 30000). */
+  acquireTimeoutMs?: number;
+  /** How long opening one connection may take (default 10000). */
+  connectTimeoutMs?: number;
+  /** Server-side `statement_timeout` for every statement (default: the server's). */
+  statementTimeoutMs?: number;
+  /** Close a free connection after this long idle (default 10000; 0 = never), keeping `minSize`. */
+  idleTimeoutMs?: number;
+  /** Replace a connection once it is this old (aiopg's `pool_recycle`; default: never). */
+  maxLifetimeMs?: number;
+  /** Replace a connection after it served this many acquires (asyncpg `max_queries`-like). */
+  maxUses?: number;
+  /** Runs once on every new connection before it is first handed out. */
+  onConnect?: (conn: SAConnection) => Promise<void> | void;
+  /** `true` logs every statement with its duration to the console; or pass a logger. */
+  echo?: boolean | PgsaLogger;
+  /** Include statement parameters in echo events (default false: they may hold secrets). */
+  echoParameters?: boolean;
+  /** Where warnings go when `echo` is not a logger (default: `console.warn`). */
+  logger?: PgsaLogger;
+  /** `application_name` shown in `pg_stat_activity`. */
+  applicationName?: string;
+}
+
+/** Options after validation: every field present, frozen. */
+export interface ResolvedEngineOptions {
+  readonly pg: {
+    readonly connectionString?: string;
+    readonly host?: string;
+    readonly port?: number;
+    readonly user?: string;
+    readonly password?: string;
+    readonly database?: string;
+    readonly ssl?: boolean | ConnectionOptions;
+  };
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly acquireTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number | undefined;
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeMs: number | undefined;
+  readonly maxUses: number | undefined;
+  readonly onConnect: ((conn: SAConnection) => Promise<void> | void) | undefined;
+  readonly echo: PgsaLogger | undefined;
+  readonly echoParameters: boolean;
+  readonly logger: PgsaLogger;
+  readonly applicationName: string | undefined;
+}
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'connectionString',
+  'host',
+  'port',
+  'user',
+  'password',
+  'database',
+  'ssl',
+  'minSize',
+  'maxSize',
+  'acquireTimeoutMs',
+  'connectTimeoutMs',
+  'statementTimeoutMs',
+  'idleTimeoutMs',
+  'maxLifetimeMs',
+  'maxUses',
+  'onConnect',
+  'echo',
+  'echoParameters',
+  'logger',
+  'applicationName',
+]);
+
+const consoleLogger: PgsaLogger = {
+  query: (event) => {
+    const params = event.parameters ? ` ${JSON.stringify(event.parameters)}` : '';
+    const outcome = event.error ? ` failed: ${event.error}` : '';
+    console.log(`[pgsa] ${event.sql}${params} (${event.durationMs.toFixed(2)} ms)${outcome}`);
+  },
+  warn: (message) => console.warn(`[pgsa] ${message}`),
+};
+
+/**
+ * Validates `createEngine`'s argument and fills in defaults.
+ *
+ * @throws TypeError for unknown keys, wrong types, negative sizes or `minSize > maxSize`.
+ */
+export function resolveEngineOptions(input: string | EngineOptions): ResolvedEngineOptions {
+  const options: EngineOptions =
+    typeof input === 'string' ? { connectionString: input } : { ...input };
+  if (typeof input !== 'string' && (input === null || typeof input !== 'object')) {
+    throw new TypeError('createEngine expects a connection string or an options object');
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new TypeError(`unknown engine option(s): ${unknown.join(', ')}`);
+  }
+  const minSize = count('minSize', options.minSize, 1);
+  const maxSize = count('maxSize', options.maxSize, 10);
+  if (maxSize < 1) throw new TypeError(`maxSize must be at least 1, got ${maxSize}`);
+  if (minSize > maxSize) {
+    throw new TypeError(`minSize (${minSize}) must not exceed maxSize (${maxSize})`);
+  }
+  if (options.onConnect !== undefined && typeof options.onConnect !== 'function') {
+    throw new TypeError('onConnect must be a function');
+  }
+  const logger = options.logger ?? consoleLogger;
+  const echo =
+    options.echo === true ? (options.logger ?? consoleLogger) : options.echo || undefined;
+  return Object.freeze({
+    pg: Object.freeze({
+      connectionString: options.connectionString,
+      host: options.host,
+      port: options.port,
+      user: options.user,
+      password: options.password,
+      database: options.database,
+      ssl: options.ssl,
+    }),
+    minSize,
+    maxSize,
+    acquireTimeoutMs: count('acquireTimeoutMs', options.acquireTimeoutMs, 30_000),
+    connectTimeoutMs: count('connectTimeoutMs', options.connectTimeoutMs, 10_000),
+    statementTimeoutMs: optionalCount('statementTimeoutMs', options.statementTimeoutMs),
+    idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 10_000),
+    maxLifetimeMs: optionalCount('maxLifetimeMs', options.maxLifetimeMs),
+    maxUses: optionalCount('maxUses', options.maxUses),
+    onConnect: options.onConnect,
+    echo,
+    echoParameters: options.echoParameters === true,
+    logger,
+    applicationName: options.applicationName,
+  });
+}
+
+function count(name: string, value: number | undefined, fallback: number): number {
+  return optionalCount(name, value) ?? fallback;
+}
+
+function optionalCount(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}

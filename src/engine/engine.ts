@@ -1,0 +1,349 @@
+import { Kysely } from 'kysely';
+import pg from 'pg';
+import type { ConnectionOwner } from '../connection/connection-owner.js';
+import { SAConnection } from '../connection/sa-connection.js';
+import { ConnectionDriver } from '../dialect/connection-driver.js';
+import { EngineDriver } from '../dialect/engine-driver.js';
+import { PgsaDialect } from '../dialect/pgsa-dialect.js';
+import { OperationalError, PoolTimeoutError } from '../errors/database-error.js';
+import { InterfaceError } from '../errors/pgsa-error.js';
+import { mask, translateError } from '../errors/translate-error.js';
+import { ShapeCache } from '../result/shape-cache.js';
+import { connectionPassword, connectionTarget, describeTarget, maskedDsn } from './dsn.js';
+import type { ResolvedEngineOptions } from './engine-options.js';
+
+/** Live pool figures from {@link Engine.stats}. */
+export interface EngineStats {
+  /** Open connections, used and free (including ones being opened). */
+  readonly size: number;
+  /** Open connections nobody holds. */
+  readonly free: number;
+  /** Connections currently acquired. */
+  readonly inUse: number;
+  /** `acquire()` calls waiting for a connection. */
+  readonly waiting: number;
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** `acquire()` calls since the engine was created. */
+  readonly acquires: number;
+  /** `acquire()` calls that ended in `PoolTimeoutError`. */
+  readonly timeouts: number;
+}
+
+type Status = 'open' | 'closed' | 'terminated';
+
+const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/**
+ * A pool of connections to one PostgreSQL database plus a Kysely dialect (aiopg.sa's
+ * `Engine`). Create it with {@link createEngine}; acquire connections, or build and run queries
+ * on the pool through `engine.db`.
+ *
+ * @example
+ * ```ts
+ * const engine = await createEngine<Database>(process.env.DATABASE_URL!);
+ * await using conn = await engine.acquire();
+ * const rows = (await conn.execute(engine.db.selectFrom('users').selectAll())).fetchAll();
+ * await engine.close(); await engine.waitClosed();
+ * ```
+ */
+export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
+  /** Always `'postgresql'`. */
+  readonly name = 'postgresql';
+  /** Always `'pg'` (node-postgres). */
+  readonly driver = 'pg';
+  /** The connection string with the password masked: `postgresql://user:***@host:5432/db`. */
+  readonly dsn: string;
+  /** The Kysely dialect running queries on this engine's pool. */
+  readonly dialect: PgsaDialect;
+  /** @internal */
+  readonly options: ResolvedEngineOptions;
+  /** @internal */
+  readonly secret: string | undefined;
+  /** @internal */
+  readonly shapes = new ShapeCache();
+  readonly #pool: pg.Pool;
+  readonly #target: string;
+  readonly #issued = new WeakSet<SAConnection<DB>>();
+  readonly #inUse = new Set<SAConnection<DB>>();
+  #status: Status = 'open';
+  #ended: Promise<void> | undefined;
+  #db: Kysely<DB> | undefined;
+  #acquires = 0;
+  #timeouts = 0;
+
+  /** @internal Use {@link createEngine}. */
+  constructor(options: ResolvedEngineOptions) {
+    this.options = options;
+    this.secret = connectionPassword(options.pg);
+    this.dsn = maskedDsn(options.pg);
+    this.#target = describeTarget(connectionTarget(options.pg));
+    this.dialect = new PgsaDialect(() => new EngineDriver(this));
+    this.#pool = this.#createPool();
+  }
+
+  /** Connections opened up front and kept open. */
+  get minSize(): number {
+    return this.options.minSize;
+  }
+
+  /** Most connections open at once. */
+  get maxSize(): number {
+    return this.options.maxSize;
+  }
+
+  /** Open connections, used and free. */
+  get size(): number {
+    return this.#pool.totalCount;
+  }
+
+  /** Open connections nobody holds. */
+  get freeSize(): number {
+    return this.#pool.idleCount;
+  }
+
+  /** True once `close()` or `terminate()` was called. */
+  get closed(): boolean {
+    return this.#status !== 'open';
+  }
+
+  /**
+   * A `Kysely<DB>` for building queries; executing through it runs each query (or Kysely
+   * transaction) on a connection from the pool.
+   *
+   * @example
+   * ```ts
+   * const users = await engine.db.selectFrom('users').selectAll().execute();
+   * ```
+   */
+  get db(): Kysely<DB> {
+    this.#db ??= new Kysely<DB>({ dialect: this.dialect });
+    return this.#db;
+  }
+
+  /** Live pool figures. */
+  stats(): EngineStats {
+    return {
+      size: this.#pool.totalCount,
+      free: this.#pool.idleCount,
+      inUse: this.#inUse.size,
+      waiting: this.#pool.waitingCount,
+      minSize: this.options.minSize,
+      maxSize: this.options.maxSize,
+      acquires: this.#acquires,
+      timeouts: this.#timeouts,
+    };
+  }
+
+  /**
+   * Takes a connection from the pool, opening one when none is free and the pool is below
+   * `maxSize`; otherwise waits (first come, first served) at most `acquireTimeoutMs`.
+   *
+   * @throws InterfaceError when the engine is closed; PoolTimeoutError when the wait times out;
+   *   OperationalError when a new connection cannot be opened.
+   * @example
+   * ```ts
+   * await using conn = await engine.acquire(); // released at the end of the scope
+   * ```
+   */
+  async acquire(): Promise<SAConnection<DB>> {
+    this.#guardOpen('acquire');
+    this.#acquires++;
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw this.#acquireError(error);
+    }
+    const conn = new SAConnection<DB>(this, client);
+    this.#issued.add(conn);
+    if (this.#status !== 'open') {
+      conn.detach(true);
+      this.#guardOpen('acquire');
+    }
+    this.#inUse.add(conn);
+    return conn;
+  }
+
+  /**
+   * Returns a connection to the pool (same as `conn.close()`): an open transaction is rolled
+   * back first; a connection busy with a statement is discarded.
+   *
+   * @throws InterfaceError when `conn` belongs to another engine or was already released.
+   */
+  async release(conn: SAConnection<DB>): Promise<void> {
+    if (!this.#issued.has(conn)) {
+      throw new InterfaceError('cannot release: the connection belongs to another engine');
+    }
+    if (conn.closed) {
+      if (this.#status === 'terminated') return;
+      throw new InterfaceError('cannot release: the connection was already released');
+    }
+    await conn.close();
+  }
+
+  /**
+   * Stops new acquires and closes the free connections; connections in use close when they are
+   * released. Harmless when repeated. Pair it with `waitClosed()`.
+   */
+  async close(): Promise<void> {
+    if (this.#status === 'open') this.#status = 'closed';
+    this.#ended ??= this.#pool.end();
+  }
+
+  /**
+   * Closes every connection now, including those in use: their running statements fail with
+   * `OperationalError`.
+   */
+  async terminate(): Promise<void> {
+    this.#status = 'terminated';
+    await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
+    this.#ended ??= this.#pool.end();
+    await this.#ended;
+  }
+
+  /**
+   * Resolves when every connection is closed, i.e. after `close()` once all acquired
+   * connections were released, or after `terminate()`.
+   *
+   * @throws InterfaceError when neither `close()` nor `terminate()` was called.
+   */
+  async waitClosed(): Promise<void> {
+    if (this.#ended === undefined) {
+      throw new InterfaceError('cannot waitClosed: call close() or terminate() first');
+    }
+    await this.#ended;
+  }
+
+  /** `await using engine = await createEngine(…)`: `close()` then `waitClosed()`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+    await this.waitClosed();
+  }
+
+  /** Opens `minSize` connections; called once by `createEngine`. @internal */
+  async open(): Promise<void> {
+    const clients: pg.PoolClient[] = [];
+    try {
+      const opened = await Promise.allSettled(
+        Array.from({ length: this.options.minSize }, () => this.#pool.connect()),
+      );
+      for (const result of opened) {
+        if (result.status === 'fulfilled') clients.push(result.value);
+      }
+      const failure = opened.find((result) => result.status === 'rejected');
+      if (failure) throw this.#acquireError(failure.reason);
+    } catch (error) {
+      for (const client of clients) client.release(true);
+      this.#status = 'closed';
+      await this.#pool.end().catch(() => {});
+      throw error;
+    }
+    for (const client of clients) client.release();
+  }
+
+  /** @internal */
+  releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void {
+    this.#inUse.delete(conn);
+    client.release(destroy ? new Error('connection discarded by pgsa') : undefined);
+  }
+
+  /** @internal */
+  bindKysely(conn: SAConnection<DB>): Kysely<DB> {
+    return new Kysely<DB>({ dialect: new PgsaDialect(() => new ConnectionDriver(conn)) });
+  }
+
+  #guardOpen(operation: string): void {
+    if (this.#status !== 'open') {
+      throw new InterfaceError(`cannot ${operation}: the engine is ${this.#status}`);
+    }
+  }
+
+  #acquireError(error: unknown): Error {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === POOL_QUEUE_TIMEOUT) {
+      this.#timeouts++;
+      const { size, inUse, waiting } = this.stats();
+      return new PoolTimeoutError(
+        `acquire timed out after ${this.options.acquireTimeoutMs} ms ` +
+          // pg-pool has already dropped this caller from its queue: count it as waiting.
+          `(size ${size}, in use ${inUse}, waiting ${waiting + 1})`,
+        {},
+        { cause: error },
+      );
+    }
+    if (this.#status !== 'open') {
+      return new InterfaceError(`cannot acquire: the engine is ${this.#status}`, { cause: error });
+    }
+    const translated = translateError(error, this.secret);
+    const fields = translated instanceof OperationalError ? translated : {};
+    const wrapped = new OperationalError(
+      `could not connect to PostgreSQL (${this.#target}): ${mask(message, this.secret)}`,
+      fields,
+      { cause: translated },
+    );
+    return wrapped;
+  }
+
+  #createPool(): pg.Pool {
+    const options = this.options;
+    const connectTimeoutMs = options.connectTimeoutMs;
+    // node-postgres uses one `connectionTimeoutMillis` for queueing and connecting; the pool's
+    // bounds the wait in acquire(), this subclass gives each connection attempt its own bound.
+    class PgsaClient extends pg.Client {
+      constructor(config?: pg.ClientConfig) {
+        super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      }
+    }
+    const pool = new pg.Pool({
+      ...withoutUndefined(options.pg),
+      max: options.maxSize,
+      min: options.minSize,
+      idleTimeoutMillis: options.idleTimeoutMs,
+      connectionTimeoutMillis: options.acquireTimeoutMs,
+      ...(options.maxUses ? { maxUses: options.maxUses } : {}),
+      ...(options.maxLifetimeMs ? { maxLifetimeSeconds: options.maxLifetimeMs / 1000 } : {}),
+      ...(options.statementTimeoutMs !== undefined
+        ? { statement_timeout: options.statementTimeoutMs }
+        : {}),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
+      Client: PgsaClient,
+      ...(options.onConnect
+        ? { onConnect: (client: pg.PoolClient) => this.#onConnect(client) }
+        : {}),
+    } as pg.PoolConfig);
+    pool.on('error', (error) => {
+      // An idle connection died (server restart, network): pg already dropped it from the pool.
+      options.logger.warn?.(`idle connection lost: ${mask(error.message, this.secret)}`);
+    });
+    pool.on('remove', () => this.#refill());
+    return pool;
+  }
+
+  async #onConnect(client: pg.PoolClient): Promise<void> {
+    const conn = new SAConnection<DB>(this, client);
+    try {
+      await this.options.onConnect?.(conn as unknown as SAConnection);
+    } finally {
+      conn.detach(false);
+    }
+  }
+
+  /** Keeps `minSize` connections open after one was discarded. */
+  #refill(): void {
+    if (this.#status !== 'open' || this.#pool.totalCount >= this.options.minSize) return;
+    this.#pool.connect().then(
+      (client) => client.release(),
+      (error: Error) =>
+        this.options.logger.warn?.(
+          `could not reopen a connection: ${mask(error.message, this.secret)}`,
+        ),
+    );
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, entry]) => entry !== undefined),
+  ) as Partial<T>;
+}

@@ -1,0 +1,79 @@
+/** Fields the server sends with an error (see PostgreSQL's "Error Message Fields"). */
+export interface ServerErrorFields {
+  /** Five-character SQLSTATE code, e.g. `23505`. */
+  readonly sqlstate?: string | undefined;
+  readonly severity?: string | undefined;
+  readonly detail?: string | undefined;
+  readonly hint?: string | undefined;
+  /** 1-based character offset of the error in the statement text. */
+  readonly position?: number | undefined;
+  readonly where?: string | undefined;
+  readonly schema?: string | undefined;
+  readonly table?: string | undefined;
+  readonly column?: string | undefined;
+  readonly dataType?: string | undefined;
+  readonly constraint?: string | undefined;
+}
+
+import { PgsaError } from './pgsa-error.js';
+
+/**
+ * An error reported by (or about) the database. Server errors carry the server's fields;
+ * the original node-postgres error is `cause`.
+ */
+export class DatabaseError extends PgsaError implements ServerErrorFields {
+  readonly sqlstate: string | undefined;
+  readonly severity: string | undefined;
+  readonly detail: string | undefined;
+  readonly hint: string | undefined;
+  readonly position: number | undefined;
+  readonly where: string | undefined;
+  readonly schema: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+  readonly dataType: string | undefined;
+  readonly constraint: string | undefined;
+
+  constructor(message: string, fields: ServerErrorFields = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.sqlstate = fields.sqlstate;
+    this.severity = fields.severity;
+    this.detail = fields.detail;
+    this.hint = fields.hint;
+    this.position = fields.position;
+    this.where = fields.where;
+    this.schema = fields.schema;
+    this.table = fields.table;
+    this.column = fields.column;
+    this.dataType = fields.dataType;
+    this.constraint = fields.constraint;
+  }
+}
+
+/** Not the programmer's fault: lost connection, unreachable server, timeouts, resources. */
+export class OperationalError extends DatabaseError {}
+/** `acquire()` waited longer than `acquireTimeoutMs` for a free connection. */
+export class PoolTimeoutError extends OperationalError {}
+/** The statement was cancelled: `cancel()`, `statementTimeoutMs` or `statement_timeout` (57014). */
+export class QueryCanceledError extends OperationalError {}
+/** A constraint was violated (SQLSTATE class 23). */
+export class IntegrityError extends DatabaseError {}
+export class UniqueViolationError extends IntegrityError {}
+export class ForeignKeyViolationError extends IntegrityError {}
+export class NotNullViolationError extends IntegrityError {}
+export class CheckViolationError extends IntegrityError {}
+export class ExclusionViolationError extends IntegrityError {}
+/** Bad data: division by zero, invalid input syntax, value out of range (class 22). */
+export class DataError extends DatabaseError {}
+/** Bad SQL: syntax errors, unknown tables or columns, wrong parameter counts (class 42 …). */
+export class ProgrammingError extends DatabaseError {}
+/** The transaction was rolled back by the server (class 40); usually worth retrying. */
+export class TransactionRollbackError extends DatabaseError {}
+/** 40001: could not serialize access; re-run the whole transaction. */
+export class SerializationFailureError extends TransactionRollbackError {}
+/** 40P01: deadlock detected; re-run the whole transaction. */
+export class DeadlockDetectedError extends TransactionRollbackError {}
+/** The server's internal state is inconsistent (classes XX, 25, 2D …). */
+export class InternalError extends DatabaseError {}
+/** A feature the server or pgsa does not support (class 0A). */
+export class NotSupportedError extends DatabaseError {}

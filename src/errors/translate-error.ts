@@ -1,0 +1,81 @@
+import { OperationalError, type ServerErrorFields } from './database-error.js';
+import { PgsaError } from './pgsa-error.js';
+import { errorClassForSqlstate } from './sqlstate-map.js';
+
+/** The shape of node-postgres' server error (`pg-protocol`'s DatabaseError). */
+interface PgServerError extends Error {
+  code: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  where?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  dataType?: string;
+  constraint?: string;
+}
+
+function isPgServerError(error: unknown): error is PgServerError {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<PgServerError>).code === 'string' &&
+    (error as Partial<PgServerError>).code?.length === 5 &&
+    'severity' in error
+  );
+}
+
+/** Messages and socket codes node-postgres uses when the connection itself failed. */
+const CONNECTION_FAILURE =
+  /Connection terminated|connection error|not queryable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|timeout/i;
+
+/**
+ * Converts whatever node-postgres threw into a pgsa error: server errors by SQLSTATE, lost or
+ * failed connections as `OperationalError`. pgsa errors pass through; anything else (a bug, a
+ * `TypeError` from a parameter that cannot be serialized) is returned unchanged.
+ *
+ * @param secret text that must never appear in a message (the password); it is masked.
+ */
+export function translateError(error: unknown, secret?: string): unknown {
+  if (error instanceof PgsaError) return error;
+  if (isPgServerError(error)) {
+    const ErrorClass = errorClassForSqlstate(error.code);
+    return new ErrorClass(mask(error.message, secret), serverFields(error), { cause: error });
+  }
+  if (error instanceof Error && isConnectionFailure(error)) {
+    return new OperationalError(mask(error.message, secret), {}, { cause: error });
+  }
+  return error;
+}
+
+/** True when `error` says the connection to the server failed or was lost. */
+export function isConnectionFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (
+    CONNECTION_FAILURE.test(error.message) ||
+    (typeof code === 'string' && CONNECTION_FAILURE.test(code))
+  );
+}
+
+function serverFields(error: PgServerError): ServerErrorFields {
+  return {
+    sqlstate: error.code,
+    severity: error.severity,
+    detail: error.detail,
+    hint: error.hint,
+    position: error.position === undefined ? undefined : Number(error.position),
+    where: error.where,
+    schema: error.schema,
+    table: error.table,
+    column: error.column,
+    dataType: error.dataType,
+    constraint: error.constraint,
+  };
+}
+
+/** Replaces every occurrence of `secret` in `text`. */
+export function mask(text: string, secret: string | undefined): string {
+  if (!secret) return text;
+  return text.split(secret).join('***');
+}
