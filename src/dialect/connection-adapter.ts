@@ -30,7 +30,7 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
     return { rows };
   }
 
-  // biome-ignore lint/correctness/useYield: streaming through Kysely is not offered yet
+  // eslint-disable-next-line require-yield -- streaming through Kysely is not offered yet
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('stream through conn.stream(query) instead of Kysely .stream()');
   }

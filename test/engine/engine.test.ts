@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
@@ -389,7 +389,7 @@ async function closedPort(): Promise<number> {
 
 /** A loopback server that accepts connections and never answers. */
 async function silentServer(): Promise<Server> {
-  const sockets: import('node:net').Socket[] = [];
+  const sockets: Socket[] = [];
   const server = createServer((socket) => {
     sockets.push(socket);
   });
