@@ -7,9 +7,11 @@
  */
 export {
   type Executable,
+  type ResultRow,
   type RowOf,
   SAConnection,
 } from './connection/sa-connection.js';
+export type { ExecuteOptions, StreamOptions } from './connection/stream-options.js';
 export { PgsaDialect } from './dialect/pgsa-dialect.js';
 export { createEngine } from './engine/create-engine.js';
 export { Engine, type EngineStats } from './engine/engine.js';
@@ -42,4 +44,10 @@ export {
 } from './errors/pgsa-error.js';
 export { errorClassForSqlstate } from './errors/sqlstate-map.js';
 export { ResultProxy } from './result/result-proxy.js';
-export type { RowMethods, RowProxy } from './result/row-shape.js';
+export {
+  isRowProxy,
+  type ReservedColumnName,
+  type RowMethods,
+  type RowProxy,
+} from './result/row-shape.js';
+export { RowStream } from './result/row-stream.js';

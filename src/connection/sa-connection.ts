@@ -1,18 +1,45 @@
-import type { Compilable, CompiledQuery, Kysely, RawBuilder } from 'kysely';
+import type {
+  Compilable,
+  CompiledQuery,
+  DeleteResult,
+  InsertResult,
+  Kysely,
+  MergeResult,
+  RawBuilder,
+  UpdateResult,
+} from 'kysely';
 import type pg from 'pg';
-import { OperationalError } from '../errors/database-error.js';
+import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { translateError } from '../errors/translate-error.js';
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
+import { RowStream } from '../result/row-stream.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { runQuery } from './run-query.js';
+import { type CursorBatch, StreamCursor } from './stream-cursor.js';
+import {
+  batchSizeOf,
+  type ExecuteOptions,
+  statementArguments,
+  statementTimeout,
+  type StreamOptions,
+} from './stream-options.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
 
 /** Row type produced by an {@link Executable}. */
-export type RowOf<Q> = Q extends Executable<infer Row> ? Row : Record<string, unknown>;
+export type RowOf<Q> = Q extends Executable<infer Row> ? ResultRow<Row> : Record<string, unknown>;
+
+/**
+ * The row type of a result: Kysely types a DML builder without `returning()` as yielding an
+ * `InsertResult`/`UpdateResult`/`DeleteResult`/`MergeResult`, but such a statement returns no
+ * rows at all (`returnsRows` is false), so its rows have no columns.
+ */
+export type ResultRow<Row> = [Row] extends [InsertResult | UpdateResult | DeleteResult | MergeResult]
+  ? Record<string, never>
+  : Row;
 
 /** How rows come back from the one execution path. @internal */
 export type RowMode = 'array' | 'object';
@@ -26,7 +53,8 @@ type Status = 'open' | 'closed';
  *
  * Statements issued concurrently on one connection run one at a time, in call order (they are
  * queued, never interleaved); while a `stream()` is open any other statement is refused with
- * `InterfaceError`, because it could only run after the stream ends.
+ * `InterfaceError` ("another operation is in progress"), because it could only run after the
+ * stream ends: awaiting it inside the loop would wait forever.
  *
  * @example
  * ```ts
@@ -45,6 +73,8 @@ export class SAConnection<DB = Record<string, never>> {
   #db: Kysely<DB> | undefined;
   #lostError: Error | undefined;
   #terminated = false;
+  #streaming = false;
+  #idleWaiters: (() => void)[] = [];
   readonly #onClientError = (error: Error): void => {
     // A checked-out client whose socket dies emits 'error'; without a listener the process
     // would crash. The next statement reports it as an OperationalError.
@@ -97,43 +127,160 @@ export class SAConnection<DB = Record<string, never>> {
    * Executes a statement and returns its result. The row type is inferred from Kysely builders
    * and `sql<T>` templates; raw SQL strings take `$1, $2 …` placeholders and `params`.
    *
-   * @throws ResourceClosedError when the connection is closed; `DatabaseError` subclasses by
-   *   SQLSTATE when the server rejects the statement; `OperationalError` when the connection is
-   *   lost.
+   * `options.statementTimeoutMs` cancels the statement when it runs longer (see
+   * {@link ExecuteOptions}); the connection stays usable (inside a transaction, the transaction
+   * is then failed, as with any error).
+   *
+   * @throws ResourceClosedError when the connection is closed; InterfaceError while a stream is
+   *   open on it; `DatabaseError` subclasses by SQLSTATE when the server rejects the statement
+   *   (`QueryCanceledError` on `cancel()` or a timeout); `OperationalError` when the connection
+   *   is lost.
    * @example
    * ```ts
    * const r1 = await conn.execute(conn.db.selectFrom('users').selectAll().where('id', '=', 1));
    * const r2 = await conn.execute('select name from users where id = $1', [1]);
    * const r3 = await conn.execute(sql<{ n: number }>`select 1 as n`);
+   * const r4 = await conn.execute('select pg_sleep(1)', [], { statementTimeoutMs: 100 }); // throws
    * ```
    */
-  execute<Row>(query: Executable<Row>): Promise<ResultProxy<Row>>;
+  execute<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<ResultProxy<ResultRow<Row>>>;
   execute<Row = Record<string, unknown>>(
     query: string,
     params?: readonly unknown[],
+    options?: ExecuteOptions,
+  ): Promise<ResultProxy<Row>>;
+  execute<Row = Record<string, unknown>>(
+    query: string,
+    options: ExecuteOptions,
   ): Promise<ResultProxy<Row>>;
   async execute<Row>(
     query: Executable<Row> | string,
-    params?: readonly unknown[],
+    paramsOrOptions?: readonly unknown[] | ExecuteOptions,
+    options?: ExecuteOptions,
   ): Promise<ResultProxy<Row>> {
-    const compiled = this.#compile(query, params);
-    const result = await this.query(compiled.sql, compiled.parameters, 'array');
+    const args = statementArguments(paramsOrOptions, options);
+    const compiled = this.#compile(query, args.params);
+    const result = await this.#run(compiled.sql, compiled.parameters, args.options);
     return new ResultProxy<Row>(this.#toRawResult(result));
   }
 
   /**
-   * The first column of the first row, or `null` when there is none.
+   * The first column of the first row, or `null` when there is none (aiopg's `scalar`). Takes
+   * the same arguments as {@link SAConnection.execute}.
    *
+   * @throws as `execute`.
    * @example
    * ```ts
    * const count = await conn.scalar('select count(*)::int from users'); // 3
+   * const name = await conn.scalar(conn.db.selectFrom('users').select('name').where('id', '=', 1));
    * ```
    */
-  async scalar(query: Executable<unknown> | string, params?: readonly unknown[]): Promise<unknown> {
-    const compiled = this.#compile(query, params);
-    const result = await this.query(compiled.sql, compiled.parameters, 'array');
-    const first = result.rows[0] as unknown[] | undefined;
+  scalar<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<Row[keyof Row] | null>;
+  scalar(
+    query: string,
+    params?: readonly unknown[],
+    options?: ExecuteOptions,
+  ): Promise<unknown>;
+  scalar(query: string, options: ExecuteOptions): Promise<unknown>;
+  async scalar(
+    query: Executable<unknown> | string,
+    paramsOrOptions?: readonly unknown[] | ExecuteOptions,
+    options?: ExecuteOptions,
+  ): Promise<unknown> {
+    const args = statementArguments(paramsOrOptions, options);
+    const compiled = this.#compile(query, args.params);
+    const result = await this.#run(compiled.sql, compiled.parameters, args.options);
+    const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
+    const first = last.rows[0] as unknown[] | undefined;
     return first === undefined ? null : (first[0] ?? null);
+  }
+
+  /**
+   * Streams the rows of a statement through a server-side cursor, `batchSize` rows per round
+   * trip (default 100), so memory stays bounded. Nothing is sent until iteration starts.
+   * Leaving the loop early closes the cursor; a failure in the middle of the rows is thrown
+   * by the loop as a typed error. While the stream is open, other statements on this
+   * connection raise `InterfaceError`; `cancel()` stops it with `QueryCanceledError`.
+   *
+   * @throws (from the loop) as `execute`, plus InterfaceError when another stream is open.
+   * @example
+   * ```ts
+   * const rows = conn.stream(conn.db.selectFrom('users').select(['id', 'name']), { batchSize: 1000 });
+   * for await (const row of rows) console.log(row.id, row.name);
+   * for await (const row of conn.stream('select * from generate_series(1, $1) n', [1e6])) {}
+   * ```
+   */
+  stream<Row>(query: Executable<Row>, options?: StreamOptions): RowStream<ResultRow<Row>>;
+  stream<Row = Record<string, unknown>>(
+    query: string,
+    params?: readonly unknown[],
+    options?: StreamOptions,
+  ): RowStream<Row>;
+  stream<Row = Record<string, unknown>>(query: string, options: StreamOptions): RowStream<Row>;
+  stream<Row>(
+    query: Executable<Row> | string,
+    paramsOrOptions?: readonly unknown[] | StreamOptions,
+    options?: StreamOptions,
+  ): RowStream<Row> {
+    const args = statementArguments(paramsOrOptions, options);
+    const batchSize = batchSizeOf(args.options);
+    const compiled = this.#compile(query, args.params);
+    return new RowStream<Row>(
+      () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize),
+      this.#owner.shapes,
+    );
+  }
+
+  /**
+   * Opens a server-side cursor and yields its rows `batchSize` at a time; the cursor closes
+   * when the consumer stops. Streams (`stream()`, Kysely's `.stream()`) take this path:
+   * `query()` returns whole results, so it cannot, but the guards, echo and error translation
+   * are the same.
+   *
+   * @internal
+   */
+  async *cursorBatches(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: RowMode,
+    batchSize: number,
+  ): AsyncGenerator<CursorBatch, void, undefined> {
+    this.#guardOpen('stream');
+    this.#guardIdle('stream');
+    const echo = this.#owner.options.echo;
+    const started = echo ? performance.now() : 0;
+    let rowCount = 0;
+    let failure: string | undefined;
+    this.#streaming = true;
+    this.#inFlight++;
+    const cursor = new StreamCursor(this.#client, sql, parameters, rowMode);
+    try {
+      for (;;) {
+        let batch: CursorBatch;
+        try {
+          batch = await cursor.read(batchSize);
+        } catch (error) {
+          throw this.#translate(error);
+        }
+        if (this.#status === 'closed') {
+          throw new ResourceClosedError('cannot read the stream: the connection was closed');
+        }
+        if (batch.rows.length === 0) return;
+        rowCount += batch.rows.length;
+        yield batch;
+        // A short batch was the last one: the server already closed the portal.
+        if (batch.rows.length < batchSize) return;
+      }
+    } catch (error) {
+      failure = (error as Error).message;
+      throw error;
+    } finally {
+      if (this.#status !== 'closed') await cursor.close();
+      this.#streaming = false;
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#wakeIdle();
+      if (echo?.query) this.#echo(sql, parameters, started, rowCount, failure);
+    }
   }
 
   /**
@@ -164,6 +311,7 @@ export class SAConnection<DB = Record<string, never>> {
     rowMode: RowMode,
   ): Promise<pg.QueryResult> {
     this.#guardOpen('execute');
+    this.#guardIdle('execute');
     const options = this.#owner.options;
     const echo = options.echo;
     const started = echo ? performance.now() : 0;
@@ -189,6 +337,7 @@ export class SAConnection<DB = Record<string, never>> {
       throw translated;
     } finally {
       this.#inFlight--;
+      if (this.#inFlight === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
     }
   }
 
@@ -244,6 +393,91 @@ export class SAConnection<DB = Record<string, never>> {
     if (this.#status === 'closed') {
       throw new ResourceClosedError(`cannot ${operation}: the connection is closed`);
     }
+  }
+
+  /** Raises InterfaceError while a stream holds the connection (a statement would wait forever). */
+  #guardIdle(operation: string): void {
+    if (this.#streaming) {
+      throw new InterfaceError(
+        `cannot ${operation}: another operation is in progress on this connection ` +
+          '(a stream is open; finish or leave its loop first)',
+      );
+    }
+  }
+
+  /** One statement, with the per-call timeout when there is one. */
+  #run(
+    sql: string,
+    parameters: readonly unknown[],
+    options: ExecuteOptions | undefined,
+  ): Promise<pg.QueryResult> {
+    const timeoutMs = statementTimeout(options);
+    if (timeoutMs === 0) return this.query(sql, parameters, 'array');
+    return this.#queryWithTimeout(sql, parameters, timeoutMs);
+  }
+
+  /**
+   * Runs a statement with a client-side timer that sends a cancel request when it fires: one
+   * round trip, and no SET that could leak into the session or a surrounding transaction.
+   * The timer must measure this statement alone, so it waits until what is queued before it
+   * finished, then sends it.
+   */
+  async #queryWithTimeout(
+    sql: string,
+    parameters: readonly unknown[],
+    timeoutMs: number,
+  ): Promise<pg.QueryResult> {
+    this.#guardOpen('execute');
+    this.#guardIdle('execute');
+    while (this.#inFlight > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    const pending = this.query(sql, parameters, 'array');
+    let cancelling: Promise<void> | undefined;
+    const timer = setTimeout(() => {
+      cancelling = sendCancelRequest(this.#client).catch(() => {});
+    }, timeoutMs);
+    try {
+      return await pending;
+    } catch (error) {
+      if (cancelling !== undefined && error instanceof QueryCanceledError) {
+        throw new QueryCanceledError(
+          `canceling statement: statementTimeoutMs of ${timeoutMs} ms exceeded`,
+          error,
+          { cause: error },
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      // When the statement ended just as the timer fired, let the cancel reach the server now
+      // (an idle server ignores it) rather than during the next statement.
+      if (cancelling !== undefined) await cancelling;
+    }
+  }
+
+  #wakeIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** What `query()` does with a failure, for the stream path. */
+  #translate(error: unknown): unknown {
+    const translated = translateError(this.#lostError ?? error, this.#owner.secret);
+    if (this.#status === 'closed' && !this.#terminated) {
+      return new ResourceClosedError('cannot read the stream: the connection was closed', {
+        cause: translated,
+      });
+    }
+    if (this.#terminated) {
+      return new OperationalError(
+        'Connection terminated: the engine was terminated while the statement ran',
+        {},
+        { cause: translated },
+      );
+    }
+    return translated;
   }
 
   #compile(query: Executable<unknown> | string, params: readonly unknown[] | undefined) {

@@ -1,5 +1,6 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type { SAConnection } from '../connection/sa-connection.js';
+import { batchSizeOf, DEFAULT_BATCH_SIZE } from '../connection/stream-options.js';
 
 const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
@@ -30,8 +31,22 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
     return { rows };
   }
 
-  // eslint-disable-next-line require-yield -- streaming through Kysely is not offered yet
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('stream through conn.stream(query) instead of Kysely .stream()');
+  /**
+   * Kysely's `.stream(chunkSize)`: the rows through a server-side cursor on this connection,
+   * `chunkSize` at a time (the same path as `conn.stream()`).
+   */
+  async *streamQuery<R>(
+    compiledQuery: CompiledQuery,
+    chunkSize = DEFAULT_BATCH_SIZE,
+  ): AsyncIterableIterator<QueryResult<R>> {
+    const batchSize = batchSizeOf({ batchSize: chunkSize });
+    for await (const batch of this.connection.cursorBatches(
+      compiledQuery.sql,
+      compiledQuery.parameters,
+      'object',
+      batchSize,
+    )) {
+      yield { rows: batch.rows as R[] };
+    }
   }
 }

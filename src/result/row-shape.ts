@@ -1,8 +1,12 @@
 import { AmbiguousColumnError, InterfaceError } from '../errors/pgsa-error.js';
 import { deepEqual } from './deep-equal.js';
 
-/** Names a column may not take as a property: the row's own methods win over them. */
-const RESERVED = new Set([
+/**
+ * Names a column may not take as a property: the row's own methods and `Object.prototype`'s
+ * win over them, and `then` is never a property, so `await row` does not mistake a row for a
+ * promise. Such columns are read with `row.get(name)` or `row.at(i)`.
+ */
+const RESERVED_NAMES = [
   'get',
   'at',
   'keys',
@@ -21,7 +25,14 @@ const RESERVED = new Set([
   'propertyIsEnumerable',
   'toLocaleString',
   'then',
-]);
+] as const;
+
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_NAMES);
+
+/** Column names that never become row properties; read those columns with `row.get(name)`. */
+export type ReservedColumnName = (typeof RESERVED_NAMES)[number];
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 const AMBIGUOUS = -1;
 
@@ -108,8 +119,12 @@ export interface RowMethods<Row> {
 
 /**
  * A row of a `ResultProxy`: the columns as properties (`row.name`), plus {@link RowMethods}.
- * A column named like a method (`keys`, `get`, `length` …) is read with `row.get('keys')`;
- * the method keeps its name.
+ * A column named like a method (`keys`, `get`, `length` …, see {@link ReservedColumnName}) is
+ * read with `row.get('keys')`; the method keeps its name, and the type says so.
+ *
+ * The columns are getters on a prototype shared by all rows of one column layout, so a row has
+ * no own properties: `{ ...row }` and `Object.keys(row)` are empty. Use `row.toJSON()` (or
+ * `JSON.stringify(row)`) for a plain object and `row.entries()` for the pairs.
  *
  * @example
  * ```ts
@@ -117,7 +132,7 @@ export interface RowMethods<Row> {
  * row?.name; row?.get('id'); row?.at(0); JSON.stringify(row);
  * ```
  */
-export type RowProxy<Row> = Omit<Row, keyof RowMethods<Row>> & RowMethods<Row>;
+export type RowProxy<Row> = Omit<Row, ReservedColumnName> & RowMethods<Row>;
 
 /** @internal */
 class RowBase {
@@ -179,6 +194,17 @@ class RowBase {
     return plain;
   }
 
+  /** `console.log(row)` shows the columns (duplicates numbered), not an empty object. */
+  [INSPECT](): object {
+    const shown = new InspectedRow();
+    this.#shape.names.forEach((name, index) => {
+      let key = name;
+      for (let n = 2; Object.hasOwn(shown, key); n++) key = `${name} (${n})`;
+      (shown as Record<string, unknown>)[key] = this.#values[index];
+    });
+    return shown;
+  }
+
   equals(other: unknown): boolean {
     if (other === this) return true;
     if (other instanceof RowBase) {
@@ -199,6 +225,13 @@ class RowBase {
       );
     }
     return false;
+  }
+}
+
+/** Gives `console.log(row)` the class name `RowProxy`. */
+class InspectedRow {
+  static {
+    Object.defineProperty(this, 'name', { value: 'RowProxy' });
   }
 }
 
