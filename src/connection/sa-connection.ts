@@ -11,7 +11,7 @@ import type {
 import type pg from 'pg';
 import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
-import { translateError } from '../errors/translate-error.js';
+import { isConnectionFatal, translateError } from '../errors/translate-error.js';
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
 import { RowStream } from '../result/row-stream.js';
 import type { ConnectionOwner } from './connection-owner.js';
@@ -72,6 +72,8 @@ export class SAConnection<DB = Record<string, never>> {
   #inFlight = 0;
   #db: Kysely<DB> | undefined;
   #lostError: Error | undefined;
+  /** A FATAL error or a dropped socket was seen: the server has closed (or is closing) it. */
+  #broken = false;
   #terminated = false;
   #streaming = false;
   #idleWaiters: (() => void)[] = [];
@@ -323,6 +325,7 @@ export class SAConnection<DB = Record<string, never>> {
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
+      if (isConnectionFatal(error)) this.#broken = true;
       let translated = translateError(this.#lostError ?? error, this.#owner.secret);
       if (this.#terminated) {
         translated = new OperationalError(
@@ -464,6 +467,7 @@ export class SAConnection<DB = Record<string, never>> {
 
   /** What `query()` does with a failure, for the stream path. */
   #translate(error: unknown): unknown {
+    if (isConnectionFatal(error)) this.#broken = true;
     const translated = translateError(this.#lostError ?? error, this.#owner.secret);
     if (this.#status === 'closed' && !this.#terminated) {
       return new ResourceClosedError('cannot read the stream: the connection was closed', {
@@ -521,7 +525,8 @@ export class SAConnection<DB = Record<string, never>> {
 
   async #release(): Promise<void> {
     const client = this.#client;
-    let destroy = this.#lostError !== undefined || this.#inFlight > 0;
+    // The socket may not have ended yet after a FATAL error: never pool such a client.
+    let destroy = this.#lostError !== undefined || this.#broken || this.#inFlight > 0;
     if (!destroy && this.inTransaction) {
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,

@@ -58,6 +58,17 @@ export function isConnectionFailure(error: Error): boolean {
   );
 }
 
+/**
+ * True when, after `error`, the connection is unusable: a FATAL or PANIC server error (the
+ * server closes the session right after sending it, e.g. `pg_terminate_backend`) or a failed
+ * socket. The socket may still look open for a moment, so such a connection must be discarded
+ * rather than pooled.
+ */
+export function isConnectionFatal(error: unknown): boolean {
+  if (isPgServerError(error)) return error.severity === 'FATAL' || error.severity === 'PANIC';
+  return error instanceof Error && isConnectionFailure(error);
+}
+
 function serverFields(error: PgServerError): ServerErrorFields {
   return {
     sqlstate: error.code,

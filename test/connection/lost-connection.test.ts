@@ -1,0 +1,67 @@
+import { describe, expect, it, vi } from 'vitest';
+import { OperationalError } from '../../src/index.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
+import { useEngine, waitUntilRunning } from './engine-fixture.js';
+
+const db = useTestDatabase();
+const engine = useEngine(db, { minSize: 1, maxSize: 3 });
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+describe('a backend killed by pg_terminate_backend during a query', () => {
+  it('fails the statement with OperationalError (57P01)', async () => {
+    const conn = await engine().acquire();
+    const running = rejection(conn.execute('select pg_sleep(30) /* kill-me-1 */'));
+    await waitUntilRunning(db.url, conn.backendPid, 'kill-me-1');
+    await observe(db.url, 'select pg_terminate_backend($1)', [conn.backendPid]);
+    const error = await running;
+    expect(error).toBeInstanceOf(OperationalError);
+    expect(error).toMatchObject({
+      message: 'terminating connection due to administrator command',
+      sqlstate: '57P01',
+    });
+    await conn.close();
+  });
+
+  it('makes the next statement on that connection fail with OperationalError too', async () => {
+    const conn = await engine().acquire();
+    const running = rejection(conn.execute('select pg_sleep(30) /* kill-me-2 */'));
+    await waitUntilRunning(db.url, conn.backendPid, 'kill-me-2');
+    await observe(db.url, 'select pg_terminate_backend($1)', [conn.backendPid]);
+    await running;
+    await vi.waitFor(async () => {
+      const next = await rejection(conn.execute('select 1'));
+      expect(next).toBeInstanceOf(OperationalError);
+      expect(next.message).toMatch(/Connection terminated unexpectedly|not queryable/);
+    });
+    await conn.close();
+  });
+
+  it('is replaced by the engine on release: size and freeSize stay right', async () => {
+    const e = engine();
+    await vi.waitFor(() => expect(e.stats()).toMatchObject({ size: 1, free: 1, inUse: 0 }));
+    const conn = await e.acquire();
+    const deadPid = conn.backendPid;
+    expect(e.stats()).toMatchObject({ size: 1, free: 0, inUse: 1 });
+    const running = rejection(conn.execute('select pg_sleep(30) /* kill-me-3 */'));
+    await waitUntilRunning(db.url, deadPid, 'kill-me-3');
+    await observe(db.url, 'select pg_terminate_backend($1)', [deadPid]);
+    expect(await running).toBeInstanceOf(OperationalError);
+    await conn.close();
+    await vi.waitFor(() => expect(e.stats()).toMatchObject({ size: 1, free: 1, inUse: 0 }));
+    expect(e.size).toBe(1);
+    expect(e.freeSize).toBe(1);
+    const fresh = await e.acquire();
+    expect(fresh.backendPid).not.toBe(deadPid);
+    expect(await fresh.scalar('select 1')).toBe(1);
+    await fresh.close();
+    expect(e.stats()).toMatchObject({ size: 1, free: 1, inUse: 0 });
+  });
+});
