@@ -76,6 +76,8 @@ export class SAConnection<DB = Record<string, never>> {
   #broken = false;
   #terminated = false;
   #streaming = false;
+  /** Settles when the last statement handed to the client (or the open stream) is done. */
+  #tail: Promise<unknown> = Promise.resolve();
   #idleWaiters: (() => void)[] = [];
   readonly #onClientError = (error: Error): void => {
     // A checked-out client whose socket dies emits 'error'; without a listener the process
@@ -255,8 +257,20 @@ export class SAConnection<DB = Record<string, never>> {
     let failure: string | undefined;
     this.#streaming = true;
     this.#inFlight++;
-    const cursor = new StreamCursor(this.#client, sql, parameters, rowMode);
+    const previous = this.#tail;
+    let streamEnded: () => void = () => {};
+    this.#tail = new Promise<void>((resolve) => (streamEnded = resolve));
+    let cursor: StreamCursor | undefined;
     try {
+      // Statements queued before the stream run first (they cannot fail it).
+      await previous.then(
+        () => {},
+        () => {},
+      );
+      if (this.closed) {
+        throw new ResourceClosedError('cannot stream: the connection was closed');
+      }
+      cursor = new StreamCursor(this.#client, sql, parameters, rowMode);
       for (;;) {
         let batch: CursorBatch;
         try {
@@ -264,7 +278,7 @@ export class SAConnection<DB = Record<string, never>> {
         } catch (error) {
           throw this.#translate(error);
         }
-        if (this.#status === 'closed') {
+        if (this.closed) {
           throw new ResourceClosedError('cannot read the stream: the connection was closed');
         }
         if (batch.rows.length === 0) return;
@@ -277,7 +291,8 @@ export class SAConnection<DB = Record<string, never>> {
       failure = (error as Error).message;
       throw error;
     } finally {
-      if (this.#status !== 'closed') await cursor.close();
+      if (cursor !== undefined && !this.closed) await cursor.close();
+      streamEnded();
       this.#streaming = false;
       this.#inFlight--;
       if (this.#inFlight === 0) this.#wakeIdle();
@@ -321,7 +336,7 @@ export class SAConnection<DB = Record<string, never>> {
     if (rowMode === 'array') (config as pg.QueryArrayConfig).rowMode = 'array';
     this.#inFlight++;
     try {
-      const result = await runQuery(this.#client, config);
+      const result = await this.#send(config);
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
@@ -457,6 +472,24 @@ export class SAConnection<DB = Record<string, never>> {
       // (an idle server ignores it) rather than during the next statement.
       if (cancelling !== undefined) await cancelling;
     }
+  }
+
+  /**
+   * Hands one statement to the client once the previous one finished. pgsa keeps its own queue
+   * because node-postgres' (calling `client.query()` while busy) is deprecated for pg 9.
+   * The common case, an idle connection, sends at once without allocating.
+   */
+  #send(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    const client = this.#client;
+    const sent =
+      this.#inFlight === 1
+        ? runQuery(client, config)
+        : this.#tail.then(
+            () => runQuery(client, config),
+            () => runQuery(client, config),
+          );
+    this.#tail = sent;
+    return sent;
   }
 
   #wakeIdle(): void {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { type EchoEvent, InterfaceError } from '../../src/index.js';
+import { useTestDatabase } from '../support/test-database.js';
+import { useEngine } from './engine-fixture.js';
+
+const db = useTestDatabase();
+const events: EchoEvent[] = [];
+const engine = useEngine(db, { echo: { query: (event) => events.push(event) } });
+
+describe('concurrent use of one connection', () => {
+  // First in the file: node-postgres warns only once per process.
+  it('never hands node-postgres a statement while it is busy (its own queue is deprecated)', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      await Promise.all([conn.scalar('select pg_sleep(0.05)'), conn.scalar('select 2'), conn.scalar('select 3')]);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
+  it('queues statements in call order instead of interleaving them', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    await conn.execute('create temp sequence call_order');
+    events.length = 0;
+    const values = await Promise.all([
+      conn.scalar(`select nextval('call_order') from pg_sleep(0.2) /* a */`),
+      conn.scalar(`select nextval('call_order') /* b */`),
+      conn.execute(`select nextval('call_order') /* c */`).then((r) => r.scalar()),
+      conn.db
+        .selectNoFrom((eb) => eb.fn<string>('nextval', [eb.val('call_order')]).as('n'))
+        .executeTakeFirstOrThrow()
+        .then((row) => row.n),
+    ]);
+    expect(values.map(Number)).toEqual([1, 2, 3, 4]);
+    expect(events.map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1] ?? 'kysely')).toEqual([
+      'a',
+      'b',
+      'c',
+      'kysely',
+    ]);
+  });
+
+  it('a failing statement in the queue does not disturb the ones around it', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    const results = await Promise.allSettled([
+      conn.scalar('select 1'),
+      conn.scalar('select 1 / 0'),
+      conn.scalar('select 3'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[2]).toEqual({ status: 'fulfilled', value: 3 });
+  });
+
+  it('raises InterfaceError for a statement issued while a stream is open', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    let error: unknown;
+    let seen = 0;
+    for await (const row of conn.stream('select n from generate_series(1, 10) n', { batchSize: 2 })) {
+      seen += Number(row.n !== undefined);
+      if (seen === 3) error = await conn.execute('select 1').catch((e: unknown) => e);
+    }
+    expect(seen).toBe(10);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(
+      'cannot execute: another operation is in progress on this connection ' +
+        '(a stream is open; finish or leave its loop first)',
+    );
+    expect(await conn.scalar('select 11')).toBe(11);
+  });
+});
