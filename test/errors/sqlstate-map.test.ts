@@ -23,7 +23,7 @@ import {
   UniqueViolationError,
   errorClassForSqlstate,
 } from '../../src/index.js';
-import { mask, translateError } from '../../src/errors/translate-error.js';
+import { isConnectionFatal, mask, translateError } from '../../src/errors/translate-error.js';
 
 describe('errorClassForSqlstate', () => {
   it.each([
@@ -139,5 +139,24 @@ describe('translateError', () => {
     const bug = new TypeError('not a pg error');
     expect(translateError(own)).toBe(own);
     expect(translateError(bug)).toBe(bug);
+  });
+});
+
+describe('isConnectionFatal', () => {
+  const serverError = (severity: string) =>
+    Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      severity,
+    });
+
+  it('is true for FATAL and PANIC server errors and for dropped sockets', () => {
+    expect(isConnectionFatal(serverError('FATAL'))).toBe(true);
+    expect(isConnectionFatal(serverError('PANIC'))).toBe(true);
+    expect(isConnectionFatal(new Error('Connection terminated unexpectedly'))).toBe(true);
+  });
+
+  it('is false for ordinary statement errors', () => {
+    expect(isConnectionFatal(serverError('ERROR'))).toBe(false);
+    expect(isConnectionFatal(new TypeError('bad parameter'))).toBe(false);
   });
 });
