@@ -78,4 +78,21 @@ describe('concurrent use of one connection', () => {
     );
     expect(await conn.scalar('select 11')).toBe(11);
   });
+
+  it('logs a stream once, when it ends, with the number of rows it yielded', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    events.length = 0;
+    const rows = await conn.stream('select n from generate_series(1, 25) n /* streamed */', {
+      batchSize: 10,
+    }).toArray();
+    expect(rows).toHaveLength(25);
+    expect(events).toEqual([
+      expect.objectContaining({
+        sql: 'select n from generate_series(1, 25) n /* streamed */',
+        rowCount: 25,
+        backendPid: conn.backendPid,
+      }),
+    ]);
+  });
 });

@@ -39,9 +39,15 @@ describe('rowCount and returnsRows', () => {
     expect(result).toMatchObject({ rowCount: 2, returnsRows: false, command: 'UPDATE' });
   });
 
-  it('DELETE: rows deleted', async () => {
+  it('DELETE: rows deleted, no keys, closed at once (as aiopg)', async () => {
     const result = await conn.execute(conn.db.deleteFrom('users').where('id', '=', 3));
-    expect(result).toMatchObject({ rowCount: 1, returnsRows: false, command: 'DELETE' });
+    expect(result).toMatchObject({
+      rowCount: 1,
+      returnsRows: false,
+      command: 'DELETE',
+      closed: true,
+    });
+    expect(result.keys()).toEqual([]);
   });
 
   it('DDL: rowCount -1 (the server sends no count, as psycopg2) and returnsRows false', async () => {
@@ -145,6 +151,15 @@ describe('closed results', () => {
     );
     expect(() => result.first()).toThrow(ResourceClosedError);
     expect(() => result.fetchMany()).toThrow(ResourceClosedError);
+  });
+
+  it('reading rows of a DDL result raises ResourceClosedError naming the command', async () => {
+    const result = await conn.execute('create temp table t_rows (a int)');
+    expect(() => result.fetchMany()).toThrow(
+      new ResourceClosedError(
+        'cannot fetchMany: this CREATE result does not return rows; it was closed automatically',
+      ),
+    );
   });
 
   it('iterating a closed result raises ResourceClosedError', async () => {
