@@ -9,7 +9,7 @@ import type {
   UpdateResult,
 } from 'kysely';
 import type pg from 'pg';
-import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
+import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
@@ -17,6 +17,7 @@ import { RowStream } from '../result/row-stream.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { runQuery } from './run-query.js';
+import { withStatementTimeout } from './statement-timeout.js';
 import { type CursorBatch, StreamCursor } from './stream-cursor.js';
 import {
   batchSizeOf,
@@ -271,27 +272,22 @@ export class SAConnection<DB = Record<string, never>> {
         throw new ResourceClosedError('cannot stream: the connection was closed');
       }
       cursor = new StreamCursor(this.#client, sql, parameters, rowMode);
-      for (;;) {
-        let batch: CursorBatch;
-        try {
-          batch = await cursor.read(batchSize);
-        } catch (error) {
-          throw this.#translate(error);
-        }
-        if (this.closed) {
-          throw new ResourceClosedError('cannot read the stream: the connection was closed');
-        }
-        if (batch.rows.length === 0) return;
+      const batches = cursor.batches(
+        batchSize,
+        (error) => this.#translate(error),
+        () => this.#guardStreamOpen(),
+      );
+      for await (const batch of batches) {
         rowCount += batch.rows.length;
         yield batch;
-        // A short batch was the last one: the server already closed the portal.
-        if (batch.rows.length < batchSize) return;
       }
     } catch (error) {
       failure = (error as Error).message;
       throw error;
     } finally {
-      if (cursor !== undefined && !this.closed) await cursor.close();
+      // A lost connection answers nothing: waiting for the cursor to close would hang.
+      const usable = !this.closed && !this.#broken && this.#lostError === undefined;
+      if (cursor !== undefined && usable) await cursor.close();
       streamEnded();
       this.#streaming = false;
       this.#inFlight--;
@@ -435,10 +431,8 @@ export class SAConnection<DB = Record<string, never>> {
   }
 
   /**
-   * Runs a statement with a client-side timer that sends a cancel request when it fires: one
-   * round trip, and no SET that could leak into the session or a surrounding transaction.
-   * The timer must measure this statement alone, so it waits until what is queued before it
-   * finished, then sends it.
+   * A statement under a client-side timer (see `withStatementTimeout`). The timer must measure
+   * this statement alone, so it waits until what is queued before it finished, then sends it.
    */
   async #queryWithTimeout(
     sql: string,
@@ -450,28 +444,11 @@ export class SAConnection<DB = Record<string, never>> {
     while (this.#inFlight > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    const pending = this.query(sql, parameters, 'array');
-    let cancelling: Promise<void> | undefined;
-    const timer = setTimeout(() => {
-      cancelling = sendCancelRequest(this.#client).catch(() => {});
-    }, timeoutMs);
-    try {
-      return await pending;
-    } catch (error) {
-      if (cancelling !== undefined && error instanceof QueryCanceledError) {
-        throw new QueryCanceledError(
-          `canceling statement: statementTimeoutMs of ${timeoutMs} ms exceeded`,
-          error,
-          { cause: error },
-        );
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      // When the statement ended just as the timer fired, let the cancel reach the server now
-      // (an idle server ignores it) rather than during the next statement.
-      if (cancelling !== undefined) await cancelling;
-    }
+    return withStatementTimeout(
+      () => this.query(sql, parameters, 'array'),
+      timeoutMs,
+      () => sendCancelRequest(this.#client),
+    );
   }
 
   /**
@@ -496,6 +473,12 @@ export class SAConnection<DB = Record<string, never>> {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  #guardStreamOpen(): void {
+    if (this.closed) {
+      throw new ResourceClosedError('cannot read the stream: the connection was closed');
+    }
   }
 
   /** What `query()` does with a failure, for the stream path. */

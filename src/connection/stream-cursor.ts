@@ -51,8 +51,34 @@ export class StreamCursor {
   }
 
   /**
-   * Closes the portal and waits until the server is ready for the next statement. Harmless
-   * when repeated, after the end of the rows, after an error, or once the connection is gone.
+   * Yields batches of `size` rows until the rows run out. `translate` turns a read failure
+   * into the error to throw; `check` runs after each read (it throws to stop). The caller
+   * closes the cursor.
+   */
+  async *batches(
+    size: number,
+    translate: (error: unknown) => unknown,
+    check: () => void,
+  ): AsyncGenerator<CursorBatch, void, undefined> {
+    for (;;) {
+      let batch: CursorBatch;
+      try {
+        batch = await this.read(size);
+      } catch (error) {
+        throw translate(error);
+      }
+      check();
+      if (batch.rows.length === 0) return;
+      yield batch;
+      // A short batch was the last one: the server already closed the portal.
+      if (batch.rows.length < size) return;
+    }
+  }
+
+  /**
+   * Closes the portal and waits until the server is ready for the next statement, so the next
+   * statement finds the client idle. Harmless when repeated and after the end of the rows.
+   * Do not call it once the connection is lost: nothing would answer.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -60,19 +86,23 @@ export class StreamCursor {
   }
 
   async #close(): Promise<void> {
-    const state = (this.#cursor as unknown as { state: CursorState }).state;
-    // After an error pg-cursor has already sent Sync: a Close now would start a new protocol
-    // exchange nobody waits for. node-postgres moves on by itself at the server's
-    // ReadyForQuery, before any later statement.
-    if (this.#failed || state === 'error' || state === 'done') return;
+    const cursor = this.#cursor;
+    // After an error node-postgres has already dropped the cursor as its active query, and
+    // pg-cursor has sent Sync (a Close now would open a protocol exchange nobody waits for);
+    // the client sends nothing else before the server's ReadyForQuery.
+    if (this.#failed || this.#state() === 'error' || this.#state() === 'done') return;
     await new Promise<void>((resolve) => {
-      // A dead connection never answers the Close: stop waiting when the socket ends.
-      const onEnd = (): void => resolve();
-      this.#client.once('end', onEnd);
-      this.#cursor.close(() => {
-        this.#client.removeListener('end', onEnd);
+      const done = (): void => {
+        this.#client.removeListener('end', done);
         resolve();
-      });
+      };
+      // A socket that dies meanwhile never answers: stop waiting when it ends.
+      this.#client.once('end', done);
+      cursor.close(done);
     });
+  }
+
+  #state(): CursorState {
+    return (this.#cursor as unknown as { state: CursorState }).state;
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DataError,
   InterfaceError,
@@ -10,6 +10,20 @@ import { useEngine, waitUntilRunning } from './engine-fixture.js';
 
 const db = useTestDatabase();
 const engine = useEngine(db, { minSize: 1, maxSize: 4 });
+
+// pgsa must never hand node-postgres a statement while a cursor holds the client (pg 9 drops
+// that queue); node-postgres reports it with a process warning.
+const warnings: string[] = [];
+const onWarning = (warning: Error): void => {
+  warnings.push(warning.message);
+};
+beforeAll(() => {
+  process.on('warning', onWarning);
+});
+afterAll(() => {
+  process.off('warning', onWarning);
+  expect(warnings).toEqual([]);
+});
 
 async function acquire(context: { onTestFinished(fn: () => unknown): void }) {
   const conn = await engine().acquire();
