@@ -52,8 +52,9 @@ type Status = 'open' | 'closed';
  * compiled queries and raw SQL, and returns {@link ResultProxy} objects (aiopg.sa's
  * `SAConnection`).
  *
- * Statements issued concurrently on one connection run one at a time, in call order (they are
- * queued, never interleaved); while a `stream()` is open any other statement is refused with
+ * Statements issued concurrently on one connection run one at a time, in the order they reach
+ * it (pgsa queues them, never interleaved; Kysely's `conn.db` adds a few microtask hops before
+ * a query arrives); while a `stream()` is open any other statement is refused with
  * `InterfaceError` ("another operation is in progress"), because it could only run after the
  * stream ends: awaiting it inside the loop would wait forever.
  *
@@ -356,9 +357,10 @@ export class SAConnection<DB = Record<string, never>> {
   }
 
   /**
-   * Cancels the statement running on this connection (it fails with `QueryCanceledError`); the
-   * connection stays usable. Resolves once the server received the request; does nothing when
-   * no statement is running.
+   * Cancels the statement (or stream) running on this connection: it fails with
+   * `QueryCanceledError` and the connection stays usable. Statements queued behind it still
+   * run. Resolves once the server received the request; does nothing when nothing runs. A
+   * statement that completes just before the request arrives is not affected.
    *
    * @example
    * ```ts

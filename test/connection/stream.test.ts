@@ -131,6 +131,22 @@ describe('conn.stream()', () => {
     expect(await conn.scalar('select 43')).toBe(43);
   });
 
+  it("a mid-stream error's stack names the user function running the loop", async (context) => {
+    const conn = await acquire(context);
+    async function sumQuotientsInUserCode(): Promise<number> {
+      let sum = 0;
+      for await (const row of conn.stream('select 1 / (n - 5) as q from generate_series(1, 9) n', {
+        batchSize: 2,
+      })) {
+        sum += row.q as number;
+      }
+      return sum;
+    }
+    const error = await rejection(sumQuotientsInUserCode());
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.stack).toContain('sumQuotientsInUserCode');
+  });
+
   it('takes $1 parameters with a SQL string', async (context) => {
     const conn = await acquire(context);
     const rows = await conn.stream('select n from generate_series(1, $1::int) n', [5]).toArray();
