@@ -1,4 +1,4 @@
-import { OperationalError, type ServerErrorFields } from './database-error.js';
+import { OperationalError, ProgrammingError, type ServerErrorFields } from './database-error.js';
 import { PgsaError } from './pgsa-error.js';
 import { errorClassForSqlstate } from './sqlstate-map.js';
 
@@ -32,8 +32,9 @@ const CONNECTION_FAILURE =
 
 /**
  * Converts whatever node-postgres threw into a pgsa error: server errors by SQLSTATE, lost or
- * failed connections as `OperationalError`. pgsa errors pass through; anything else (a bug, a
- * `TypeError` from a parameter that cannot be serialized) is returned unchanged.
+ * failed connections as `OperationalError`, a `TypeError` raised while node-postgres serialized
+ * the parameters (a circular object …) as `ProgrammingError` (psycopg's "cannot adapt"). pgsa
+ * errors pass through; anything else is returned unchanged.
  *
  * @param secret text that must never appear in a message (the password); it is masked.
  */
@@ -45,6 +46,13 @@ export function translateError(error: unknown, secret?: string): unknown {
   }
   if (error instanceof Error && isConnectionFailure(error)) {
     return new OperationalError(mask(error.message, secret), {}, { cause: error });
+  }
+  if (error instanceof TypeError) {
+    return new ProgrammingError(
+      `cannot send a parameter: ${mask(error.message, secret)}`,
+      {},
+      { cause: error },
+    );
   }
   return error;
 }

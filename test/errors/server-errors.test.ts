@@ -152,6 +152,16 @@ describe('server errors map to typed errors with the server fields', () => {
     });
   });
 
+  it('a parameter node-postgres cannot serialize is a ProgrammingError; nothing is sent', async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const error = await rejection(conn.execute('select $1::jsonb', [circular]));
+    expect(error).toBeInstanceOf(ProgrammingError);
+    expect(error.message).toMatch(/^cannot send a parameter: Converting circular structure to JSON/);
+    expect((error as ProgrammingError).sqlstate).toBeUndefined();
+    expect(await conn.scalar('select 5')).toBe(5);
+  });
+
   it('too few parameters is a ProgrammingError from the server', async () => {
     const error = await rejection(conn.execute('select $1::int + $2::int', [1]));
     expect(error).toBeInstanceOf(ProgrammingError);

@@ -136,9 +136,17 @@ describe('translateError', () => {
 
   it('passes pgsa errors and unrelated errors through unchanged', () => {
     const own = new InterfaceError('x');
-    const bug = new TypeError('not a pg error');
+    const other = new RangeError('not a pg error');
     expect(translateError(own)).toBe(own);
-    expect(translateError(bug)).toBe(bug);
+    expect(translateError(other)).toBe(other);
+  });
+
+  it('turns a TypeError (a parameter node-postgres cannot serialize) into a ProgrammingError', () => {
+    const serialization = new TypeError('Converting circular structure to JSON');
+    const translated = translateError(serialization) as ProgrammingError;
+    expect(translated).toBeInstanceOf(ProgrammingError);
+    expect(translated.message).toBe('cannot send a parameter: Converting circular structure to JSON');
+    expect(translated.cause).toBe(serialization);
   });
 });
 
