@@ -36,11 +36,14 @@ export type RowOf<Q> = Q extends Executable<infer Row> ? ResultRow<Row> : Record
 /**
  * The row type of a result: Kysely types a DML builder without `returning()` as yielding an
  * `InsertResult`/`UpdateResult`/`DeleteResult`/`MergeResult`, but such a statement returns no
- * rows at all (`returnsRows` is false), so its rows have no columns.
+ * rows at all (`returnsRows` is false), so its rows have no columns; an untyped `sql` template
+ * (`unknown`) gives `Record<string, unknown>`, like a raw string.
  */
-export type ResultRow<Row> = [Row] extends [InsertResult | UpdateResult | DeleteResult | MergeResult]
-  ? Record<string, never>
-  : Row;
+export type ResultRow<Row> = unknown extends Row
+  ? Record<string, unknown>
+  : [Row] extends [InsertResult | UpdateResult | DeleteResult | MergeResult]
+    ? Record<string, never>
+    : Row;
 
 /** How rows come back from the one execution path. @internal */
 export type RowMode = 'array' | 'object';
@@ -181,7 +184,10 @@ export class SAConnection<DB = Record<string, never>> {
    * const name = await conn.scalar(conn.db.selectFrom('users').select('name').where('id', '=', 1));
    * ```
    */
-  scalar<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<Row[keyof Row] | null>;
+  scalar<Row>(
+    query: Executable<Row>,
+    options?: ExecuteOptions,
+  ): Promise<unknown extends Row ? unknown : Row[keyof Row] | null>;
   scalar(
     query: string,
     params?: readonly unknown[],

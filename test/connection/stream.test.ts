@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createEngine,
   DataError,
   InterfaceError,
+  OperationalError,
   QueryCanceledError,
   ResourceClosedError,
 } from '../../src/index.js';
@@ -216,6 +218,25 @@ describe('conn.stream()', () => {
     expect(next.backendPid).not.toBe(pid);
     expect(await next.scalar('select 1')).toBe(1);
     await next.close();
+  });
+
+  it('engine.terminate() in the middle of a stream ends the loop with OperationalError', async () => {
+    const own = await createEngine({ connectionString: db.url });
+    const conn = await own.acquire();
+    const error = await rejection(
+      (async () => {
+        for await (const _row of conn.stream('select n from generate_series(1, 1000) n', {
+          batchSize: 10,
+        })) {
+          await own.terminate();
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(OperationalError);
+    expect(error.message).toBe(
+      'Connection terminated: the engine was terminated while the statement ran',
+    );
+    expect(own.size).toBe(0);
   });
 
   it('cancel() stops a running stream with QueryCanceledError; the connection stays usable', async (context) => {

@@ -43,6 +43,8 @@ describe('SAConnection.execute row types', () => {
   it('infers rows from sql<T> templates and compiled queries', async () => {
     const fromTemplate = await conn.execute(sql<{ n: number }>`select 1 as n`);
     expectTypeOf(fromTemplate).toEqualTypeOf<ResultProxy<{ n: number }>>();
+    const untyped = await conn.execute(sql`select 1 as n`);
+    expectTypeOf(untyped).toEqualTypeOf<ResultProxy<Record<string, unknown>>>();
     const compiled = conn.db.selectFrom('emails').select('email').compile();
     expectTypeOf(compiled).toEqualTypeOf<CompiledQuery<{ email: string }>>();
     expectTypeOf(await conn.execute(compiled)).toEqualTypeOf<ResultProxy<{ email: string }>>();
@@ -83,6 +85,8 @@ describe('SAConnection.execute row types', () => {
     const id = await conn.scalar(conn.db.selectFrom('users').select('id'));
     expectTypeOf(id).toEqualTypeOf<number | null>();
     expectTypeOf(await conn.scalar('select 1')).toEqualTypeOf<unknown>();
+    expectTypeOf(await conn.scalar(sql`select 1`)).toEqualTypeOf<unknown>();
+    expectTypeOf(await conn.scalar(sql<{ n: number }>`select 1 as n`)).toEqualTypeOf<number | null>();
   });
 
   it('types stream() rows like execute()', async () => {
