@@ -98,9 +98,9 @@ describe('per-call statementTimeoutMs', () => {
 
   it('lets a fast statement finish and never cancels the statement after it', async (context) => {
     const conn = await acquire(context);
-    expect(await conn.scalar('select 5', [], { statementTimeoutMs: 50 })).toBe(5);
-    // Longer than the timeout above: a stray cancel would hit this one.
-    expect(await conn.scalar('select 6 from pg_sleep(0.3)')).toBe(6);
+    expect(await conn.scalar('select 5', [], { statementTimeoutMs: 200 })).toBe(5);
+    // Longer than the timeout above: a timer left running would cancel this one.
+    expect(await conn.scalar('select 6 from pg_sleep(0.4)')).toBe(6);
   });
 
   it('measures only its own statement, not the time queued behind others', async (context) => {
