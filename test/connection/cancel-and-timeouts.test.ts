@@ -8,7 +8,7 @@ import {
   QueryCanceledError,
   type SAConnection,
 } from '../../src/index.js';
-import { useTestDatabase } from '../support/test-database.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
 import { useEngine, waitUntilRunning } from './engine-fixture.js';
 
 const db = useTestDatabase();
@@ -115,6 +115,7 @@ describe('per-call statementTimeoutMs', () => {
   it('inside a transaction fails the transaction like any error; ROLLBACK recovers', async (context) => {
     const conn = await acquire(context);
     await conn.execute('begin');
+    await conn.execute(`insert into users (name) values ('timed-out-tx')`);
     await rejection(conn.execute('select pg_sleep(30)', [], { statementTimeoutMs: 100 }));
     expect(conn.inTransaction).toBe(true);
     const aborted = await rejection(conn.execute('select 1'));
@@ -122,6 +123,7 @@ describe('per-call statementTimeoutMs', () => {
     expect(aborted).toMatchObject({ sqlstate: '25P02' });
     await conn.execute('rollback');
     expect(await conn.scalar('select 9')).toBe(9);
+    expect(await observe(db.url, `select id from users where name = 'timed-out-tx'`)).toEqual([]);
   });
 
   it('rejects a negative timeout with RangeError before sending anything', async (context) => {

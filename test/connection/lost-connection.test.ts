@@ -16,8 +16,10 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('a backend killed by pg_terminate_backend during a query', () => {
-  it('fails the statement with OperationalError (57P01)', async () => {
+  it('fails the statement with OperationalError (57P01); its transaction is lost', async () => {
     const conn = await engine().acquire();
+    await conn.execute('begin');
+    await conn.execute(`insert into users (name) values ('killed-tx')`);
     const running = rejection(conn.execute('select pg_sleep(30) /* kill-me-1 */'));
     await waitUntilRunning(db.url, conn.backendPid, 'kill-me-1');
     await observe(db.url, 'select pg_terminate_backend($1)', [conn.backendPid]);
@@ -28,6 +30,7 @@ describe('a backend killed by pg_terminate_backend during a query', () => {
       sqlstate: '57P01',
     });
     await conn.close();
+    expect(await observe(db.url, `select id from users where name = 'killed-tx'`)).toEqual([]);
   });
 
   it('makes the next statement on that connection fail with OperationalError too', async () => {
