@@ -4,7 +4,8 @@ import { savepointName } from './transaction-sql.js';
  * The transactions a connection has open, outermost first: the transaction that sent `BEGIN`
  * (a `Transaction`, `NestedTransaction` or `TwoPhaseTransaction`) and then one
  * `NestedTransaction` per open savepoint. Inner `begin()` transactions own nothing on the
- * server and are not frames. Out-of-order commits are detected against this stack.
+ * server and are not frames. Out-of-order commits are detected against this stack. Frames are
+ * stored as plain objects so one stack serves transactions of any `DB` type.
  *
  * @internal
  */

@@ -138,7 +138,7 @@ export class Transaction<DB = Record<string, never>> {
       try {
         committed = await this.commitUnit();
       } catch (error) {
-        this.#afterFailedCommit();
+        this.#afterFailedCommit(error);
         throw error;
       }
       if (!committed) {
@@ -314,6 +314,8 @@ export class Transaction<DB = Record<string, never>> {
         await this.#forceRollback();
       }
     } catch (error) {
+      // The connection is gone: that is the news (and the server has discarded the work).
+      if (error instanceof OperationalError) throw error;
       cause = error;
     }
     throw new InterfaceError(
@@ -352,14 +354,13 @@ export class Transaction<DB = Record<string, never>> {
     this.end('rolledBack');
   }
 
-  #afterFailedCommit(): void {
+  #afterFailedCommit(error: unknown): void {
     if (this.#status === 'prepared') return; // two-phase: a prepared transaction survives
-    const server = this.#connection.closed
-      ? 'I'
-      : (this.#connection.raw as pg.PoolClient).getTransactionStatus();
-    // A COMMIT the server refused (deferred constraint, serialization failure) has rolled the
-    // transaction back; anything else (connection lost mid-COMMIT) leaves it failed.
-    if (server === 'I') this.end('rolledBack');
+    // A COMMIT the server answered with an error (deferred constraint, serialization failure)
+    // has ended the transaction: rolled back. A failed RELEASE SAVEPOINT aborts the enclosing
+    // transaction instead, and a connection lost mid-COMMIT leaves the outcome unknown.
+    const refusedByServer = (error as { sqlstate?: unknown }).sqlstate !== undefined;
+    if (refusedByServer && this.#enclosing === undefined) this.end('rolledBack');
     else this.#status = 'failed';
   }
 }
