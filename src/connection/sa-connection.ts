@@ -16,7 +16,7 @@ import {
 import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
-import type { TransactionOptions } from '../transaction/transaction-sql.js';
+import { RESET_SESSION_SQL, type TransactionOptions } from '../transaction/transaction-sql.js';
 import {
   commitPrepared,
   recoverTwophase,
@@ -442,6 +442,9 @@ export class SAConnection<DB = Record<string, never>> {
       } catch {
         destroy = true;
       }
+    }
+    if (!destroy && this.#owner.options.resetOnRelease) {
+      destroy = !(await runQuery(client, { text: RESET_SESSION_SQL }).then(() => true, () => false));
     }
     client.removeListener('error', this.#onClientError);
     this.#owner.releaseClient(this, client, destroy);
