@@ -444,7 +444,12 @@ export class SAConnection<DB = Record<string, never>> {
       }
     }
     if (!destroy && this.#owner.options.resetOnRelease) {
-      destroy = !(await runQuery(client, { text: RESET_SESSION_SQL }).then(() => true, () => false));
+      // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
+      try {
+        await runQuery(client, { text: RESET_SESSION_SQL });
+      } catch {
+        destroy = true;
+      }
     }
     client.removeListener('error', this.#onClientError);
     this.#owner.releaseClient(this, client, destroy);

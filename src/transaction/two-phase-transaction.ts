@@ -2,7 +2,11 @@ import type { SAConnection } from '../connection/sa-connection.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
-import { commitPreparedSql, prepareTransactionSql, rollbackPreparedSql } from './transaction-sql.js';
+import {
+  commitPreparedSql,
+  prepareTransactionSql,
+  rollbackPreparedSql,
+} from './transaction-sql.js';
 
 /**
  * A two-phase transaction (aiopg.sa's `TwoPhaseTransaction`), returned by

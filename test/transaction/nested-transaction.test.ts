@@ -186,7 +186,7 @@ describe('out-of-order ends', () => {
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await expect(tx.commit()).rejects.toThrow(
-      /^cannot commit: transaction is not the innermost transaction; savepoint pgsa_savepoint_1 is still active/,
+      /^cannot commit: transaction is not the innermost transaction; savepoint pgsa_savepoint_1 is/,
     );
     expect(conn.inTransaction).toBe(true);
     await sp.commit();

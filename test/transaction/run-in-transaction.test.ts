@@ -147,7 +147,9 @@ describe('conn.transaction(fn)', () => {
       .catch((err: unknown) => err);
     expect(error).toBe(original);
     expect(e.captured.warnings).toContainEqual(
-      expect.stringMatching(/^rollback after an error failed \(.+\); rethrowing the original error: original$/),
+      expect.stringMatching(
+        /^rollback after an error failed \(.+\); rethrowing the original error: original$/,
+      ),
     );
     expect(await committedNames(db.url)).toEqual(['first']);
   });
@@ -195,7 +197,11 @@ describe('engine.transaction(fn)', () => {
     [{ retries: 1.5 }, 'retries must be a non-negative integer, got 1.5'],
     [{ backoff: { initialMs: -5 } }, 'backoff.initialMs is invalid: -5'],
     [{ backoff: { factor: 2 } }, 'unknown backoff option: factor'],
-    [{ isolationLevel: 'eventual' }, "unknown isolation level \"eventual\"; expected one of 'read committed', 'repeatable read', 'serializable'"],
+    [
+      { isolationLevel: 'eventual' },
+      'unknown isolation level "eventual"; expected one of ' +
+        "'read committed', 'repeatable read', 'serializable'",
+    ],
     [{ retry: 3 }, 'unknown transaction option(s): retry'],
   ])('rejects options %j with a TypeError before acquiring', async (options, message) => {
     const e = await engine();
@@ -246,7 +252,9 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
       .setIsolationLevel('serializable')
       .execute(async (trx) => {
         await trx.insertInto('users').values({ name: 'pooled' }).execute();
-        const shown = await sql<{ level: string }>`select current_setting('transaction_isolation') as level`.execute(trx);
+        const shown = await sql<{
+          level: string;
+        }>`select current_setting('transaction_isolation') as level`.execute(trx);
         return shown.rows[0]?.level;
       });
     expect(level).toBe('serializable');
