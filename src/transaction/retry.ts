@@ -54,7 +54,15 @@ export function backoffDelay(
   return backoff.jitter === false ? cap : cap / 2 + random() * (cap / 2);
 }
 
-/** True for the errors a whole transaction may be re-run after: 40001 and 40P01. */
+/**
+ * True for the errors a whole transaction may be re-run after: `SerializationFailureError`
+ * (40001) and `DeadlockDetectedError` (40P01). Other `TransactionRollbackError`s are not.
+ *
+ * @example
+ * ```ts
+ * try { await engine.transaction(work) } catch (e) { if (isRetryableError(e)) scheduleLater() }
+ * ```
+ */
 export function isRetryableError(error: unknown): boolean {
   return error instanceof SerializationFailureError || error instanceof DeadlockDetectedError;
 }

@@ -5,7 +5,16 @@ import type { Transaction } from './transaction.js';
 import { framesOf } from './transaction-frames.js';
 import { type TransactionOptions, validateTransactionOptions } from './transaction-sql.js';
 
-/** The unit of work run by `transaction(fn)`. */
+/**
+ * The unit of work run by `conn.transaction(fn)` and `engine.transaction(fn)`: it receives the
+ * connection the transaction runs on, and its result becomes the transaction's result.
+ *
+ * @example
+ * ```ts
+ * const count: TransactionCallback<Database, number> = async (conn) =>
+ *   (await conn.scalar('select count(*)::int from users')) as number;
+ * ```
+ */
 export type TransactionCallback<DB, T> = (conn: SAConnection<DB>) => Promise<T> | T;
 
 /**

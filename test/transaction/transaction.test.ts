@@ -3,6 +3,7 @@ import {
   InterfaceError,
   InternalError,
   OperationalError,
+  QueryCanceledError,
   Transaction,
   UniqueViolationError,
 } from '../../src/index.js';
@@ -17,6 +18,16 @@ beforeEach(async () => {
 });
 
 describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
+  it('autocommits each statement outside a transaction', async () => {
+    const e = await engine({ maxSize: 2 });
+    const conn1 = await e.acquire();
+    const conn2 = await e.acquire();
+    expect(await conn1.scalar('select count(*)::int from users')).toBe(1);
+    await conn2.execute('delete from users');
+    expect(conn2.inTransaction).toBe(false);
+    expect(await conn1.scalar('select count(*)::int from users')).toBe(0);
+  });
+
   it('gives the transaction its connection', async () => {
     const conn = await (await engine()).acquire();
     const tx = await conn.begin();
@@ -444,5 +455,57 @@ describe('await using', () => {
     }
     expect(outer.status).toBe('rolledBack');
     expect(await withClient(db.url, async (c) => (await c.query('select 1 from users')).rowCount)).toBe(1);
+  });
+});
+
+describe('timeouts and cancellation inside transactions (aiopg context-manager tests)', () => {
+  it('fails the transaction on a statement timeout and rolls back at scope exit', async () => {
+    const e = await engine({ statementTimeoutMs: 100 });
+    const conn = await e.acquire();
+    const error = await (async () => {
+      await using _tx = await conn.begin();
+      await conn.execute("insert into users (name) values ('slow')");
+      await conn.execute('select pg_sleep(10)');
+    })().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(QueryCanceledError);
+    expect((error as QueryCanceledError).sqlstate).toBe('57014');
+    expect(conn.inTransaction).toBe(false);
+    expect(await conn.scalar('select 1')).toBe(1);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('fails the savepoint on a statement timeout; the scopes roll back savepoint and transaction', async () => {
+    const e = await engine({ statementTimeoutMs: 100 });
+    const conn = await e.acquire();
+    const error = await (async () => {
+      await using _tx = await conn.begin();
+      await conn.execute("insert into users (name) values ('outer')");
+      await using _sp = await conn.beginNested();
+      await conn.execute('select pg_sleep(10)');
+    })().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(QueryCanceledError);
+    expect(e.captured.sql.slice(-2)).toEqual([
+      'ROLLBACK TO SAVEPOINT "pgsa_savepoint_1"; RELEASE SAVEPOINT "pgsa_savepoint_1"',
+      'ROLLBACK',
+    ]);
+    expect(conn.inTransaction).toBe(false);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('fails the transaction when its statement is cancelled and transaction(fn) rolls back', async () => {
+    const conn = await (await engine()).acquire();
+    const error = await conn
+      .transaction(async (c) => {
+        await c.execute("insert into users (name) values ('cancelled')");
+        const slow = c.execute('select pg_sleep(10)');
+        slow.catch(() => {}); // awaited below; settles while cancel() is awaited
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await c.cancel();
+        await slow;
+      })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(QueryCanceledError);
+    expect(conn.inTransaction).toBe(false);
+    expect(await committedNames(db.url)).toEqual(['first']);
   });
 });
