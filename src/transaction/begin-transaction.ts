@@ -28,6 +28,13 @@ export async function beginTransaction<DB>(
   const frames = framesOf(conn);
   const top = frames.top() as Transaction<DB> | undefined;
   if (top !== undefined) {
+    if (!conn.inTransaction) {
+      // Joining would silently autocommit every statement of the "inner" transaction.
+      throw new InterfaceError(
+        'cannot begin: the transaction pgsa opened on this connection was ended by a COMMIT or ' +
+          'ROLLBACK sent as SQL; close() its transaction object first',
+      );
+    }
     if (Object.keys(validated).length > 0) {
       throw new InterfaceError(
         'cannot begin with isolationLevel, readOnly or deferrable: a transaction is already ' +
