@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InterfaceError, type SAConnection } from '../../src/index.js';
+import { InterfaceError, OperationalError, type SAConnection } from '../../src/index.js';
 import type { Database } from '../../schema/database.js';
 import { useTestDatabase } from '../support/test-database.js';
 import { committedNames, killBackend, resetUsers, useEngines } from './support.js';
@@ -192,6 +192,30 @@ describe('engine.transaction(fn)', () => {
     expect(await committedNames(db.url)).toEqual(['first']);
   });
 
+  it('does not retry a lost connection, and discards it', async () => {
+    const e = await engine({ minSize: 1, maxSize: 1 });
+    let calls = 0;
+    let pid = 0;
+    const error = await e
+      .transaction(
+        async (conn) => {
+          calls += 1;
+          pid = conn.backendPid;
+          await killBackend(db.url, pid);
+          await add(conn, 'ghost');
+        },
+        { retries: 3 },
+      )
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(OperationalError);
+    expect((error as { attempts?: number }).attempts).toBe(1);
+    expect(calls).toBe(1);
+    const next = await e.acquire();
+    expect(next.backendPid).not.toBe(pid);
+    expect(await next.scalar('select 1')).toBe(1);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
   it.each([
     [{ retries: -1 }, 'retries must be a non-negative integer, got -1'],
     [{ retries: 1.5 }, 'retries must be a non-negative integer, got 1.5'],
@@ -243,6 +267,27 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
       expect(c.inTransaction).toBe(true);
     });
     expect(await committedNames(db.url)).toEqual(['first', 'outer']);
+  });
+
+  it('runs a Kysely controlled transaction through pgsa transaction objects', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const trx = await conn.db.startTransaction().execute();
+    expect(conn.inTransaction).toBe(true);
+    await trx.insertInto('users').values({ name: 'controlled' }).execute();
+    await expect(conn.begin({ readOnly: true })).rejects.toBeInstanceOf(InterfaceError);
+    await trx.commit().execute();
+    expect(conn.inTransaction).toBe(false);
+    const again = await conn.db.startTransaction().execute();
+    await again.insertInto('users').values({ name: 'undone' }).execute();
+    await again.rollback().execute();
+    expect(e.captured.sql.filter((s) => !s.startsWith('insert'))).toEqual([
+      'BEGIN',
+      'COMMIT',
+      'BEGIN',
+      'ROLLBACK',
+    ]);
+    expect(await committedNames(db.url)).toEqual(['first', 'controlled']);
   });
 
   it('runs engine.db.transaction() with its isolation level and releases the connection', async () => {
