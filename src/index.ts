@@ -51,3 +51,13 @@ export {
   type RowProxy,
 } from './result/row-shape.js';
 export { RowStream } from './result/row-stream.js';
+export { NestedTransaction } from './transaction/nested-transaction.js';
+export {
+  type BackoffOptions,
+  type EngineTransactionOptions,
+  isRetryableError,
+} from './transaction/retry.js';
+export type { TransactionCallback } from './transaction/run-in-transaction.js';
+export { Transaction, type TransactionStatus } from './transaction/transaction.js';
+export type { IsolationLevel, TransactionOptions } from './transaction/transaction-sql.js';
+export { TwoPhaseTransaction } from './transaction/two-phase-transaction.js';

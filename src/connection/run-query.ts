@@ -1,16 +1,51 @@
+import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
 
 /**
  * Runs one statement with node-postgres' callback API, which allocates less than its promise
  * API on the hot path. Statements on one client run in the order they were submitted.
  *
+ * A statement the server rejects settles only once the server's ReadyForQuery arrived:
+ * node-postgres reports the ErrorResponse before it, and until then its transaction status
+ * (`inTransaction`, a transaction's `'failed'` status, the release check) would be stale.
+ *
  * @internal
  */
 export function runQuery(client: pg.ClientBase, config: pg.QueryConfig): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
     client.query(config, (error: Error | undefined, result: pg.QueryResult) => {
-      if (error) reject(error);
-      else resolve(result);
+      if (!error) resolve(result);
+      else if (awaitsReadyForQuery(client, error)) whenReady(client, () => reject(error));
+      else reject(error);
     });
   });
+}
+
+interface ProtocolState {
+  readonly readyForQuery?: boolean;
+  readonly connection?: EventEmitter;
+}
+
+function awaitsReadyForQuery(client: pg.ClientBase, error: Error): boolean {
+  const state = client as unknown as ProtocolState;
+  const severity = (error as { severity?: unknown }).severity;
+  // ERROR is followed by ReadyForQuery; FATAL/PANIC end the connection instead.
+  return (
+    state.readyForQuery === false &&
+    state.connection !== undefined &&
+    typeof severity === 'string' &&
+    severity !== 'FATAL' &&
+    severity !== 'PANIC'
+  );
+}
+
+function whenReady(client: pg.ClientBase, settle: () => void): void {
+  const protocol = (client as unknown as ProtocolState).connection as EventEmitter;
+  const done = (): void => {
+    protocol.removeListener('readyForQuery', done);
+    protocol.removeListener('end', done);
+    settle();
+  };
+  protocol.on('readyForQuery', done);
+  protocol.on('end', done);
 }

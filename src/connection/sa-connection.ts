@@ -9,6 +9,7 @@ import type {
   UpdateResult,
 } from 'kysely';
 import type pg from 'pg';
+import type { PgsaLogger } from '../engine/engine-options.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
@@ -26,6 +27,21 @@ import {
   statementTimeout,
   type StreamOptions,
 } from './stream-options.js';
+import {
+  beginNestedTransaction,
+  beginTransaction,
+  beginTwoPhaseTransaction,
+} from '../transaction/begin-transaction.js';
+import type { NestedTransaction } from '../transaction/nested-transaction.js';
+import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
+import type { Transaction } from '../transaction/transaction.js';
+import { RESET_SESSION_SQL, type TransactionOptions } from '../transaction/transaction-sql.js';
+import {
+  commitPrepared,
+  recoverTwophase,
+  rollbackPrepared,
+} from '../transaction/two-phase-recovery.js';
+import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
@@ -206,6 +222,135 @@ export class SAConnection<DB = Record<string, never>> {
     const first = last.rows[0] as unknown[] | undefined;
     return first === undefined ? null : (first[0] ?? null);
   }
+
+  // ---- Transactions (thin: the logic lives in src/transaction/) ----
+
+  /**
+   * Begins a transaction (`BEGIN [ISOLATION LEVEL …] [READ ONLY|READ WRITE] [DEFERRABLE]`).
+   * While a transaction is active it sends nothing and returns an inner transaction joined to
+   * it: its `commit()` does nothing, its `rollback()` rolls back the transaction it joined
+   * (aiopg.sa's semantics).
+   *
+   * @throws TypeError for an unknown isolation level or option, before anything is sent;
+   *   InterfaceError when options are given while a transaction is active, when a transaction
+   *   begun with raw SQL is open, or when the connection is closed.
+   * @example
+   * ```ts
+   * await using tx = await conn.begin({ isolationLevel: 'repeatable read', readOnly: true });
+   * const n = await conn.scalar('select count(*) from users');
+   * await tx.commit();
+   * ```
+   */
+  begin(options?: TransactionOptions): Promise<Transaction<DB>> {
+    return beginTransaction(this, options);
+  }
+
+  /**
+   * Opens a savepoint (`SAVEPOINT "pgsa_savepoint_<n>"`) inside the active transaction; outside
+   * a transaction it sends a plain `BEGIN` and the returned object ends the whole transaction
+   * (as aiopg). Rolling a savepoint back keeps the enclosing transaction usable.
+   *
+   * @throws InterfaceError when the connection is closed.
+   * @example
+   * ```ts
+   * const tx = await conn.begin();
+   * const sp = await conn.beginNested();
+   * await conn.execute("insert into users (name) values ('draft')");
+   * await sp.rollback(); // the insert is undone, tx goes on
+   * await tx.commit();
+   * ```
+   */
+  beginNested(): Promise<NestedTransaction<DB>> {
+    return beginNestedTransaction(this);
+  }
+
+  /**
+   * Begins a two-phase transaction to be prepared under `xid` (a random `pgsa-<uuid>` when
+   * omitted). Needs `max_prepared_transactions > 0` on the server.
+   *
+   * @throws TypeError for an empty xid, one with NUL or of 200 bytes or more, before anything is
+   *   sent; InterfaceError when a transaction is already in progress.
+   * @example
+   * ```ts
+   * const tx = await conn.beginTwophase('transfer-17');
+   * await conn.execute('update users set name = $1 where id = $2', ['ann', 1]);
+   * await tx.prepare();  // durable, invisible, survives this connection
+   * await tx.commit();   // or later, anywhere: await other.commitPrepared('transfer-17')
+   * ```
+   */
+  beginTwophase(xid?: string): Promise<TwoPhaseTransaction<DB>> {
+    return beginTwoPhaseTransaction(this, xid);
+  }
+
+  /**
+   * The xids of the transactions prepared in this connection's database (`pg_prepared_xacts`),
+   * oldest first: what a recovering coordinator must commit or roll back.
+   *
+   * @example
+   * ```ts
+   * for (const xid of await conn.recoverTwophase()) await conn.commitPrepared(xid);
+   * ```
+   */
+  recoverTwophase(): Promise<string[]> {
+    return recoverTwophase(this);
+  }
+
+  /**
+   * Commits a prepared transaction by xid (`COMMIT PREPARED 'xid'`), from any connection.
+   *
+   * @throws TypeError for an unusable xid; ProgrammingError (42704) when no such prepared
+   *   transaction exists; InternalError (25001) inside a transaction block.
+   * @example
+   * ```ts
+   * await conn.commitPrepared('transfer-17');
+   * ```
+   */
+  commitPrepared(xid: string): Promise<void> {
+    return commitPrepared(this, xid);
+  }
+
+  /**
+   * Rolls back a prepared transaction by xid (`ROLLBACK PREPARED 'xid'`), from any connection.
+   *
+   * @throws TypeError for an unusable xid; ProgrammingError (42704) when no such prepared
+   *   transaction exists; InternalError (25001) inside a transaction block.
+   * @example
+   * ```ts
+   * await conn.rollbackPrepared('transfer-17');
+   * ```
+   */
+  rollbackPrepared(xid: string): Promise<void> {
+    return rollbackPrepared(this, xid);
+  }
+
+  /**
+   * Runs `fn(conn)` in a transaction: commits when it resolves, rolls back and rethrows when it
+   * throws (a failing rollback is logged and never hides `fn`'s error). Inside a transaction it
+   * uses a savepoint, so an inner failure leaves the outer transaction usable. Not retried:
+   * use `engine.transaction(fn, { retries })`, which re-runs the whole unit.
+   *
+   * @throws whatever `fn` throws; InterfaceError for options on a nested call; the commit's
+   *   error (e.g. SerializationFailureError) when the server refuses to commit.
+   * @example
+   * ```ts
+   * const id = await conn.transaction(async (c) => {
+   *   const user = await c.db.insertInto('users').values({ name: 'ann' })
+   *     .returning('id').executeTakeFirstOrThrow();
+   *   await c.transaction(async () => { … }); // SAVEPOINT … RELEASE SAVEPOINT
+   *   return user.id;
+   * }, { isolationLevel: 'serializable' });
+   * ```
+   */
+  transaction<T>(fn: TransactionCallback<DB, T>, options?: TransactionOptions): Promise<T> {
+    return runInTransaction(this, fn, options);
+  }
+
+  /** Where pgsa's warnings about this connection go. @internal */
+  get logger(): PgsaLogger {
+    return this.#owner.options.logger;
+  }
+
+  // ---- end of transactions ----
 
   /**
    * Streams the rows of a statement through a server-side cursor, `batchSize` rows per round
@@ -557,6 +702,14 @@ export class SAConnection<DB = Record<string, never>> {
       );
       try {
         await runQuery(client, { text: 'ROLLBACK' });
+      } catch {
+        destroy = true;
+      }
+    }
+    if (!destroy && this.#owner.options.resetOnRelease) {
+      // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
+      try {
+        await runQuery(client, { text: RESET_SESSION_SQL });
       } catch {
         destroy = true;
       }

@@ -1,5 +1,10 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import type { SAConnection } from '../connection/sa-connection.js';
+import {
+  beginKyselyTransaction,
+  commitKyselyTransaction,
+  rollbackKyselyTransaction,
+} from '../transaction/kysely-transactions.js';
 import { ConnectionAdapter } from './connection-adapter.js';
 
 /**
@@ -27,11 +32,11 @@ export class ConnectionDriver<DB> implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as ConnectionAdapter<DB>).connection.query('COMMIT', [], 'object');
+    await commitKyselyTransaction(connection);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as ConnectionAdapter<DB>).connection.query('ROLLBACK', [], 'object');
+    await rollbackKyselyTransaction(connection);
   }
 
   async releaseConnection(): Promise<void> {}
@@ -39,14 +44,15 @@ export class ConnectionDriver<DB> implements Driver {
   async destroy(): Promise<void> {}
 }
 
-/** BEGIN with Kysely's transaction settings. @internal */
+/**
+ * Kysely's BEGIN, through pgsa's transaction objects (a savepoint when a transaction is already
+ * open on the connection), so `db.transaction()` and `conn.inTransaction`/`conn.begin()` agree.
+ *
+ * @internal
+ */
 export async function beginTransaction(
   connection: DatabaseConnection,
   settings: TransactionSettings,
 ): Promise<void> {
-  const parts = ['BEGIN'];
-  if (settings.isolationLevel)
-    parts.push(`ISOLATION LEVEL ${settings.isolationLevel.toUpperCase()}`);
-  if (settings.accessMode) parts.push(settings.accessMode.toUpperCase());
-  await (connection as ConnectionAdapter<unknown>).connection.query(parts.join(' '), [], 'object');
+  await beginKyselyTransaction(connection as ConnectionAdapter<unknown>, settings);
 }

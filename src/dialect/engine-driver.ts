@@ -1,6 +1,10 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import type { Engine } from '../engine/engine.js';
 import { ConnectionAdapter } from './connection-adapter.js';
+import {
+  commitKyselyTransaction,
+  rollbackKyselyTransaction,
+} from '../transaction/kysely-transactions.js';
 import { beginTransaction } from './connection-driver.js';
 
 /**
@@ -27,11 +31,11 @@ export class EngineDriver<DB> implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as ConnectionAdapter<DB>).connection.query('COMMIT', [], 'object');
+    await commitKyselyTransaction(connection);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as ConnectionAdapter<DB>).connection.query('ROLLBACK', [], 'object');
+    await rollbackKyselyTransaction(connection);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

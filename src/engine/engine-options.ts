@@ -58,6 +58,14 @@ export interface EngineOptions {
   logger?: PgsaLogger;
   /** `application_name` shown in `pg_stat_activity`. */
   applicationName?: string;
+  /**
+   * Reset session state (SET, temporary tables, LISTEN, advisory locks, open cursors, role)
+   * when a connection is released, at the cost of one round trip per release (default false:
+   * session state stays with the pooled connection, as in aiopg and node-postgres).
+   * Settings made in `onConnect` are reset too; `applicationName` and `statementTimeoutMs` are
+   * connection defaults and survive.
+   */
+  resetOnRelease?: boolean;
 }
 
 /** Options after validation: every field present, frozen. */
@@ -84,6 +92,7 @@ export interface ResolvedEngineOptions {
   readonly echoParameters: boolean;
   readonly logger: PgsaLogger;
   readonly applicationName: string | undefined;
+  readonly resetOnRelease: boolean;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -107,6 +116,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'echoParameters',
   'logger',
   'applicationName',
+  'resetOnRelease',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -168,6 +178,7 @@ export function resolveEngineOptions(input: string | EngineOptions): ResolvedEng
     echoParameters: options.echoParameters === true,
     logger,
     applicationName: options.applicationName,
+    resetOnRelease: options.resetOnRelease === true,
   });
 }
 

@@ -9,6 +9,8 @@ import { OperationalError, PoolTimeoutError } from '../errors/database-error.js'
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { mask, translateError } from '../errors/translate-error.js';
 import { ShapeCache } from '../result/shape-cache.js';
+import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/retry.js';
+import type { TransactionCallback } from '../transaction/run-in-transaction.js';
 import { connectionPassword, connectionTarget, describeTarget, maskedDsn } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 
@@ -163,6 +165,28 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     }
     this.#inUse.add(conn);
     return conn;
+  }
+
+  /**
+   * Acquires a connection, runs `fn(conn)` in a transaction, commits on success or rolls back
+   * and rethrows on error, and releases the connection. With `retries`, a
+   * `SerializationFailureError` (40001) or `DeadlockDetectedError` (40P01) re-runs the whole
+   * `fn` in a new transaction on a fresh connection, after an exponential, jittered backoff;
+   * nothing else is retried, and a nested unit is never retried alone. The error finally
+   * thrown carries `attempts`, the number of times `fn` ran.
+   *
+   * @throws TypeError for invalid options, before anything is acquired; whatever `fn` throws;
+   *   the commit's error.
+   * @example
+   * ```ts
+   * const total = await engine.transaction(async (conn) => {
+   *   await conn.execute('update users set name = name || $1 where id = 1', ['!']);
+   *   return conn.scalar('select count(*)::int from users');
+   * }, { isolationLevel: 'serializable', retries: 3, backoff: { initialMs: 10, maxMs: 200 } });
+   * ```
+   */
+  transaction<T>(fn: TransactionCallback<DB, T>, options?: EngineTransactionOptions): Promise<T> {
+    return runEngineTransaction(this, fn, options);
   }
 
   /**

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { SAConnection } from '../connection/sa-connection.js';
+import { InterfaceError } from '../errors/pgsa-error.js';
+import { NestedTransaction } from './nested-transaction.js';
+import { Transaction } from './transaction.js';
+import { framesOf } from './transaction-frames.js';
+import {
+  beginSql,
+  quoteXid,
+  savepointSql,
+  type TransactionOptions,
+  validateTransactionOptions,
+} from './transaction-sql.js';
+import { TwoPhaseTransaction } from './two-phase-transaction.js';
+
+/**
+ * `conn.begin(options)`: sends `BEGIN …` and returns the outermost transaction, or, when a
+ * transaction is active, an inner transaction joined to the innermost one (nothing is sent).
+ *
+ * @internal
+ */
+export async function beginTransaction<DB>(
+  conn: SAConnection<DB>,
+  options: TransactionOptions | undefined,
+): Promise<Transaction<DB>> {
+  const validated = validateTransactionOptions(options);
+  conn.guardOpen('begin');
+  const frames = framesOf(conn);
+  const top = frames.top() as Transaction<DB> | undefined;
+  if (top !== undefined) {
+    if (!conn.inTransaction) {
+      // Joining would silently autocommit every statement of the "inner" transaction.
+      throw new InterfaceError(
+        'cannot begin: the transaction pgsa opened on this connection was ended by a COMMIT or ' +
+          'ROLLBACK sent as SQL; close() its transaction object first',
+      );
+    }
+    if (Object.keys(validated).length > 0) {
+      throw new InterfaceError(
+        'cannot begin with isolationLevel, readOnly or deferrable: a transaction is already ' +
+          'active on this connection and the inner one joins it',
+      );
+    }
+    return new Transaction(conn, frames, top, true);
+  }
+  if (conn.inTransaction) throw openedOutside('begin');
+  const tx = new Transaction(conn, frames);
+  // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
+  // second BEGIN.
+  await open(conn, tx, beginSql(validated));
+  return tx;
+}
+
+/**
+ * `conn.beginNested()`: a savepoint inside the active transaction, or a plain `BEGIN` when none
+ * is open (as aiopg).
+ *
+ * @internal
+ */
+export async function beginNestedTransaction<DB>(
+  conn: SAConnection<DB>,
+): Promise<NestedTransaction<DB>> {
+  conn.guardOpen('beginNested');
+  const frames = framesOf(conn);
+  const top = frames.top() as Transaction<DB> | undefined;
+  if (top === undefined && !conn.inTransaction) {
+    const tx = new NestedTransaction(conn, frames, undefined, undefined);
+    await open(conn, tx, 'BEGIN');
+    return tx;
+  }
+  // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
+  const name = frames.nextSavepointName();
+  const tx = new NestedTransaction(conn, frames, top, name);
+  await open(conn, tx, savepointSql(name));
+  return tx;
+}
+
+/**
+ * `conn.beginTwophase(xid?)`: `BEGIN` of a transaction to be prepared under `xid` (random when
+ * omitted). The xid is validated before anything is sent.
+ *
+ * @internal
+ */
+export async function beginTwoPhaseTransaction<DB>(
+  conn: SAConnection<DB>,
+  xid: string | undefined,
+): Promise<TwoPhaseTransaction<DB>> {
+  const id = xid === undefined ? `pgsa-${randomUUID()}` : xid;
+  quoteXid(id); // throws TypeError for an unusable xid before BEGIN is sent
+  conn.guardOpen('beginTwophase');
+  const frames = framesOf(conn);
+  if (frames.depth > 0 || conn.inTransaction) {
+    throw new InterfaceError(
+      'cannot begin a two-phase transaction: a transaction is already in progress on this ' +
+        'connection',
+    );
+  }
+  const tx = new TwoPhaseTransaction(conn, frames, id);
+  await open(conn, tx, 'BEGIN');
+  return tx;
+}
+
+async function open<DB>(conn: SAConnection<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
+  const frames = framesOf(conn);
+  frames.push(tx);
+  try {
+    await conn.query(sql, [], 'object');
+  } catch (error) {
+    frames.pop(tx);
+    throw error;
+  }
+}
+
+function openedOutside(operation: string): InterfaceError {
+  return new InterfaceError(
+    `cannot ${operation}: a transaction begun with SQL (not through pgsa) is in progress on ` +
+      'this connection; end it first, or use beginNested() / transaction() for a savepoint',
+  );
+}

@@ -1,0 +1,61 @@
+import { savepointName } from './transaction-sql.js';
+
+/**
+ * The transactions a connection has open, outermost first: the transaction that sent `BEGIN`
+ * (a `Transaction`, `NestedTransaction` or `TwoPhaseTransaction`) and then one
+ * `NestedTransaction` per open savepoint. Inner `begin()` transactions own nothing on the
+ * server and are not frames. Out-of-order commits are detected against this stack. Frames are
+ * stored as plain objects so one stack serves transactions of any `DB` type.
+ *
+ * @internal
+ */
+export class TransactionFrames {
+  readonly #frames: object[] = [];
+  #savepoints = 0;
+
+  /** Open frames (0 when pgsa has no transaction open on the connection). */
+  get depth(): number {
+    return this.#frames.length;
+  }
+
+  /** The innermost open frame. */
+  top(): object | undefined {
+    return this.#frames.at(-1);
+  }
+
+  has(tx: object): boolean {
+    return this.#frames.includes(tx);
+  }
+
+  push(tx: object): void {
+    this.#frames.push(tx);
+  }
+
+  /**
+   * Removes `tx` and every frame opened after it (they ended with it: a ROLLBACK or ROLLBACK
+   * TO discards inner savepoints). Returns the inner frames that were removed.
+   */
+  pop(tx: object): object[] {
+    const index = this.#frames.indexOf(tx);
+    if (index < 0) return [];
+    return this.#frames.splice(index).slice(1);
+  }
+
+  /** A savepoint name unique on this connection. */
+  nextSavepointName(): string {
+    this.#savepoints += 1;
+    return savepointName(this.#savepoints);
+  }
+}
+
+const registry = new WeakMap<object, TransactionFrames>();
+
+/** The frames of one connection, created on first use. @internal */
+export function framesOf(connection: object): TransactionFrames {
+  let frames = registry.get(connection);
+  if (frames === undefined) {
+    frames = new TransactionFrames();
+    registry.set(connection, frames);
+  }
+  return frames;
+}

@@ -1,0 +1,203 @@
+/**
+ * Pure builders for transaction control statements. Escaping of savepoint names and
+ * two-phase transaction ids lives here and nowhere else, so the exact SQL is unit-testable.
+ */
+
+/**
+ * Isolation levels accepted by `begin()` and `transaction()`. PostgreSQL runs
+ * `'read uncommitted'` as `'read committed'`; it is accepted for aiopg and Kysely parity.
+ */
+export type IsolationLevel =
+  | 'read committed'
+  | 'repeatable read'
+  | 'serializable'
+  | 'read uncommitted';
+
+/** How a transaction starts: `BEGIN ISOLATION LEVEL … READ ONLY DEFERRABLE`. */
+export interface TransactionOptions {
+  /** Default: the server's `default_transaction_isolation` (normally read committed). */
+  readonly isolationLevel?: IsolationLevel;
+  /** `READ ONLY` when true, `READ WRITE` when false, the server's default when absent. */
+  readonly readOnly?: boolean;
+  /** `DEFERRABLE` (only meaningful for serializable read-only transactions) or `NOT DEFERRABLE`. */
+  readonly deferrable?: boolean;
+}
+
+const ISOLATION_LEVELS: ReadonlySet<string> = new Set([
+  'read committed',
+  'repeatable read',
+  'serializable',
+  'read uncommitted',
+]);
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(['isolationLevel', 'readOnly', 'deferrable']);
+
+/**
+ * Checks transaction options before anything is sent and returns a normalized copy.
+ *
+ * @throws TypeError for an unknown isolation level, a non-boolean flag or an unknown key.
+ */
+export function validateTransactionOptions(
+  options: TransactionOptions | undefined,
+  extraKeys: ReadonlySet<string> = new Set(),
+): TransactionOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('transaction options must be an object');
+  }
+  const unknown = Object.keys(options).filter((k) => !OPTION_KEYS.has(k) && !extraKeys.has(k));
+  if (unknown.length > 0) {
+    throw new TypeError(`unknown transaction option(s): ${unknown.join(', ')}`);
+  }
+  const { isolationLevel, readOnly, deferrable } = options;
+  let level: IsolationLevel | undefined;
+  if (isolationLevel !== undefined) {
+    const normalized = typeof isolationLevel === 'string' ? isolationLevel.toLowerCase() : '';
+    if (!ISOLATION_LEVELS.has(normalized)) {
+      throw new TypeError(
+        `unknown isolation level ${JSON.stringify(isolationLevel)}; expected one of ` +
+          `'read committed', 'repeatable read', 'serializable'`,
+      );
+    }
+    level = normalized as IsolationLevel;
+  }
+  for (const [name, value] of [
+    ['readOnly', readOnly],
+    ['deferrable', deferrable],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new TypeError(`${name} must be a boolean, got ${JSON.stringify(value)}`);
+    }
+  }
+  return Object.freeze({
+    ...(level === undefined ? {} : { isolationLevel: level }),
+    ...(readOnly === undefined ? {} : { readOnly }),
+    ...(deferrable === undefined ? {} : { deferrable }),
+  });
+}
+
+/**
+ * `BEGIN` with the given (validated) options.
+ *
+ * @example
+ * ```ts
+ * beginSql({ isolationLevel: 'serializable', readOnly: true, deferrable: true })
+ * // 'BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE'
+ * ```
+ */
+export function beginSql(options: TransactionOptions = {}): string {
+  const { isolationLevel, readOnly, deferrable } = validateTransactionOptions(options);
+  let sql = 'BEGIN';
+  // The level is one of a fixed set (validated above), so it is safe to splice in.
+  if (isolationLevel) sql += ` ISOLATION LEVEL ${isolationLevel.toUpperCase()}`;
+  if (readOnly !== undefined) sql += readOnly ? ' READ ONLY' : ' READ WRITE';
+  if (deferrable !== undefined) sql += deferrable ? ' DEFERRABLE' : ' NOT DEFERRABLE';
+  return sql;
+}
+
+/** PostgreSQL's identifier length limit (NAMEDATALEN - 1 bytes). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * Double-quotes an identifier (a savepoint name): embedded quotes are doubled.
+ *
+ * @throws TypeError for an empty name, a NUL character or more than 63 bytes (the server would
+ *   silently truncate it, so two names could collide).
+ */
+export function quoteIdentifier(name: string): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError('an identifier must be a non-empty string');
+  }
+  if (name.includes('\0')) throw new TypeError('an identifier must not contain NUL characters');
+  if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    throw new TypeError(`identifier is longer than ${MAX_IDENTIFIER_BYTES} bytes`);
+  }
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The name of the `n`-th savepoint on a connection: `pgsa_savepoint_<n>`. */
+export function savepointName(n: number): string {
+  return `pgsa_savepoint_${n}`;
+}
+
+/** `SAVEPOINT "name"` */
+export function savepointSql(name: string): string {
+  return `SAVEPOINT ${quoteIdentifier(name)}`;
+}
+
+/** `RELEASE SAVEPOINT "name"`: keeps the work, hands it to the enclosing transaction. */
+export function releaseSavepointSql(name: string): string {
+  return `RELEASE SAVEPOINT ${quoteIdentifier(name)}`;
+}
+
+/**
+ * `ROLLBACK TO SAVEPOINT "name"; RELEASE SAVEPOINT "name"`: undoes the work since the savepoint
+ * and forgets it, in one round trip (a rolled-back savepoint is never reused).
+ */
+export function rollbackToSavepointSql(name: string): string {
+  const quoted = quoteIdentifier(name);
+  return `ROLLBACK TO SAVEPOINT ${quoted}; RELEASE SAVEPOINT ${quoted}`;
+}
+
+/** The server rejects a transaction identifier of 200 bytes or more (GIDSIZE). */
+export const MAX_XID_BYTES = 199;
+
+/**
+ * Quotes a two-phase transaction id as a SQL string literal: single quotes doubled, and an
+ * `E'…'` literal with doubled backslashes when it contains one, so the result means the same
+ * whatever `standard_conforming_strings` is.
+ *
+ * @throws TypeError for a non-string or empty xid, a NUL character, or an xid of 200 bytes or
+ *   more (PostgreSQL's limit), before anything is sent.
+ * @example
+ * ```ts
+ * quoteXid("it's")   // "'it''s'"
+ * quoteXid('a\\b')   // "E'a\\\\b'"
+ * ```
+ */
+export function quoteXid(xid: string): string {
+  if (typeof xid !== 'string' || xid.length === 0) {
+    throw new TypeError('a two-phase transaction id (xid) must be a non-empty string');
+  }
+  if (xid.includes('\0')) {
+    throw new TypeError('a two-phase transaction id (xid) must not contain NUL characters');
+  }
+  const bytes = Buffer.byteLength(xid, 'utf8');
+  if (bytes > MAX_XID_BYTES) {
+    throw new TypeError(
+      `two-phase transaction id (xid) is ${bytes} bytes long; PostgreSQL accepts at most ` +
+        `${MAX_XID_BYTES}`,
+    );
+  }
+  const body = xid.replaceAll("'", "''");
+  return xid.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`;
+}
+
+/** `PREPARE TRANSACTION 'xid'` */
+export function prepareTransactionSql(xid: string): string {
+  return `PREPARE TRANSACTION ${quoteXid(xid)}`;
+}
+
+/** `COMMIT PREPARED 'xid'` */
+export function commitPreparedSql(xid: string): string {
+  return `COMMIT PREPARED ${quoteXid(xid)}`;
+}
+
+/** `ROLLBACK PREPARED 'xid'` */
+export function rollbackPreparedSql(xid: string): string {
+  return `ROLLBACK PREPARED ${quoteXid(xid)}`;
+}
+
+/** The prepared transactions of the current database, oldest first. */
+export const RECOVER_TWOPHASE_SQL =
+  'SELECT gid FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared, gid';
+
+/**
+ * What `resetOnRelease` sends when a connection goes back to the pool: `DISCARD ALL` minus
+ * `DEALLOCATE ALL` (node-postgres remembers which named statements it prepared on a client, so
+ * dropping them behind its back would break it) and minus its refusal to run in a pipeline.
+ * One round trip, simple protocol.
+ */
+export const RESET_SESSION_SQL =
+  'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ' +
+  'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';

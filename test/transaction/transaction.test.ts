@@ -1,0 +1,409 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  InterfaceError,
+  InternalError,
+  OperationalError,
+  Transaction,
+  UniqueViolationError,
+} from '../../src/index.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
+import { committedNames, killBackend, resetUsers, useEngines } from './support.js';
+
+const db = useTestDatabase();
+const engine = useEngines(db);
+
+beforeEach(async () => {
+  await resetUsers(db.url);
+});
+
+describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
+  it('autocommits each statement outside a transaction', async () => {
+    const e = await engine({ maxSize: 2 });
+    const conn1 = await e.acquire();
+    const conn2 = await e.acquire();
+    expect(await conn1.scalar('select count(*)::int from users')).toBe(1);
+    await conn2.execute('delete from users');
+    expect(conn2.inTransaction).toBe(false);
+    expect(await conn1.scalar('select count(*)::int from users')).toBe(0);
+  });
+
+  it('gives the transaction its connection', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    expect(tx).toBeInstanceOf(Transaction);
+    expect(tx.connection).toBe(conn);
+    await tx.rollback();
+  });
+
+  it('hides uncommitted work from other connections and shows it after commit', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    expect(tx.isActive).toBe(true);
+    expect(tx.status).toBe('active');
+    expect(conn.inTransaction).toBe(true);
+    await conn.execute('delete from users');
+    expect(await committedNames(db.url)).toEqual(['first']);
+    await tx.commit();
+    expect(tx.isActive).toBe(false);
+    expect(tx.status).toBe('committed');
+    expect(conn.inTransaction).toBe(false);
+    expect(await committedNames(db.url)).toEqual([]);
+  });
+
+  it('discards the work on rollback', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute('delete from users');
+    await tx.rollback();
+    expect(tx.isActive).toBe(false);
+    expect(tx.status).toBe('rolledBack');
+    expect(conn.inTransaction).toBe(false);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('rolls the outermost transaction back on close()', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const tx = await conn.begin();
+    await conn.execute('delete from users');
+    await tx.close();
+    expect(tx.status).toBe('rolledBack');
+    expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('rolls back the open transaction when the connection is closed', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute('delete from users');
+    await conn.close();
+    expect(tx.status).toBe('rolledBack');
+    expect(tx.isActive).toBe(false);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('refuses to commit a committed transaction, naming its status', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await tx.commit();
+    await expect(tx.commit()).rejects.toThrow(
+      new InterfaceError('cannot commit: transaction is committed'),
+    );
+  });
+
+  it('refuses to roll back a rolled-back transaction (aiopg ignored it)', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await tx.rollback();
+    const error = await tx.rollback().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe('cannot rollback: transaction is rolled back');
+    expect(tx.isActive).toBe(false);
+  });
+
+  it('refuses commit after rollback with the status in the message', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('x')");
+    await tx.rollback();
+    await expect(tx.commit()).rejects.toThrow(
+      new InterfaceError('cannot commit: transaction is rolled back'),
+    );
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('treats a repeated close() as harmless', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const tx = await conn.begin();
+    await tx.close();
+    const sent = e.captured.sql.length;
+    await tx.close();
+    expect(tx.isActive).toBe(false);
+    expect(e.captured.sql.length).toBe(sent);
+  });
+
+  it('runs transactions one after another on one connection', async () => {
+    const conn = await (await engine()).acquire();
+    await conn.execute('delete from users');
+    const tx1 = await conn.begin();
+    await conn.execute("insert into users (name) values ('a')");
+    await tx1.commit();
+    const tx2 = await conn.begin();
+    await conn.execute("insert into users (name) values ('b')");
+    await tx2.rollback();
+    const tx3 = await conn.begin();
+    expect(tx3).not.toBe(tx1);
+    await conn.execute("insert into users (name) values ('c')");
+    await tx3.commit();
+    expect(await committedNames(db.url)).toEqual(['a', 'c']);
+  });
+
+  it('refuses a rollback while a commit of the same transaction is in flight', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    const committing = tx.commit();
+    await expect(tx.rollback()).rejects.toThrow(
+      new InterfaceError('cannot rollback: transaction is already being committed'),
+    );
+    await committing;
+    expect(tx.status).toBe('committed');
+  });
+});
+
+describe('inner transactions from begin() inside begin()', () => {
+  it('commits nothing on inner commit: the outer transaction decides', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const tx1 = await conn.begin();
+    const tx2 = await conn.begin();
+    expect(tx2).not.toBe(tx1);
+    expect(tx2.isActive).toBe(true);
+    await conn.execute("insert into users (name) values ('inner')");
+    const sent = e.captured.sql.length;
+    await tx2.commit();
+    expect(e.captured.sql.length).toBe(sent);
+    expect(tx2.isActive).toBe(false);
+    expect(tx1.isActive).toBe(true);
+    expect(await committedNames(db.url)).toEqual(['first']);
+    await tx1.commit();
+    expect(tx2.status).toBe('committed');
+    expect(await committedNames(db.url)).toEqual(['first', 'inner']);
+  });
+
+  it('rolls back the whole transaction on inner rollback and deactivates the outer', async () => {
+    const conn = await (await engine()).acquire();
+    const tx1 = await conn.begin();
+    const tx2 = await conn.begin();
+    await conn.execute("insert into users (name) values ('aaaa')");
+    await tx2.rollback();
+    expect(tx2.isActive).toBe(false);
+    expect(tx1.isActive).toBe(false);
+    expect(tx1.status).toBe('rolledBack');
+    expect(conn.inTransaction).toBe(false);
+    expect(await conn.scalar('select count(*)::int from users')).toBe(1);
+    await expect(tx1.commit()).rejects.toThrow(
+      new InterfaceError('cannot commit: transaction is rolled back'),
+    );
+  });
+
+  it('deactivates only the inner transaction on close(); the outer commits its work', async () => {
+    const conn = await (await engine()).acquire();
+    const tx1 = await conn.begin();
+    const tx2 = await conn.begin();
+    await conn.execute("insert into users (name) values ('aaaa')");
+    await tx2.close();
+    expect(tx2.isActive).toBe(false);
+    expect(tx2.status).toBe('closed');
+    expect(tx1.isActive).toBe(true);
+    await tx1.commit();
+    expect(await committedNames(db.url)).toEqual(['first', 'aaaa']);
+  });
+
+  it('reports an inner commit as rolled back once the outer transaction rolled back', async () => {
+    const conn = await (await engine()).acquire();
+    const tx1 = await conn.begin();
+    const tx2 = await conn.begin();
+    await conn.execute("insert into users (name) values ('lost')");
+    await tx2.commit();
+    await tx1.rollback();
+    expect(tx2.status).toBe('rolledBack');
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('refuses options for an inner transaction, which cannot change them', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await expect(conn.begin({ isolationLevel: 'serializable' })).rejects.toThrow(
+      /^cannot begin with isolationLevel, readOnly or deferrable: a transaction is already active/,
+    );
+    expect(tx.isActive).toBe(true);
+    await tx.rollback();
+  });
+});
+
+describe('begin options', () => {
+  it('sends isolation level, access mode and deferrable and the server applies them', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const tx = await conn.begin({ isolationLevel: 'serializable', readOnly: true, deferrable: true });
+    expect(e.captured.sql.at(-1)).toBe('BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE');
+    expect(await conn.scalar('show transaction_isolation')).toBe('serializable');
+    expect(await conn.scalar('show transaction_read_only')).toBe('on');
+    expect(await conn.scalar('show transaction_deferrable')).toBe('on');
+    await tx.commit();
+  });
+
+  it.each([
+    ['read committed', 'read committed'],
+    ['repeatable read', 'repeatable read'],
+    ['serializable', 'serializable'],
+    ['read uncommitted', 'read uncommitted'],
+  ] as const)('runs a %s transaction', async (level, shown) => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin({ isolationLevel: level });
+    await conn.execute("insert into users (name) values ('x')");
+    expect(await conn.scalar('show transaction_isolation')).toBe(shown);
+    await tx.commit();
+    expect(await committedNames(db.url)).toEqual(['first', 'x']);
+  });
+
+  it('rejects a write in a read-only transaction with the server error, then rolls back', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin({ readOnly: true });
+    const error = await conn.execute("insert into users (name) values ('x')").catch((e) => e);
+    expect((error as InternalError).sqlstate).toBe('25006');
+    expect(tx.status).toBe('failed');
+    await tx.rollback();
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('rejects an unknown isolation level with a TypeError before anything is sent', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const sent = e.captured.sql.length;
+    const error = await conn
+      .begin({ isolationLevel: 'chaos' as 'serializable' })
+      .catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      `unknown isolation level "chaos"; expected one of 'read committed', 'repeatable read', 'serializable'`,
+    );
+    expect(e.captured.sql.length).toBe(sent);
+    expect(conn.inTransaction).toBe(false);
+  });
+
+  it('rejects unknown option keys and non-boolean flags with a TypeError', async () => {
+    const conn = await (await engine()).acquire();
+    await expect(conn.begin({ isolation: 'serializable' } as never)).rejects.toThrow(
+      new TypeError('unknown transaction option(s): isolation'),
+    );
+    await expect(conn.begin({ readOnly: 'yes' } as never)).rejects.toThrow(
+      new TypeError('readOnly must be a boolean, got "yes"'),
+    );
+    expect(conn.inTransaction).toBe(false);
+  });
+
+  it('refuses begin() while a transaction begun with SQL is open', async () => {
+    const conn = await (await engine()).acquire();
+    await conn.execute('BEGIN');
+    await expect(conn.begin()).rejects.toThrow(
+      /^cannot begin: a transaction begun with SQL \(not through pgsa\) is in progress/,
+    );
+    await conn.execute('ROLLBACK');
+  });
+
+  it('refuses to join a transaction that a SQL COMMIT ended behind pgsa', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('raw commit')");
+    await conn.execute('COMMIT');
+    await expect(conn.begin()).rejects.toThrow(
+      new InterfaceError(
+        'cannot begin: the transaction pgsa opened on this connection was ended by a COMMIT ' +
+          'or ROLLBACK sent as SQL; close() its transaction object first',
+      ),
+    );
+    await tx.close();
+    const next = await conn.begin();
+    expect(next.isActive).toBe(true);
+    await next.rollback();
+  });
+
+  it('refuses begin() on a closed connection', async () => {
+    const conn = await (await engine()).acquire();
+    await conn.close();
+    await expect(conn.begin()).rejects.toThrow('cannot begin: the connection is closed');
+  });
+});
+
+describe('failed transactions', () => {
+  it('marks the transaction failed after a statement error; later statements get 25P02', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('doomed')");
+    await expect(conn.execute('select 1/0')).rejects.toMatchObject({ sqlstate: '22012' });
+    expect(tx.status).toBe('failed');
+    expect(tx.isActive).toBe(true);
+    const next = await conn.execute('select 1').catch((e: unknown) => e);
+    expect(next).toBeInstanceOf(InternalError);
+    expect((next as InternalError).sqlstate).toBe('25P02');
+    await tx.rollback();
+  });
+
+  it('rolls back on commit() of a failed transaction and raises saying so', async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('doomed')");
+    await conn.execute('select 1/0').catch(() => {});
+    const error = await tx.commit().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(
+      'cannot commit: transaction is failed (a statement inside it raised an error); ' +
+        'it was rolled back',
+    );
+    expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
+    expect(tx.status).toBe('rolledBack');
+    expect(conn.inTransaction).toBe(false);
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('never reports success when a statement fails between the status check and COMMIT', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('doomed')");
+    // Not awaited: the failing statement is queued ahead of COMMIT.
+    const failing = conn.execute('select 1/0').catch((err: unknown) => err);
+    const error = await tx.commit().catch((err: unknown) => err);
+    expect(await failing).toMatchObject({ sqlstate: '22012' });
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toMatch(
+      /^cannot commit: transaction is failed .*the server rolled it back$/,
+    );
+    expect(tx.status).toBe('rolledBack');
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+
+  it('leaves the connection usable after rolling back a failed transaction', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute('select 1/0').catch(() => {});
+    await tx.rollback();
+    expect(tx.status).toBe('rolledBack');
+    expect(await conn.scalar('select 41 + 1')).toBe(42);
+  });
+
+  it('raises the server error of a refused COMMIT and reports the transaction rolled back', async () => {
+    const conn = await (await engine()).acquire();
+    await conn.execute(
+      'create table if not exists deferred_ids (id int primary key deferrable initially deferred)',
+    );
+    await conn.execute('truncate deferred_ids');
+    const tx = await conn.begin();
+    await conn.execute('insert into deferred_ids values (1), (1)');
+    const error = await tx.commit().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(UniqueViolationError);
+    expect((error as UniqueViolationError).sqlstate).toBe('23505');
+    expect(tx.status).toBe('rolledBack');
+    expect(conn.inTransaction).toBe(false);
+    expect(await observe(db.url, 'select * from deferred_ids')).toEqual([]);
+  });
+
+  it('raises OperationalError when the backend is killed mid-transaction and commits nothing', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('ghost')");
+    await killBackend(db.url, conn.backendPid);
+    const next = await conn.execute("insert into users (name) values ('ghost2')").catch((e) => e);
+    expect(next).toBeInstanceOf(OperationalError);
+    const commit = await tx.commit().catch((e: unknown) => e);
+    expect(commit).toBeInstanceOf(OperationalError);
+    // Lost mid-COMMIT: pgsa cannot know the outcome, so the transaction stays failed …
+    expect(tx.status).toBe('failed');
+    // … and a rollback on the dead connection reports the loss and settles it.
+    await expect(tx.rollback()).rejects.toBeInstanceOf(OperationalError);
+    expect(tx.status).toBe('rolledBack');
+    expect(await committedNames(db.url)).toEqual(['first']);
+  });
+});
