@@ -43,3 +43,15 @@ export {
 export { errorClassForSqlstate } from './errors/sqlstate-map.js';
 export { ResultProxy } from './result/result-proxy.js';
 export type { RowMethods, RowProxy } from './result/row-shape.js';
+export { type AtomicOptions, atomic, type OnOpenTransaction } from './session/atomic.js';
+export {
+  closeDbSession,
+  commitDbSession,
+  dbSession,
+  rollbackDbSession,
+} from './session/db-session.js';
+export { newAtomicSession, newSession } from './session/new-session.js';
+export { runInNewContext } from './session/run-in-new-context.js';
+export { Session } from './session/session.js';
+export type { BeforeCommitHook } from './session/session-context.js';
+export type { SessionBeginOptions, SessionIsolationLevel } from './session/session-sql.js';
