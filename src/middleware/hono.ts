@@ -37,6 +37,11 @@ export function dbSessionMiddleware(options: DbSessionMiddlewareOptions = {}): M
   return async (c, next) => {
     const scope = RequestScope.open(settings);
     if (scope === undefined) return next();
+    // The client went away: no answer will be delivered, so roll back and release now, as the
+    // other adapters do. (Reading the signal early also makes @hono/node-server wire it up.)
+    const signal = c.req.raw.signal;
+    const onAbort = () => void scope.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       await scope.run(async () => {
         try {
@@ -50,6 +55,7 @@ export function dbSessionMiddleware(options: DbSessionMiddlewareOptions = {}): M
         await scope.finish(c.res.status);
       });
     } finally {
+      signal.removeEventListener('abort', onAbort);
       await scope.abort();
     }
   };
