@@ -263,7 +263,10 @@ export class Session<DB = Record<string, never>> {
 
   /** Runs `operation` after everything already called on this session. */
   #enqueue<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(operation);
+    const result = this.#tail.then(operation).catch(async (error: unknown) => {
+      if (this.#conn) await settled(this.#conn);
+      throw error;
+    });
     this.#tail = result.catch(() => undefined);
     return result;
   }
@@ -280,6 +283,7 @@ export class Session<DB = Record<string, never>> {
       try {
         return await operation(conn);
       } catch (error) {
+        await settled(conn);
         if (this.#failure === undefined && failed(conn)) this.#failure = error;
         throw error;
       }
@@ -362,6 +366,20 @@ export class Session<DB = Record<string, never>> {
       this.#pin = undefined;
       if (!pinned) await conn.close();
     }
+  }
+}
+
+/**
+ * Waits until the client processed the server's ReadyForQuery after a failed statement.
+ * node-postgres rejects a statement on its ErrorResponse, which may arrive in an earlier
+ * packet than the ReadyForQuery carrying the new transaction status; until then
+ * `inTransaction` would report the status from before the failure.
+ */
+async function settled<DB>(conn: SAConnection<DB>): Promise<void> {
+  const client = conn.raw as unknown as { readyForQuery?: boolean; _ending?: boolean };
+  // Bounded: a connection that never becomes ready is broken and will be discarded anyway.
+  for (let i = 0; i < 10_000 && client.readyForQuery === false && !client._ending; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
