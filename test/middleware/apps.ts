@@ -62,7 +62,7 @@ function httpError(status: number): Error {
  * `/users/:name` inserts and answers `status` (201); `/users/:name/throw` inserts and throws;
  * `/users/:name/http-error` inserts and throws an HTTP 409 error; `/users/:name/deferred`
  * inserts an orphan child and answers 201 (the commit fails); `/users/:name/slow` inserts,
- * waits {@link SLOW_MS} and answers 201.
+ * waits {@link SLOW_MS} and answers 201; `/noop` answers 204 without touching the database.
  */
 export async function serveApp(
   framework: Framework,
@@ -94,6 +94,7 @@ async function serveFastify(engine: Engine<Database>, options: DbSessionMiddlewa
     await insertOrphan(engine, request.params.name);
     return reply.code(201).send({ name: request.params.name });
   });
+  app.post('/noop', async (_request, reply) => reply.code(204).send());
   app.post<Req>('/users/:name/slow', async (request, reply) => {
     await insertUser(engine, request.params.name);
     await sleep(SLOW_MS);
@@ -124,6 +125,9 @@ async function serveExpress(engine: Engine<Database>, options: DbSessionMiddlewa
   app.post('/users/:name/deferred', async (req, res) => {
     await insertOrphan(engine, req.params.name);
     res.status(201).json({ name: req.params.name });
+  });
+  app.post('/noop', (_req, res) => {
+    res.status(204).end();
   });
   app.post('/users/:name/slow', async (req, res) => {
     await insertUser(engine, req.params.name);
@@ -160,6 +164,7 @@ async function serveHono(engine: Engine<Database>, options: DbSessionMiddlewareO
     await insertOrphan(engine, c.req.param('name'));
     return c.json({ name: c.req.param('name') }, 201);
   });
+  app.post('/noop', (c) => c.body(null, 204));
   app.post('/users/:name/slow', async (c) => {
     await insertUser(engine, c.req.param('name'));
     await sleep(SLOW_MS);

@@ -70,6 +70,13 @@ describe.each(FRAMEWORKS)('the %s middleware', (framework) => {
     expect(await users(name('slow'))).toEqual([name('slow')]);
   });
 
+  it('takes no connection for a request that never queries', async () => {
+    const { url } = await start(framework);
+    const acquires = engine.stats().acquires;
+    expect((await post(`${url}/noop`)).status).toBe(204);
+    expect(engine.stats().acquires).toBe(acquires);
+  });
+
   it('rolls back when the handler throws', async () => {
     const { url } = await start(framework);
     const response = await post(`${url}/users/${name('throw')}/throw`);

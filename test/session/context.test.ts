@@ -259,6 +259,18 @@ describe('early commit, rollback and close', () => {
     expect(await committedUsers(db.url)).toEqual(['ann', 'bob']);
   });
 
+  it('closeDbSession does not throw when the session lost its connection, and discards it', async () => {
+    await runInNewContext(async () => {
+      await insertUser('ann');
+      const session = await dbSession(tracked.engine);
+      await observe(db.url, 'select pg_terminate_backend($1)', [session.backendPid]);
+      await expect(closeDbSession(tracked.engine)).resolves.toBeUndefined();
+      expect(session.closed).toBe(true);
+    });
+    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(await committedUsers(db.url)).toEqual([]);
+  });
+
   it('do nothing outside a context', async () => {
     const acquires = tracked.acquires();
     await expect(commitDbSession(tracked.engine)).resolves.toBeUndefined();
