@@ -19,6 +19,9 @@ import {
 
 type Status = 'idle' | 'connected' | 'closed';
 
+/** How long to wait for the server's ReadyForQuery after a failed statement. */
+const SETTLE_TIMEOUT_MS = 5_000;
+
 /** A Kysely transaction opened on `session.db`: null when it is the session's own transaction. */
 type KyselyLevel = string | null;
 
@@ -345,7 +348,13 @@ export class Session<DB = Record<string, never>> {
     this.#kysely.length = 0;
     this.#failure = undefined;
     if (savepoint === undefined) {
-      await conn.query(outcome === 'commit' ? COMMIT_SQL : ROLLBACK_SQL, [], 'object');
+      const result = await conn.query(outcome === 'commit' ? COMMIT_SQL : ROLLBACK_SQL, [], 'object');
+      // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never report that as a commit.
+      if (outcome === 'commit' && result.command === 'ROLLBACK') {
+        throw new InterfaceError(
+          'cannot commit: the transaction had failed on the server; it was rolled back',
+        );
+      }
       return;
     }
     if (outcome === 'rollback') await conn.query(rollbackToSavepointSql(savepoint), [], 'object');
@@ -376,11 +385,26 @@ export class Session<DB = Record<string, never>> {
  * `inTransaction` would report the status from before the failure.
  */
 async function settled<DB>(conn: SAConnection<DB>): Promise<void> {
-  const client = conn.raw as unknown as { readyForQuery?: boolean; _ending?: boolean };
-  // Bounded: a connection that never becomes ready is broken and will be discarded anyway.
-  for (let i = 0; i < 10_000 && client.readyForQuery === false && !client._ending; i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const client = conn.raw as unknown as {
+    readyForQuery?: boolean;
+    _ending?: boolean;
+    connection?: NodeJS.EventEmitter;
+  };
+  const connection = client.connection;
+  if (client.readyForQuery !== false || client._ending || connection === undefined) return;
+  await new Promise<void>((resolve) => {
+    // Bounded: a connection that never becomes ready is broken and gets discarded anyway.
+    const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
+    // Our listener runs after the client's own, i.e. once the status is updated.
+    connection.once('readyForQuery', done);
+    connection.once('end', done);
+    function done(): void {
+      clearTimeout(timer);
+      connection?.off('readyForQuery', done);
+      connection?.off('end', done);
+      resolve();
+    }
+  });
 }
 
 /** True when the server reports the connection's transaction as failed (aborted). */
