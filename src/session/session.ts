@@ -5,6 +5,7 @@ import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
+import { failed, settled } from './connection-status.js';
 import { type PinnedConnection, pinnedConnection } from './pinned-connection.js';
 import { SessionDriver } from './session-driver.js';
 import {
@@ -19,8 +20,6 @@ import {
 
 type Status = 'idle' | 'connected' | 'closed';
 
-/** How long to wait for the server's ReadyForQuery after a failed statement. */
-const SETTLE_TIMEOUT_MS = 5_000;
 
 /** A Kysely transaction opened on `session.db`: null when it is the session's own transaction. */
 type KyselyLevel = string | null;
@@ -376,38 +375,4 @@ export class Session<DB = Record<string, never>> {
       if (!pinned) await conn.close();
     }
   }
-}
-
-/**
- * Waits until the client processed the server's ReadyForQuery after a failed statement.
- * node-postgres rejects a statement on its ErrorResponse, which may arrive in an earlier
- * packet than the ReadyForQuery carrying the new transaction status; until then
- * `inTransaction` would report the status from before the failure.
- */
-async function settled<DB>(conn: SAConnection<DB>): Promise<void> {
-  const client = conn.raw as unknown as {
-    readyForQuery?: boolean;
-    _ending?: boolean;
-    connection?: NodeJS.EventEmitter;
-  };
-  const connection = client.connection;
-  if (client.readyForQuery !== false || client._ending || connection === undefined) return;
-  await new Promise<void>((resolve) => {
-    // Bounded: a connection that never becomes ready is broken and gets discarded anyway.
-    const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
-    // Our listener runs after the client's own, i.e. once the status is updated.
-    connection.once('readyForQuery', done);
-    connection.once('end', done);
-    function done(): void {
-      clearTimeout(timer);
-      connection?.off('readyForQuery', done);
-      connection?.off('end', done);
-      resolve();
-    }
-  });
-}
-
-/** True when the server reports the connection's transaction as failed (aborted). */
-function failed<DB>(conn: SAConnection<DB>): boolean {
-  return conn.raw.getTransactionStatus?.() === 'E';
 }
