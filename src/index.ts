@@ -61,3 +61,15 @@ export type { TransactionCallback } from './transaction/run-in-transaction.js';
 export { Transaction, type TransactionStatus } from './transaction/transaction.js';
 export type { IsolationLevel, TransactionOptions } from './transaction/transaction-sql.js';
 export { TwoPhaseTransaction } from './transaction/two-phase-transaction.js';
+export { type AtomicOptions, atomic, type OnOpenTransaction } from './session/atomic.js';
+export {
+  closeDbSession,
+  commitDbSession,
+  dbSession,
+  rollbackDbSession,
+} from './session/db-session.js';
+export { newAtomicSession, newSession } from './session/new-session.js';
+export { runInNewContext } from './session/run-in-new-context.js';
+export { Session } from './session/session.js';
+export type { BeforeCommitHook } from './session/session-context.js';
+export type { SessionBeginOptions, SessionIsolationLevel } from './session/session-sql.js';

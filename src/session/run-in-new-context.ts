@@ -1,0 +1,36 @@
+import { SessionContext, runInContext } from './session-context.js';
+
+/**
+ * Runs `fn(...args)` in a fresh session context: `dbSession()` inside it returns new sessions;
+ * when `fn` succeeds, all of them are committed, when it throws they are rolled back and the
+ * error is rethrown; their connections are always released. The caller's context, if any, is
+ * untouched.
+ *
+ * @returns what `fn` returns.
+ * @throws what `fn` throws, or the commit's error (e.g. `IntegrityError`).
+ * @example
+ * ```ts
+ * await Promise.all([
+ *   insertAudit(),                       // the caller's session
+ *   runInNewContext(insertAudit),        // its own session, committed when done
+ *   runInNewContext(renameUser, 1, 'x'), // with arguments
+ * ]);
+ * ```
+ */
+export function runInNewContext<A extends unknown[], R>(
+  fn: (...args: A) => R | PromiseLike<R>,
+  ...args: A
+): Promise<R> {
+  const context = new SessionContext();
+  return runInContext(context, async () => {
+    let result: R;
+    try {
+      result = await fn(...args);
+    } catch (error) {
+      await context.finish('rollback');
+      throw error;
+    }
+    await context.finish('commit');
+    return result;
+  });
+}

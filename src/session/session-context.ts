@@ -1,0 +1,102 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Engine } from '../engine/engine.js';
+import { Session } from './session.js';
+
+/** Runs before each session with an open transaction is committed at the end of a context. */
+export type BeforeCommitHook = (session: Session<unknown>) => void | Promise<void>;
+
+const ENDED = 'the session is closed: its context has ended';
+
+/**
+ * One async context's sessions (one per engine), created lazily and ended together by
+ * `runInNewContext` or the request middleware.
+ *
+ * @internal
+ */
+export class SessionContext {
+  // The *promise* of each session is stored, so concurrent first calls share one session.
+  readonly #sessions = new Map<object, Promise<Session<unknown>>>();
+  #ended = false;
+  #finishing: Promise<void> | undefined;
+
+  /** True once the context committed or rolled back its sessions and closed them. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** This context's session for `engine`, created (without a connection) on first use. */
+  sessionFor<DB>(engine: Engine<DB>): Promise<Session<DB>> {
+    let session = this.#sessions.get(engine);
+    if (session === undefined) {
+      session = Promise.resolve(new Session<DB>(engine) as unknown as Session<unknown>);
+      this.#sessions.set(engine, session);
+    }
+    return session as unknown as Promise<Session<DB>>;
+  }
+
+  /** The session for `engine` if one was created. */
+  existing<DB>(engine: Engine<DB>): Promise<Session<DB>> | undefined {
+    return this.#sessions.get(engine) as unknown as Promise<Session<DB>> | undefined;
+  }
+
+  /** Forgets the session for `engine` (the caller closes it): the next use creates a new one. */
+  detach<DB>(engine: Engine<DB>): Promise<Session<DB>> | undefined {
+    const session = this.existing(engine);
+    this.#sessions.delete(engine);
+    return session;
+  }
+
+  /**
+   * Commits (after `beforeCommit`) or rolls back every session, then closes them all, once.
+   * When a commit fails, the sessions not yet committed are rolled back and the error is
+   * thrown. Commits of several engines' sessions are not atomic together.
+   */
+  finish(outcome: 'commit' | 'rollback', beforeCommit?: BeforeCommitHook): Promise<void> {
+    this.#finishing ??= this.#finish(outcome, beforeCommit);
+    return this.#finishing;
+  }
+
+  async #finish(outcome: 'commit' | 'rollback', beforeCommit?: BeforeCommitHook): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    if (outcome === 'commit') {
+      try {
+        if (beforeCommit) {
+          for (const session of await this.#all()) {
+            if (session.inTransaction) await beforeCommit(session);
+          }
+        }
+        for (const session of await this.#all()) await session.commit();
+      } catch (error) {
+        failure = { error };
+      }
+    }
+    this.#ended = true;
+    const sessions = await this.#all();
+    this.#sessions.clear();
+    // Closing rolls back whatever is still open: everything on rollback or after a failure.
+    await Promise.all(sessions.map((session) => session.endContext(ENDED).catch(() => {})));
+    if (failure) throw failure.error;
+  }
+
+  #all(): Promise<Session<unknown>[]> {
+    return Promise.all(this.#sessions.values());
+  }
+}
+
+const storage = new AsyncLocalStorage<SessionContext>();
+
+/** The context the caller runs in, ended or not. @internal */
+export function currentContext(): SessionContext | undefined {
+  return storage.getStore();
+}
+
+/** True when the caller runs in a context that has not ended. @internal */
+export function hasActiveContext(): boolean {
+  const context = storage.getStore();
+  return context !== undefined && !context.ended;
+}
+
+/** Runs `fn` with `context` as the current context (and so do its child tasks). @internal */
+export function runInContext<T>(context: SessionContext, fn: () => T): T {
+  return storage.run(context, fn);
+}

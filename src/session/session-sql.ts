@@ -1,0 +1,81 @@
+/**
+ * The control statements sessions send, built by pure functions so the exact SQL is
+ * unit-tested and identifier quoting lives in one place.
+ *
+ * @internal
+ */
+
+/** Isolation levels a session transaction may begin with (Kysely's spelling). */
+export type SessionIsolationLevel =
+  | 'read uncommitted'
+  | 'read committed'
+  | 'repeatable read'
+  | 'serializable'
+  | 'snapshot';
+
+/** Options of the BEGIN that opens a session transaction. */
+export interface SessionBeginOptions {
+  readonly isolationLevel?: SessionIsolationLevel | undefined;
+  readonly accessMode?: 'read only' | 'read write' | undefined;
+}
+
+const ISOLATION_LEVELS: ReadonlySet<string> = new Set([
+  'read uncommitted',
+  'read committed',
+  'repeatable read',
+  'serializable',
+]);
+const ACCESS_MODES: ReadonlySet<string> = new Set(['read only', 'read write']);
+
+/** `COMMIT`. */
+export const COMMIT_SQL = 'COMMIT';
+/** `ROLLBACK`. */
+export const ROLLBACK_SQL = 'ROLLBACK';
+
+/**
+ * `BEGIN` with an optional isolation level and access mode, e.g.
+ * `BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY`. Values are checked against a fixed list
+ * because they are spliced into the statement.
+ *
+ * @throws RangeError for an isolation level or access mode PostgreSQL does not know.
+ */
+export function beginSql(options: SessionBeginOptions = {}): string {
+  const parts = ['BEGIN'];
+  const { isolationLevel, accessMode } = options;
+  if (isolationLevel !== undefined) {
+    if (!ISOLATION_LEVELS.has(isolationLevel)) {
+      throw new RangeError(`unknown isolation level: ${JSON.stringify(isolationLevel)}`);
+    }
+    parts.push(`ISOLATION LEVEL ${isolationLevel.toUpperCase()}`);
+  }
+  if (accessMode !== undefined) {
+    if (!ACCESS_MODES.has(accessMode)) {
+      throw new RangeError(`unknown access mode: ${JSON.stringify(accessMode)}`);
+    }
+    parts.push(accessMode.toUpperCase());
+  }
+  return parts.join(' ');
+}
+
+/** Double-quotes an identifier, doubling embedded quotes; refuses empty names and NUL. */
+export function quoteIdentifier(name: string): string {
+  if (name.length === 0 || name.includes('\0')) {
+    throw new RangeError(`invalid identifier: ${JSON.stringify(name)}`);
+  }
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** `SAVEPOINT "name"`. */
+export function savepointSql(name: string): string {
+  return `SAVEPOINT ${quoteIdentifier(name)}`;
+}
+
+/** `RELEASE SAVEPOINT "name"`. */
+export function releaseSavepointSql(name: string): string {
+  return `RELEASE SAVEPOINT ${quoteIdentifier(name)}`;
+}
+
+/** `ROLLBACK TO SAVEPOINT "name"`. */
+export function rollbackToSavepointSql(name: string): string {
+  return `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`;
+}

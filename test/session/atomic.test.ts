@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  atomic,
+  dbSession,
+  InterfaceError,
+  type OnOpenTransaction,
+  runInNewContext,
+} from '../../src/index.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
+import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+
+const db = useTestDatabase();
+let tracked: TrackedEngine;
+
+beforeAll(async () => {
+  tracked = await trackedEngine(db.url);
+});
+
+beforeEach(async () => {
+  await observe(db.url, 'truncate users, emails restart identity cascade');
+  tracked.statements.length = 0;
+});
+
+afterAll(async () => {
+  expect(tracked.engine.size).toBe(tracked.engine.freeSize);
+  await tracked.engine.close();
+  await tracked.engine.waitClosed();
+});
+
+async function insertUser(name: string): Promise<void> {
+  const session = await dbSession(tracked.engine);
+  await session.execute('insert into users (name) values ($1)', [name]);
+}
+
+const boom = new Error('boom');
+
+async function failingBlock(mode?: OnOpenTransaction): Promise<unknown> {
+  return atomic(
+    tracked.engine,
+    async () => {
+      await insertUser('in-block');
+      throw boom;
+    },
+    mode ? { onOpenTransaction: mode } : {},
+  ).catch((e: unknown) => e);
+}
+
+describe('atomic', () => {
+  it('raises InterfaceError outside a context', async () => {
+    const error = await atomic(tracked.engine, () => 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(
+      'no session context: wrap the work in runInNewContext or use the middleware',
+    );
+  });
+
+  it('commits its block at once and returns its value', async () => {
+    await runInNewContext(async () => {
+      const value = await atomic(tracked.engine, async (session) => {
+        expect(session).toBe(await dbSession(tracked.engine));
+        await insertUser('ann');
+        return 'done';
+      });
+      expect(value).toBe('done');
+      expect(await committedUsers(db.url)).toEqual(['ann']);
+      expect((await dbSession(tracked.engine)).inTransaction).toBe(false);
+    });
+  });
+
+  it('rolls back and rethrows when its block throws, and the session stays usable', async () => {
+    await runInNewContext(async () => {
+      expect(await failingBlock()).toBe(boom);
+      expect(await committedUsers(db.url)).toEqual([]);
+      await insertUser('after');
+    });
+    expect(await committedUsers(db.url)).toEqual(['after']);
+  });
+
+  it("commits the open transaction first by default ('commit')", async () => {
+    await runInNewContext(async () => {
+      await insertUser('before');
+      expect(await failingBlock()).toBe(boom);
+      expect(await committedUsers(db.url)).toEqual(['before']);
+    });
+    expect(await committedUsers(db.url)).toEqual(['before']);
+    expect(tracked.statements.filter((s) => s === 'COMMIT' || s === 'ROLLBACK')).toEqual([
+      'COMMIT',
+      'ROLLBACK',
+    ]);
+  });
+
+  it("rolls back the open transaction first with 'rollback'", async () => {
+    await runInNewContext(async () => {
+      await insertUser('before');
+      await atomic(tracked.engine, () => insertUser('in-block'), {
+        onOpenTransaction: 'rollback',
+      });
+      expect(await committedUsers(db.url)).toEqual(['in-block']);
+    });
+    expect(await committedUsers(db.url)).toEqual(['in-block']);
+  });
+
+  it("joins the open transaction with 'append': an error rolls back the earlier work too", async () => {
+    await runInNewContext(async () => {
+      await insertUser('before');
+      expect(await failingBlock('append')).toBe(boom);
+      expect((await dbSession(tracked.engine)).inTransaction).toBe(false);
+      await insertUser('after');
+    });
+    expect(await committedUsers(db.url)).toEqual(['after']);
+  });
+
+  it("leaves the joined transaction open with 'append' so its owner commits it", async () => {
+    await runInNewContext(async () => {
+      await insertUser('before');
+      await atomic(tracked.engine, () => insertUser('in-block'), { onOpenTransaction: 'append' });
+      expect(await committedUsers(db.url)).toEqual([]);
+      expect((await dbSession(tracked.engine)).inTransaction).toBe(true);
+    });
+    expect(await committedUsers(db.url)).toEqual(['before', 'in-block']);
+    expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+  });
+
+  it("raises InterfaceError with 'raise' and leaves the open transaction alone", async () => {
+    await runInNewContext(async () => {
+      await insertUser('before');
+      const error = await failingBlock('raise');
+      expect(error).toBeInstanceOf(InterfaceError);
+      expect((error as Error).message).toBe(
+        "cannot start an atomic block: the session already has an open transaction (onOpenTransaction: 'raise')",
+      );
+      expect((await dbSession(tracked.engine)).inTransaction).toBe(true);
+    });
+    expect(await committedUsers(db.url)).toEqual(['before']);
+  });
+
+  it("runs normally with 'raise' when no transaction is open", async () => {
+    await runInNewContext(async () => {
+      await atomic(tracked.engine, () => insertUser('ann'), { onOpenTransaction: 'raise' });
+      expect(await committedUsers(db.url)).toEqual(['ann']);
+    });
+  });
+
+  it('refuses an unknown onOpenTransaction mode', async () => {
+    await runInNewContext(async () => {
+      const error = await atomic(tracked.engine, () => 1, {
+        onOpenTransaction: 'nest' as OnOpenTransaction,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InterfaceError);
+      expect((error as Error).message).toBe(
+        'unknown onOpenTransaction "nest": use \'commit\', \'rollback\', \'append\' or \'raise\'',
+      );
+    });
+  });
+});

@@ -1,0 +1,231 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DataError,
+  ForeignKeyViolationError,
+  InterfaceError,
+  newSession,
+  ResourceClosedError,
+} from '../../src/index.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
+import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+
+const db = useTestDatabase();
+let tracked: TrackedEngine;
+
+beforeAll(async () => {
+  await observe(
+    db.url,
+    `create table parents (id int primary key);
+     create table children (id serial primary key,
+       parent_id int not null references parents (id) deferrable initially deferred)`,
+  );
+  tracked = await trackedEngine(db.url);
+});
+
+beforeEach(async () => {
+  await observe(db.url, 'truncate users, emails, children restart identity cascade');
+  tracked.statements.length = 0;
+});
+
+afterAll(async () => {
+  await tracked.engine.close();
+  await tracked.engine.waitClosed();
+});
+
+const insert = (name: string) => ['insert into users (name) values ($1)', [name]] as const;
+
+describe('Session', () => {
+  it('takes no connection and sends nothing until its first query, then BEGIN', async () => {
+    const { engine, statements } = tracked;
+    await using session = await newSession(engine);
+    const acquires = tracked.acquires();
+    expect(session.connected).toBe(false);
+    expect(session.inTransaction).toBe(false);
+    expect(session.backendPid).toBeUndefined();
+    expect(engine.stats().inUse).toBe(0);
+
+    await session.execute(...insert('ann'));
+    expect(statements).toEqual(['BEGIN', 'insert into users (name) values ($1)']);
+    expect(tracked.acquires()).toBe(acquires + 1);
+    expect(session.connected).toBe(true);
+    expect(session.inTransaction).toBe(true);
+    expect(typeof session.backendPid).toBe('number');
+  });
+
+  it('runs queries built on session.db inside the same transaction as execute', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.db.insertInto('users').values({ name: 'ann' }).execute();
+    const count = await session.scalar(sql<number>`select count(*)::int from users`);
+    expect(count).toBe(1);
+    expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+    expect(await committedUsers(db.url)).toEqual([]);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['ann']);
+  });
+
+  it('commits, then begins the next transaction on the same connection', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    const pid = session.backendPid;
+    await session.commit();
+    expect(session.inTransaction).toBe(false);
+    expect(await committedUsers(db.url)).toEqual(['ann']);
+    await session.execute(...insert('bob'));
+    expect(session.backendPid).toBe(pid);
+    expect(tracked.statements).toEqual([
+      'BEGIN',
+      'insert into users (name) values ($1)',
+      'COMMIT',
+      'BEGIN',
+      'insert into users (name) values ($1)',
+    ]);
+  });
+
+  it('rolls back the work and stays usable', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    await session.rollback();
+    expect(session.inTransaction).toBe(false);
+    await session.execute(...insert('bob'));
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['bob']);
+  });
+
+  it('does nothing on commit or rollback when no transaction is open', async () => {
+    await using session = await newSession(tracked.engine);
+    const acquires = tracked.acquires();
+    await session.commit();
+    await session.rollback();
+    expect(tracked.statements).toEqual([]);
+    expect(tracked.acquires()).toBe(acquires);
+    expect(session.connected).toBe(false);
+  });
+
+  it('rolls back and raises InterfaceError naming the failure when committing after a failed statement', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    const failure = await session.execute('select 1 / 0').catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DataError);
+    const error = await session.commit().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(
+      'cannot commit: a statement failed in this transaction (division by zero); it was rolled back',
+    );
+    expect((error as Error).cause).toBe(failure);
+    expect(tracked.statements.at(-1)).toBe('ROLLBACK');
+    expect(await committedUsers(db.url)).toEqual([]);
+    // The session is usable again.
+    await session.execute(...insert('bob'));
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['bob']);
+  });
+
+  it('raises the IntegrityError of a commit refused by a deferred constraint and stores nothing', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    await session.execute('insert into children (parent_id) values (-1)');
+    const error = await session.commit().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForeignKeyViolationError);
+    expect((error as ForeignKeyViolationError).sqlstate).toBe('23503');
+    expect(session.inTransaction).toBe(false);
+    expect(await committedUsers(db.url)).toEqual([]);
+    expect(await observe(db.url, 'select * from children')).toEqual([]);
+  });
+
+  it('rolls back uncommitted work on close and returns the connection to the pool', async () => {
+    const session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    expect(tracked.engine.stats().inUse).toBe(1);
+    await session.close();
+    await session.close();
+    expect(session.closed).toBe(true);
+    expect(session.connected).toBe(false);
+    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(tracked.statements.at(-1)).toBe('ROLLBACK');
+    expect(await committedUsers(db.url)).toEqual([]);
+  });
+
+  it('refuses every operation after close with ResourceClosedError', async () => {
+    const session = await newSession(tracked.engine);
+    await session.close();
+    const query = await session.execute('select 1').catch((e: unknown) => e);
+    expect(query).toBeInstanceOf(ResourceClosedError);
+    expect(query).toBeInstanceOf(InterfaceError);
+    expect((query as Error).message).toBe('cannot execute: the session is closed');
+    await expect(session.db.selectFrom('users').selectAll().execute()).rejects.toThrow(
+      'cannot execute: the session is closed',
+    );
+    await expect(session.commit()).rejects.toThrow(
+      new ResourceClosedError('cannot commit: the session is closed'),
+    );
+    await expect(session.rollback()).rejects.toThrow('cannot rollback: the session is closed');
+    expect(tracked.statements).toEqual([]);
+  });
+
+  it('runs concurrent queries in call order on one connection after a single BEGIN', async () => {
+    await using session = await newSession(tracked.engine);
+    const pids = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((name) =>
+        session.scalar('insert into users (name) values ($1) returning pg_backend_pid()', [name]),
+      ),
+    );
+    expect(new Set(pids).size).toBe(1);
+    expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+    expect(tracked.acquires()).toBeGreaterThan(0);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('makes a Kysely transaction on session.db the session transaction when none is open', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute((trx) => trx.insertInto('users').values({ name: 'ann' }).execute());
+    expect(tracked.statements).toEqual([
+      'BEGIN ISOLATION LEVEL SERIALIZABLE',
+      'insert into "users" ("name") values ($1)',
+      'COMMIT',
+    ]);
+    expect(await committedUsers(db.url)).toEqual(['ann']);
+  });
+
+  it('makes a Kysely transaction inside an open session transaction a savepoint that rolls back alone', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    const error = await session.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('users').values({ name: 'bob' }).execute();
+        throw new Error('undo bob');
+      })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('undo bob');
+    expect(tracked.statements.slice(2)).toEqual([
+      'SAVEPOINT "pgsa_kysely_1"',
+      'insert into "users" ("name") values ($1)',
+      'ROLLBACK TO SAVEPOINT "pgsa_kysely_1"',
+      'RELEASE SAVEPOINT "pgsa_kysely_1"',
+    ]);
+    expect(session.inTransaction).toBe(true);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['ann']);
+  });
+
+  it('refuses an isolation level for a Kysely transaction inside an open session transaction', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute(...insert('ann'));
+    const error = await session.db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute(async () => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(
+      'cannot set an isolation level or access mode: the session already has an open ' +
+        'transaction, and a Kysely transaction inside it is a savepoint',
+    );
+    expect(session.inTransaction).toBe(true);
+  });
+});
