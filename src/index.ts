@@ -40,6 +40,7 @@ export {
   PgsaError,
   ResourceClosedError,
 } from './errors/pgsa-error.js';
+export { StaleStatementError } from './errors/stale-statement-error.js';
 export { errorClassForSqlstate } from './errors/sqlstate-map.js';
 export { ResultProxy } from './result/result-proxy.js';
 export type { RowMethods, RowProxy } from './result/row-shape.js';

@@ -7,6 +7,9 @@ import { type RawResult, ResultProxy } from '../result/result-proxy.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { runQuery } from './run-query.js';
+import { runStatement } from './run-statement.js';
+import { echoStatement } from './statement-echo.js';
+import { StatementCache } from './statement-cache.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
@@ -39,6 +42,7 @@ type Status = 'open' | 'closed';
 export class SAConnection<DB = Record<string, never>> {
   readonly #owner: ConnectionOwner<DB>;
   readonly #client: pg.PoolClient;
+  readonly #cache: StatementCache | undefined;
   #status: Status = 'open';
   #closing: Promise<void> | undefined;
   #inFlight = 0;
@@ -55,6 +59,7 @@ export class SAConnection<DB = Record<string, never>> {
   constructor(owner: ConnectionOwner<DB>, client: pg.PoolClient) {
     this.#owner = owner;
     this.#client = client;
+    this.#cache = StatementCache.of(client, owner.options.statementCacheSize);
     client.on('error', this.#onClientError);
   }
 
@@ -167,11 +172,16 @@ export class SAConnection<DB = Record<string, never>> {
     const options = this.#owner.options;
     const echo = options.echo;
     const started = echo ? performance.now() : 0;
-    const config: pg.QueryConfig = { text: sql, values: parameters as unknown[] };
-    if (rowMode === 'array') (config as pg.QueryArrayConfig).rowMode = 'array';
     this.#inFlight++;
     try {
-      const result = await runQuery(this.#client, config);
+      const result = await runStatement(
+        this.#client,
+        this.#cache,
+        sql,
+        parameters,
+        rowMode,
+        this.#owner.secret,
+      );
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
@@ -275,14 +285,7 @@ export class SAConnection<DB = Record<string, never>> {
     rowCount: number | null | undefined,
     error: string | undefined,
   ): void {
-    const options = this.#owner.options;
-    options.echo?.query?.({
-      sql,
-      ...(options.echoParameters ? { parameters } : {}),
-      durationMs: performance.now() - started,
-      ...(error === undefined ? { rowCount } : { error }),
-      backendPid: this.backendPid,
-    });
+    echoStatement(this.#owner.options, sql, parameters, started, rowCount, error, this.backendPid);
   }
 
   async #release(): Promise<void> {

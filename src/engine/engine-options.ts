@@ -58,6 +58,18 @@ export interface EngineOptions {
   logger?: PgsaLogger;
   /** `application_name` shown in `pg_stat_activity`. */
   applicationName?: string;
+  /**
+   * Parameterized statements each connection keeps prepared on the server, least recently used
+   * evicted first (default 100). `0` turns the automatic prepared-statement cache off: needed
+   * behind PgBouncer in transaction mode, where a connection's prepared statements vanish.
+   */
+  statementCacheSize?: number;
+  /**
+   * Connections, outside the pool, shared by `engine.db`'s autocommit statements in pipeline mode
+   * (default 1, opened on first use; `0` turns the pipelined path off). Transactions, streams
+   * and `db.connection()` always use a connection of their own from the pool.
+   */
+  pipelineConnections?: number;
 }
 
 /** Options after validation: every field present, frozen. */
@@ -84,6 +96,8 @@ export interface ResolvedEngineOptions {
   readonly echoParameters: boolean;
   readonly logger: PgsaLogger;
   readonly applicationName: string | undefined;
+  readonly statementCacheSize: number;
+  readonly pipelineConnections: number;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -107,6 +121,8 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'echoParameters',
   'logger',
   'applicationName',
+  'statementCacheSize',
+  'pipelineConnections',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -168,6 +184,8 @@ export function resolveEngineOptions(input: string | EngineOptions): ResolvedEng
     echoParameters: options.echoParameters === true,
     logger,
     applicationName: options.applicationName,
+    statementCacheSize: count('statementCacheSize', options.statementCacheSize, 100),
+    pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
   });
 }
 

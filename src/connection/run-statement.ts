@@ -1,0 +1,70 @@
+import type pg from 'pg';
+import type { DatabaseError } from '../errors/database-error.js';
+import { StaleStatementError } from '../errors/stale-statement-error.js';
+import { translateError } from '../errors/translate-error.js';
+import type { RowMode } from './sa-connection.js';
+import { runQuery } from './run-query.js';
+import { type StatementCache, staleStatementReason } from './statement-cache.js';
+
+const ignore = (): void => {};
+
+/**
+ * Sends one statement on `client` through its prepared-statement cache (when there is one):
+ * parameterized SQL runs as a named server-side statement, prepared on first use.
+ *
+ * When the server rejects a cached statement (schema change: 0A000 "cached plan must not change
+ * result type"; dropped statement: 26000), the statement is forgotten and, if the connection is
+ * outside a transaction, prepared again and retried once — nothing was committed or aborted.
+ * Inside a transaction the server has already aborted it, so a {@link StaleStatementError} is
+ * thrown instead. Other errors are rethrown untranslated (the caller translates them).
+ *
+ * Shared by `SAConnection.query` and the engine's pipelined autocommit path.
+ *
+ * @internal
+ */
+export async function runStatement(
+  client: pg.ClientBase,
+  cache: StatementCache | undefined,
+  sql: string,
+  parameters: readonly unknown[],
+  rowMode: RowMode,
+  secret: string | undefined,
+): Promise<pg.QueryResult> {
+  if (cache === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
+  for (let attempt = 0; ; attempt++) {
+    // Evicted statements are dropped ahead of this one; queued behind nothing, they cost no
+    // extra round trip, and their failure (already gone) must not fail the user's statement.
+    for (const text of cache.takeDeallocations()) runQuery(client, { text }).catch(ignore);
+    const name = cache.nameFor(sql, parameters.length);
+    try {
+      return await runQuery(client, queryConfig(sql, parameters, rowMode, name));
+    } catch (error) {
+      const reason = name === undefined ? undefined : staleStatementReason(error);
+      if (reason === undefined) throw error;
+      cache.invalidate(sql);
+      const idle = client.getTransactionStatus?.() === 'I';
+      if (idle && attempt === 0) continue;
+      if (idle) throw error;
+      const translated = translateError(error, secret) as DatabaseError;
+      throw new StaleStatementError(
+        `cached prepared statement is no longer valid (${reason}: ${translated.message}); ` +
+          'the transaction is aborted: roll it back and run it again ' +
+          '(the statement will be prepared afresh)',
+        translated,
+        { cause: translated },
+      );
+    }
+  }
+}
+
+function queryConfig(
+  text: string,
+  values: readonly unknown[],
+  rowMode: RowMode,
+  name: string | undefined,
+): pg.QueryConfig {
+  const config: pg.QueryConfig & { rowMode?: 'array' } = { text, values: values as unknown[] };
+  if (name !== undefined) config.name = name;
+  if (rowMode === 'array') config.rowMode = 'array';
+  return config;
+}
