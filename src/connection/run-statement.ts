@@ -32,16 +32,17 @@ export async function runStatement(
 ): Promise<pg.QueryResult> {
   if (cache === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
   for (let attempt = 0; ; attempt++) {
-    // Evicted statements are dropped ahead of this one; queued behind nothing, they cost no
-    // extra round trip, and their failure (already gone) must not fail the user's statement.
-    for (const text of cache.takeDeallocations()) runQuery(client, { text }).catch(ignore);
+    // Evicted statements are dropped ahead of this one, in one round trip; their failure
+    // (already gone) must not fail the user's statement.
+    const deallocations = cache.takeDeallocations();
+    if (deallocations.length > 0) await runQuery(client, { text: deallocations.join('; ') }).catch(ignore);
     const name = cache.nameFor(sql, parameters.length);
     try {
       return await runQuery(client, queryConfig(sql, parameters, rowMode, name));
     } catch (error) {
       const reason = name === undefined ? undefined : staleStatementReason(error);
-      if (reason === undefined) throw error;
-      cache.invalidate(sql);
+      if (reason === undefined || name === undefined) throw error;
+      cache.invalidate(sql, name);
       const idle = client.getTransactionStatus?.() === 'I';
       if (idle && attempt === 0) continue;
       if (idle) throw error;

@@ -83,12 +83,13 @@ export class StatementCache {
   }
 
   /**
-   * Forgets the statement of `sql` (after the server rejected it: schema change, or someone ran
+   * Forgets the statement `name` of `sql` (after the server rejected it: schema change, or someone ran
    * `DEALLOCATE`/`DISCARD ALL`): its next use prepares it again under a fresh name.
    */
-  invalidate(sql: string): void {
-    const name = this.#names.get(sql);
-    if (name === undefined) return;
+  invalidate(sql: string, name: string): void {
+    // Concurrent (pipelined) statements that failed under the same name invalidate it once; a
+    // fresh name another caller already prepared is left alone.
+    if (this.#names.get(sql) !== name) return;
     this.#names.delete(sql);
     if (this.#newest === sql) this.#newest = undefined;
     this.#retire(name);

@@ -1,4 +1,5 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import type pg from 'pg';
 import type { SAConnection } from '../connection/sa-connection.js';
 
 const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
@@ -22,16 +23,26 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
       compiledQuery.parameters,
       'object',
     );
-    const last = Array.isArray(result) ? result.at(-1) : result;
-    const rows = (last?.rows ?? []) as R[];
-    if (last?.command && AFFECTING.has(last.command) && last.rowCount !== null) {
-      return { numAffectedRows: BigInt(last.rowCount), rows };
-    }
-    return { rows };
+    return toKyselyResult<R>(result);
   }
 
   // eslint-disable-next-line require-yield -- streaming through Kysely is not offered yet
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('stream through conn.stream(query) instead of Kysely .stream()');
   }
+}
+
+/**
+ * Kysely's view of a node-postgres result (object rows; the last result of a multi-statement
+ * string), shared by connection and pipelined execution.
+ *
+ * @internal
+ */
+export function toKyselyResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+  const last = Array.isArray(result) ? result.at(-1) : result;
+  const rows = (last?.rows ?? []) as R[];
+  if (last?.command && AFFECTING.has(last.command) && last.rowCount !== null) {
+    return { numAffectedRows: BigInt(last.rowCount), rows };
+  }
+  return { rows };
 }

@@ -1,16 +1,19 @@
-import { Kysely } from 'kysely';
+import { DefaultConnectionProvider, Kysely, PostgresAdapter, PostgresQueryCompiler } from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
 import { EngineDriver } from '../dialect/engine-driver.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
+import { PipelinedQueryExecutor } from '../dialect/pipelined-query-executor.js';
 import { OperationalError, PoolTimeoutError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { mask, translateError } from '../errors/translate-error.js';
 import { ShapeCache } from '../result/shape-cache.js';
 import { connectionPassword, connectionTarget, describeTarget, maskedDsn } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
+import { PipelinePool } from './pipeline-pool.js';
+import { isPipelineSafe } from './pipeline-safety.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -63,6 +66,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   /** @internal */
   readonly shapes = new ShapeCache();
   readonly #pool: pg.Pool;
+  readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
   readonly #issued = new WeakSet<SAConnection<DB>>();
   readonly #inUse = new Set<SAConnection<DB>>();
@@ -80,6 +84,19 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     this.#target = describeTarget(connectionTarget(options.pg));
     this.dialect = new PgsaDialect(() => new EngineDriver(this));
     this.#pool = this.#createPool();
+    this.#pipeline =
+      options.pipelineConnections > 0
+        ? new PipelinePool(
+            {
+              options,
+              secret: this.secret,
+              createPipelineClient: () => this.#createPipelineClient(),
+              prepareClient: (client) => this.#onConnect(client as pg.PoolClient),
+              connectError: (error) => this.#acquireError(error),
+            },
+            options.pipelineConnections,
+          )
+        : undefined;
   }
 
   /** Connections opened up front and kept open. */
@@ -117,8 +134,25 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    * ```
    */
   get db(): Kysely<DB> {
-    this.#db ??= new Kysely<DB>({ dialect: this.dialect });
+    this.#db ??= this.#createDb();
     return this.#db;
+  }
+
+  /**
+   * Runs one statement outside any transaction on the pipelined connections, or returns
+   * `undefined` (nothing sent) when the pipeline is off, closed, busy with a slow statement, or
+   * the statement could change session state (then the caller uses a pooled connection).
+   *
+   * @internal
+   */
+  queryAutocommit(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: 'array' | 'object',
+  ): Promise<pg.QueryResult> | undefined {
+    if (this.#pipeline === undefined || this.#status !== 'open') return undefined;
+    if (!isPipelineSafe(sql, parameters.length)) return undefined;
+    return this.#pipeline.tryQuery(sql, parameters, rowMode);
   }
 
   /** Live pool figures. */
@@ -188,7 +222,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    */
   async close(): Promise<void> {
     if (this.#status === 'open') this.#status = 'closed';
-    this.#ended ??= this.#pool.end();
+    this.#ended ??= this.#endAll();
   }
 
   /**
@@ -198,7 +232,8 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   async terminate(): Promise<void> {
     this.#status = 'terminated';
     await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
-    this.#ended ??= this.#pool.end();
+    await this.#pipeline?.terminate();
+    this.#ended ??= this.#endAll();
     await this.#ended;
   }
 
@@ -251,6 +286,37 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   /** @internal */
   bindKysely(conn: SAConnection<DB>): Kysely<DB> {
     return new Kysely<DB>({ dialect: new PgsaDialect(() => new ConnectionDriver(conn)) });
+  }
+
+  #createDb(): Kysely<DB> {
+    if (this.#pipeline === undefined) return new Kysely<DB>({ dialect: this.dialect });
+    const driver = new EngineDriver(this);
+    const executor = new PipelinedQueryExecutor(
+      new PostgresQueryCompiler(),
+      new PostgresAdapter(),
+      new DefaultConnectionProvider(driver),
+      [],
+      (sql, parameters) => this.queryAutocommit(sql, parameters, 'object'),
+    );
+    return new Kysely<DB>({ config: { dialect: this.dialect }, dialect: this.dialect, driver, executor });
+  }
+
+  async #endAll(): Promise<void> {
+    await Promise.all([this.#pool.end(), this.#pipeline?.close()]);
+  }
+
+  /** A client for the pipelined path, configured like the pool's. */
+  #createPipelineClient(): pg.Client {
+    const options = this.options;
+    return new pg.Client({
+      ...withoutUndefined(options.pg),
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      ...(options.statementTimeoutMs !== undefined
+        ? { statement_timeout: options.statementTimeoutMs }
+        : {}),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
+      pipeline: true,
+    } as pg.ClientConfig);
   }
 
   #guardOpen(operation: string): void {
