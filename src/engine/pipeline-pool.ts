@@ -27,6 +27,8 @@ interface Slot {
   /** Start times of the statements in flight, oldest first (answers come back in order). */
   starts: number[];
   head: number;
+  /** True while the socket is corked until the end of the current tick. */
+  corked: boolean;
 }
 
 /** A statement at the head of a pipeline for this long makes new statements avoid it. */
@@ -61,6 +63,7 @@ export class PipelinePool {
       opening: undefined,
       starts: [],
       head: 0,
+      corked: false,
     }));
   }
 
@@ -101,6 +104,7 @@ export class PipelinePool {
     try {
       client = slot.client ?? (await this.#open(slot));
       slot.starts.push(performance.now());
+      this.#batchWrites(slot, client);
       let result: pg.QueryResult;
       try {
         result = await runStatement(client, slot.cache, sql, parameters, rowMode, host.secret);
@@ -153,6 +157,24 @@ export class PipelinePool {
     }
     this.#next = (this.#next + 1) % slots.length;
     return best;
+  }
+
+  /**
+   * Holds the socket's writes until the current tick ends, so every statement issued in this
+   * tick (typically many callers resumed by one batch of answers) leaves in one `writev` instead
+   * of one system call each: the system call, not pg's encoding, dominates client CPU here.
+   */
+  #batchWrites(slot: Slot, client: pg.Client): void {
+    if (slot.corked) return;
+    const stream = (client as unknown as { connection: { stream: NodeJS.WritableStream & Corkable } })
+      .connection.stream;
+    if (typeof stream.cork !== 'function') return;
+    slot.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      slot.corked = false;
+      stream.uncork();
+    });
   }
 
   #finished(slot: Slot): void {
@@ -218,6 +240,11 @@ export class PipelinePool {
     }
     await client.end().catch(() => {});
   }
+}
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
 }
 
 function pid(client: pg.Client | undefined): number {
