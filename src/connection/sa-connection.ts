@@ -262,8 +262,10 @@ export class SAConnection<DB = Record<string, never>> {
       throw new InterfaceError('params are only accepted with a SQL string');
     }
     if ('sql' in query && 'parameters' in query) return query;
-    // RawBuilder.compile needs an executor provider; builders ignore the argument.
-    return (query as RawBuilder<unknown>).compile(this.db);
+    // RawBuilder.compile needs an executor provider (builders ignore the argument). The
+    // engine's Kysely compiles the same SQL; binding a Kysely to every acquired connection just
+    // to compile would cost an allocation-heavy object per acquire on the hot path.
+    return (query as RawBuilder<unknown>).compile(this.#db ?? this.#owner.db);
   }
 
   #toRawResult(result: pg.QueryResult | pg.QueryResult[]): RawResult {

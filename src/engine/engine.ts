@@ -1,4 +1,10 @@
-import { DefaultConnectionProvider, Kysely, PostgresAdapter, PostgresQueryCompiler } from 'kysely';
+import {
+  DefaultConnectionProvider,
+  DefaultQueryExecutor,
+  Kysely,
+  PostgresAdapter,
+  PostgresQueryCompiler,
+} from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
@@ -34,6 +40,10 @@ export interface EngineStats {
 }
 
 type Status = 'open' | 'closed' | 'terminated';
+
+/** Kysely's PostgreSQL compiler and adapter are stateless: one of each serves every Kysely. */
+const SHARED_COMPILER = new PostgresQueryCompiler();
+const SHARED_ADAPTER = new PostgresAdapter();
 
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -285,15 +295,25 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
 
   /** @internal */
   bindKysely(conn: SAConnection<DB>): Kysely<DB> {
-    return new Kysely<DB>({ dialect: new PgsaDialect(() => new ConnectionDriver(conn)) });
+    // Built from parts shared by every connection (compiler, adapter) rather than through a new
+    // dialect: `conn.db` is made once per acquire, on the hot path.
+    const driver = new ConnectionDriver(conn);
+    const dialect = new PgsaDialect(() => driver);
+    const executor = new DefaultQueryExecutor(
+      SHARED_COMPILER,
+      SHARED_ADAPTER,
+      new DefaultConnectionProvider(driver),
+      [],
+    );
+    return new Kysely<DB>({ config: { dialect }, dialect, driver, executor });
   }
 
   #createDb(): Kysely<DB> {
     if (this.#pipeline === undefined) return new Kysely<DB>({ dialect: this.dialect });
     const driver = new EngineDriver(this);
     const executor = new PipelinedQueryExecutor(
-      new PostgresQueryCompiler(),
-      new PostgresAdapter(),
+      SHARED_COMPILER,
+      SHARED_ADAPTER,
       new DefaultConnectionProvider(driver),
       [],
       (sql, parameters) => this.queryAutocommit(sql, parameters, 'object'),
