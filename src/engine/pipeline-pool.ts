@@ -5,7 +5,7 @@ import { StatementCache } from '../connection/statement-cache.js';
 import { echoStatement } from '../connection/statement-echo.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
-import { translateError } from '../errors/translate-error.js';
+import { isConnectionFailure, translateError } from '../errors/translate-error.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 
 /** What the pipeline needs from its engine. @internal */
@@ -119,7 +119,13 @@ export class PipelinePool {
       }
       return result;
     } catch (error) {
+      // A FATAL error (e.g. pg_terminate_backend) or a dead socket ends the session; pg only
+      // notices once the socket closes, so drop the client now or the next caller gets it.
       const translated = translateError(error, host.secret);
+      if (client !== undefined && slot.client === client && isFatal(error)) {
+        host.options.logger.warn?.(`pipelined connection lost: ${(translated as Error).message}`);
+        this.#discard(slot, client, true);
+      }
       if (echo?.query) {
         const message = (translated as Error).message;
         echoStatement(host.options, sql, parameters, started, undefined, message, pid(client));
@@ -198,6 +204,7 @@ export class PipelinePool {
     client.on('error', (error: Error) => {
       // Without a listener a dead socket would crash the process; the statements in flight
       // already fail with this error, later ones get a fresh connection.
+      if (slot.client !== client) return;
       host.options.logger.warn?.(
         `pipelined connection lost: ${(translateError(error, host.secret) as Error).message}`,
       );
@@ -240,6 +247,12 @@ export class PipelinePool {
     }
     await client.end().catch(() => {});
   }
+}
+
+function isFatal(error: unknown): boolean {
+  const severity = (error as { severity?: unknown } | null)?.severity;
+  if (severity === 'FATAL' || severity === 'PANIC') return true;
+  return error instanceof Error && !('severity' in error) && isConnectionFailure(error);
 }
 
 interface Corkable {
