@@ -10,7 +10,7 @@ import {
   PoolTimeoutError,
   QueryCanceledError,
 } from '../../src/index.js';
-import { observe, useTestDatabase } from '../support/test-database.js';
+import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 
 const db = useTestDatabase();
 const engines: Engine<Database>[] = [];
@@ -44,8 +44,10 @@ describe('createEngine', () => {
     engines.push(e);
     expect(e.name).toBe('postgresql');
     expect(e.driver).toBe('pg');
-    expect(e.dsn).toMatch(/^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/pgsa_/);
-    expect(e.dsn).not.toContain(db.password);
+    const user = decodeURIComponent(new URL(db.url).username);
+    const secret = db.password ? ':\\*\\*\\*' : '';
+    expect(e.dsn).toMatch(new RegExp(`^postgresql://${user}${secret}@[^:]+:\\d+/${db.name}$`));
+    if (db.password) expect(e.dsn).not.toContain(db.password);
     expect(e.minSize).toBe(1);
     expect(e.maxSize).toBe(10);
   });
@@ -56,15 +58,19 @@ describe('createEngine', () => {
     const error = await createEngine(url.toString()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OperationalError);
     const message = (error as Error).message;
-    expect(message).toContain(`host 127.0.0.1, port ${url.port}, database ${db.name}`);
+    expect(message).toContain(`host ${url.hostname}, port ${url.port}, database ${db.name}`);
     expect(message).toMatch(/could not connect to PostgreSQL/);
-    expect(message).not.toContain(db.password);
+    if (db.password) expect(message).not.toContain(db.password);
   });
 
-  it('rejects a wrong password without revealing it, in the error or in echo output', async () => {
+  it('rejects a wrong password without revealing it, in the error or in echo output', async (ctx) => {
     const wrong = 'Wr0ng-Secret-Value';
     const url = new URL(db.url);
     url.password = wrong;
+    if (await acceptsAnyPassword(url.toString())) {
+      // Only with PGSA_TEST_DATABASE_URL pointing at a trust-auth server; our own servers use scram.
+      ctx.skip('the server accepts any password (trust auth): a wrong one cannot be observed');
+    }
     const events: EchoEvent[] = [];
     const warnings: string[] = [];
     const error = await createEngine({
@@ -74,11 +80,11 @@ describe('createEngine', () => {
     expect(error).toBeInstanceOf(OperationalError);
     const op = error as OperationalError;
     expect(op.sqlstate).toBe('28P01');
-    expect(op.message).toContain(`host 127.0.0.1, port ${url.port}, database ${db.name}`);
+    expect(op.message).toContain(`host ${url.hostname}, port ${url.port}, database ${db.name}`);
     expect(op.message).toMatch(/password authentication failed/);
     for (const text of [op.message, op.stack ?? '', JSON.stringify(events), warnings.join()]) {
       expect(text).not.toContain(wrong);
-      expect(text).not.toContain(db.password);
+      if (db.password) expect(text).not.toContain(db.password);
     }
   });
 
@@ -379,6 +385,15 @@ describe('engine.db', () => {
     await e.db.deleteFrom('users').where('id', '=', inserted.id).execute();
   });
 });
+
+async function acceptsAnyPassword(url: string): Promise<boolean> {
+  try {
+    await withClient(url, async () => {});
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
