@@ -24,7 +24,7 @@ export const SEED_SQL = `
     select i, 'item ' || i, i % 1000, timestamptz '2024-01-01' + i * interval '1 minute'
     from generate_series(1, ${ITEMS}) as i;
   create table bench_log (id bigserial primary key, payload text not null);
-  vacuum analyze bench_items;
+
 `;
 
 /** Kysely types of the bench tables. */

@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     await adminQuery(server.url, 'create database pgsa_bench');
     const url = withDatabase(server.url, 'pgsa_bench');
     await adminQuery(url, SEED_SQL);
+    await adminQuery(url, 'vacuum analyze bench_items');
     log('seeded 100,000 rows');
     const plan = PLAN.filter((entry) => !options.only || options.only.has(entry.workload));
     const measurements: Measurement[] = [];
