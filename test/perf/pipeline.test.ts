@@ -151,6 +151,21 @@ describe('pipelined autocommit path (engine.db)', () => {
     await observe(db.url, 'drop table pipe_shape');
   });
 
+  it('runs the onConnect hook on the pipelined connection before its first statement', async () => {
+    const prepared: number[] = [];
+    const events: EchoEvent[] = [];
+    const e = await engine({
+      onConnect: (conn) => {
+        prepared.push(conn.backendPid);
+      },
+      echo: { query: (event) => events.push(event) },
+    });
+    await e.db.selectNoFrom(sql<number>`1`.as('one')).execute();
+    const pipelinedPid = events.at(-1)?.backendPid as number;
+    expect(prepared).toContain(pipelinedPid);
+    expect(e.stats().acquires).toBe(0);
+  });
+
   it('acquires from the pool for every statement when pipelineConnections is 0', async () => {
     const e = await engine({ pipelineConnections: 0 });
     await Promise.all(range(4).map(() => e.db.selectNoFrom(sql<number>`1`.as('one')).execute()));
