@@ -69,8 +69,8 @@ function parseOptions(argv: string[]): Options {
   return {
     quick,
     runs: Number(value('--runs') ?? (quick ? 1 : 3)),
-    seconds: Number(value('--seconds') ?? (quick ? 1.2 : 4)),
-    warmupSeconds: quick ? 0.5 : 1.5,
+    seconds: Number(value('--seconds') ?? (quick ? 1 : 4)),
+    warmupSeconds: quick ? 0.4 : 1.5,
     streamRows: Number(value('--rows') ?? (quick ? 200_000 : 1_000_000)),
     only: only ? new Set(only.split(',')) : undefined,
   };
