@@ -22,6 +22,16 @@ export type RowMode = 'array' | 'object';
 
 type Status = 'open' | 'closed';
 
+const HOLDER = Symbol('pgsa.holder');
+
+/** A pg client with the connection currently holding it (`null` while it is in the pool). */
+type TrackedClient = pg.PoolClient & { [HOLDER]?: SAConnection<unknown> | null };
+
+function forwardClientError(this: TrackedClient, error: Error): void {
+  const holder = this[HOLDER];
+  if (holder) SAConnection.noteLost(holder, error);
+}
+
 /**
  * One pooled connection, acquired from an `Engine`: executes Kysely builders, `sql` templates,
  * compiled queries and raw SQL, and returns {@link ResultProxy} objects (aiopg.sa's
@@ -49,18 +59,18 @@ export class SAConnection<DB = Record<string, never>> {
   #db: Kysely<DB> | undefined;
   #lostError: Error | undefined;
   #terminated = false;
-  readonly #onClientError = (error: Error): void => {
-    // A checked-out client whose socket dies emits 'error'; without a listener the process
-    // would crash. The next statement reports it as an OperationalError.
-    this.#lostError = error;
-  };
 
   /** @internal Connections are made by `Engine.acquire()`. */
   constructor(owner: ConnectionOwner<DB>, client: pg.PoolClient) {
     this.#owner = owner;
     this.#client = client;
     this.#cache = StatementCache.of(client, owner.options.statementCacheSize);
-    client.on('error', this.#onClientError);
+    // A checked-out client whose socket dies emits 'error'; without a listener the process
+    // would crash. One listener per pg client, installed on first use, forwards it to the
+    // connection holding the client (adding and removing one per acquire costs more).
+    const tracked = client as TrackedClient;
+    if (tracked[HOLDER] === undefined) client.on('error', forwardClientError);
+    tracked[HOLDER] = this as SAConnection<unknown>;
   }
 
   /**
@@ -241,8 +251,18 @@ export class SAConnection<DB = Record<string, never>> {
     if (this.#closing) return;
     this.#status = 'closed';
     this.#closing = Promise.resolve();
-    this.#client.removeListener('error', this.#onClientError);
+    (this.#client as TrackedClient)[HOLDER] = null;
     if (destroy) this.#owner.releaseClient(this, this.#client, true);
+  }
+
+  /** True when `owner` lent this connection its client. @internal */
+  ownedBy(owner: unknown): boolean {
+    return this.#owner === owner;
+  }
+
+  /** Records that the client's socket failed: the next statement reports it. @internal */
+  static noteLost(conn: SAConnection<unknown>, error: Error): void {
+    conn.#lostError = error;
   }
 
   /** Throws `ResourceClosedError` when closed. @internal */
@@ -303,7 +323,7 @@ export class SAConnection<DB = Record<string, never>> {
         destroy = true;
       }
     }
-    client.removeListener('error', this.#onClientError);
+    (client as TrackedClient)[HOLDER] = null;
     this.#owner.releaseClient(this, client, destroy);
   }
 }

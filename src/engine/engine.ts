@@ -78,7 +78,6 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   readonly #pool: pg.Pool;
   readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
-  readonly #issued = new WeakSet<SAConnection<DB>>();
   readonly #inUse = new Set<SAConnection<DB>>();
   #status: Status = 'open';
   #ended: Promise<void> | undefined;
@@ -200,7 +199,6 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
       throw this.#acquireError(error);
     }
     const conn = new SAConnection<DB>(this, client);
-    this.#issued.add(conn);
     if (this.#status !== 'open') {
       conn.detach(true);
       this.#guardOpen('acquire');
@@ -216,7 +214,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    * @throws InterfaceError when `conn` belongs to another engine or was already released.
    */
   async release(conn: SAConnection<DB>): Promise<void> {
-    if (!this.#issued.has(conn)) {
+    if (!conn.ownedBy(this)) {
       throw new InterfaceError('cannot release: the connection belongs to another engine');
     }
     if (conn.closed) {
