@@ -6,7 +6,6 @@ import type { RowMode } from './sa-connection.js';
 import { runQuery } from './run-query.js';
 import { type StatementCache, staleStatementReason } from './statement-cache.js';
 
-const ignore = (): void => {};
 
 /**
  * Sends one statement on `client` through its prepared-statement cache (when there is one):
@@ -22,7 +21,7 @@ const ignore = (): void => {};
  *
  * @internal
  */
-export async function runStatement(
+export function runStatement(
   client: pg.ClientBase,
   cache: StatementCache | undefined,
   sql: string,
@@ -31,31 +30,63 @@ export async function runStatement(
   secret: string | undefined,
 ): Promise<pg.QueryResult> {
   if (cache === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
-  for (let attempt = 0; ; attempt++) {
-    // Evicted statements are dropped ahead of this one, in one round trip; their failure
-    // (already gone) must not fail the user's statement.
-    const deallocations = cache.takeDeallocations();
-    if (deallocations.length > 0) await runQuery(client, { text: deallocations.join('; ') }).catch(ignore);
-    const name = cache.nameFor(sql, parameters.length);
-    try {
-      return await runQuery(client, queryConfig(sql, parameters, rowMode, name));
-    } catch (error) {
-      const reason = name === undefined ? undefined : staleStatementReason(error);
-      if (reason === undefined || name === undefined) throw error;
-      cache.invalidate(sql, name);
-      const idle = client.getTransactionStatus?.() === 'I';
-      if (idle && attempt === 0) continue;
-      if (idle) throw error;
-      const translated = translateError(error, secret) as DatabaseError;
-      throw new StaleStatementError(
-        `cached prepared statement is no longer valid (${reason}: ${translated.message}); ` +
-          'the transaction is aborted: roll it back and run it again ' +
-          '(the statement will be prepared afresh)',
-        translated,
-        { cause: translated },
-      );
-    }
+  return run(client, cache, sql, parameters, rowMode, secret, true);
+}
+
+// Written with pg's callback API and no async frames: this runs once per statement.
+function run(
+  client: pg.ClientBase,
+  cache: StatementCache,
+  sql: string,
+  parameters: readonly unknown[],
+  rowMode: RowMode,
+  secret: string | undefined,
+  mayRetry: boolean,
+): Promise<pg.QueryResult> {
+  // Evicted statements are dropped ahead of this one, in one round trip; their failure
+  // (already gone) must not fail the user's statement.
+  const deallocations = cache.takeDeallocations();
+  if (deallocations.length > 0) {
+    const next = () => run(client, cache, sql, parameters, rowMode, secret, mayRetry);
+    return runQuery(client, { text: deallocations.join('; ') }).then(next, next);
   }
+  const name = cache.nameFor(sql, parameters.length);
+  return new Promise((resolve, reject) => {
+    client.query(
+      queryConfig(sql, parameters, rowMode, name),
+      (error: Error | undefined, result: pg.QueryResult) => {
+        if (!error) {
+          resolve(result);
+          return;
+        }
+        const reason = name === undefined ? undefined : staleStatementReason(error);
+        if (reason === undefined || name === undefined) {
+          reject(error);
+          return;
+        }
+        cache.invalidate(sql, name);
+        const idle = client.getTransactionStatus?.() === 'I';
+        if (idle && mayRetry) {
+          resolve(run(client, cache, sql, parameters, rowMode, secret, false));
+        } else if (idle) {
+          reject(error);
+        } else {
+          reject(staleInTransaction(error, reason, secret));
+        }
+      },
+    );
+  });
+}
+
+function staleInTransaction(error: Error, reason: string, secret: string | undefined): Error {
+  const translated = translateError(error, secret) as DatabaseError;
+  return new StaleStatementError(
+    `cached prepared statement is no longer valid (${reason}: ${translated.message}); ` +
+      'the transaction is aborted: roll it back and run it again ' +
+      '(the statement will be prepared afresh)',
+    translated,
+    { cause: translated },
+  );
 }
 
 function queryConfig(
@@ -64,8 +95,11 @@ function queryConfig(
   rowMode: RowMode,
   name: string | undefined,
 ): pg.QueryConfig {
-  const config: pg.QueryConfig & { rowMode?: 'array' } = { text, values: values as unknown[] };
-  if (name !== undefined) config.name = name;
-  if (rowMode === 'array') config.rowMode = 'array';
-  return config;
+  // Always the same four keys, so pg's per-query copy of the config stays monomorphic.
+  return {
+    text,
+    values: values as unknown[],
+    name,
+    rowMode: rowMode === 'array' ? 'array' : undefined,
+  } as pg.QueryConfig;
 }
