@@ -42,6 +42,7 @@ export {
   PgsaError,
   ResourceClosedError,
 } from './errors/pgsa-error.js';
+export { StaleStatementError } from './errors/stale-statement-error.js';
 export { errorClassForSqlstate } from './errors/sqlstate-map.js';
 export { ResultProxy } from './result/result-proxy.js';
 export {

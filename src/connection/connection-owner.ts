@@ -16,6 +16,8 @@ export interface ConnectionOwner<DB> {
   readonly shapes: ShapeCache;
   /** Returns `client` to the pool; `destroy` closes it instead (it is broken or busy). */
   releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void;
+  /** The engine's `Kysely<DB>`: compiles `sql` templates without binding one per connection. */
+  readonly db: Kysely<DB>;
   /** A `Kysely<DB>` that runs every query on `conn`. */
   bindKysely(conn: SAConnection<DB>): Kysely<DB>;
 }

@@ -15,10 +15,20 @@ export function runQuery(client: pg.ClientBase, config: pg.QueryConfig): Promise
   return new Promise((resolve, reject) => {
     client.query(config, (error: Error | undefined, result: pg.QueryResult) => {
       if (!error) resolve(result);
-      else if (awaitsReadyForQuery(client, error)) whenReady(client, () => reject(error));
-      else reject(error);
+      else afterError(client, error, () => reject(error));
     });
   });
+}
+
+/**
+ * Calls `settle` once the transaction status reflects a failed statement: after the server's
+ * ReadyForQuery for an ERROR, at once for FATAL/PANIC or when it already arrived.
+ *
+ * @internal
+ */
+export function afterError(client: pg.ClientBase, error: Error, settle: () => void): void {
+  if (awaitsReadyForQuery(client, error)) whenReady(client, settle);
+  else settle();
 }
 
 interface ProtocolState {

@@ -42,6 +42,9 @@ import {
   rollbackPrepared,
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
+import { runStatement } from './run-statement.js';
+import { echoStatement } from './statement-echo.js';
+import { StatementCache } from './statement-cache.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
@@ -66,6 +69,16 @@ export type RowMode = 'array' | 'object';
 
 type Status = 'open' | 'closed';
 
+const HOLDER = Symbol('pgsa.holder');
+
+/** A pg client with the connection currently holding it (`null` while it is in the pool). */
+type TrackedClient = pg.PoolClient & { [HOLDER]?: SAConnection<unknown> | null };
+
+function forwardClientError(this: TrackedClient, error: Error): void {
+  const holder = this[HOLDER];
+  if (holder) SAConnection.noteLost(holder, error);
+}
+
 /**
  * One pooled connection, acquired from an `Engine`: executes Kysely builders, `sql` templates,
  * compiled queries and raw SQL, and returns {@link ResultProxy} objects (aiopg.sa's
@@ -88,6 +101,7 @@ type Status = 'open' | 'closed';
 export class SAConnection<DB = Record<string, never>> {
   readonly #owner: ConnectionOwner<DB>;
   readonly #client: pg.PoolClient;
+  readonly #cache: StatementCache | undefined;
   #status: Status = 'open';
   #closing: Promise<void> | undefined;
   #inFlight = 0;
@@ -100,17 +114,18 @@ export class SAConnection<DB = Record<string, never>> {
   /** Settles when the last statement handed to the client (or the open stream) is done. */
   #tail: Promise<unknown> = Promise.resolve();
   #idleWaiters: (() => void)[] = [];
-  readonly #onClientError = (error: Error): void => {
-    // A checked-out client whose socket dies emits 'error'; without a listener the process
-    // would crash. The next statement reports it as an OperationalError.
-    this.#lostError = error;
-  };
 
   /** @internal Connections are made by `Engine.acquire()`. */
   constructor(owner: ConnectionOwner<DB>, client: pg.PoolClient) {
     this.#owner = owner;
     this.#client = client;
-    client.on('error', this.#onClientError);
+    this.#cache = StatementCache.of(client, owner.options.statementCacheSize);
+    // A checked-out client whose socket dies emits 'error'; without a listener the process
+    // would crash. One listener per pg client, installed on first use, forwards it to the
+    // connection holding the client (adding and removing one per acquire costs more).
+    const tracked = client as TrackedClient;
+    if (tracked[HOLDER] === undefined) client.on('error', forwardClientError);
+    tracked[HOLDER] = this as SAConnection<unknown>;
   }
 
   /**
@@ -480,11 +495,9 @@ export class SAConnection<DB = Record<string, never>> {
     const options = this.#owner.options;
     const echo = options.echo;
     const started = echo ? performance.now() : 0;
-    const config: pg.QueryConfig = { text: sql, values: parameters as unknown[] };
-    if (rowMode === 'array') (config as pg.QueryArrayConfig).rowMode = 'array';
     this.#inFlight++;
     try {
-      const result = await this.#send(config);
+      const result = await this.#send(sql, parameters, rowMode);
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
@@ -547,8 +560,18 @@ export class SAConnection<DB = Record<string, never>> {
     if (this.#closing) return;
     this.#status = 'closed';
     this.#closing = Promise.resolve();
-    this.#client.removeListener('error', this.#onClientError);
+    (this.#client as TrackedClient)[HOLDER] = null;
     if (destroy) this.#owner.releaseClient(this, this.#client, true);
+  }
+
+  /** True when `owner` lent this connection its client. @internal */
+  ownedBy(owner: unknown): boolean {
+    return this.#owner === owner;
+  }
+
+  /** Records that the client's socket failed: the next statement reports it. @internal */
+  static noteLost(conn: SAConnection<unknown>, error: Error): void {
+    conn.#lostError = error;
   }
 
   /** Throws `ResourceClosedError` when closed. @internal */
@@ -609,15 +632,11 @@ export class SAConnection<DB = Record<string, never>> {
    * because node-postgres' (calling `client.query()` while busy) is deprecated for pg 9.
    * The common case, an idle connection, sends at once without allocating.
    */
-  #send(config: pg.QueryConfig): Promise<pg.QueryResult> {
-    const client = this.#client;
-    const sent =
-      this.#inFlight === 1
-        ? runQuery(client, config)
-        : this.#tail.then(
-            () => runQuery(client, config),
-            () => runQuery(client, config),
-          );
+  #send(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
+    const run = (): Promise<pg.QueryResult> =>
+      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret);
+    // Statements queue behind the previous one here rather than in pg's own queue (deprecated).
+    const sent = this.#inFlight === 1 ? run() : this.#tail.then(run, run);
     this.#tail = sent;
     return sent;
   }
@@ -659,8 +678,10 @@ export class SAConnection<DB = Record<string, never>> {
       throw new InterfaceError('params are only accepted with a SQL string');
     }
     if ('sql' in query && 'parameters' in query) return query;
-    // RawBuilder.compile needs an executor provider; builders ignore the argument.
-    return (query as RawBuilder<unknown>).compile(this.db);
+    // RawBuilder.compile needs an executor provider (builders ignore the argument). The
+    // engine's Kysely compiles the same SQL; binding a Kysely to every acquired connection just
+    // to compile would cost an allocation-heavy object per acquire on the hot path.
+    return (query as RawBuilder<unknown>).compile(this.#db ?? this.#owner.db);
   }
 
   #toRawResult(result: pg.QueryResult | pg.QueryResult[]): RawResult {
@@ -682,14 +703,7 @@ export class SAConnection<DB = Record<string, never>> {
     rowCount: number | null | undefined,
     error: string | undefined,
   ): void {
-    const options = this.#owner.options;
-    options.echo?.query?.({
-      sql,
-      ...(options.echoParameters ? { parameters } : {}),
-      durationMs: performance.now() - started,
-      ...(error === undefined ? { rowCount } : { error }),
-      backendPid: this.backendPid,
-    });
+    echoStatement(this.#owner.options, sql, parameters, started, rowCount, error, this.backendPid);
   }
 
   async #release(): Promise<void> {
@@ -714,7 +728,7 @@ export class SAConnection<DB = Record<string, never>> {
         destroy = true;
       }
     }
-    client.removeListener('error', this.#onClientError);
+    (client as TrackedClient)[HOLDER] = null;
     this.#owner.releaseClient(this, client, destroy);
   }
 }

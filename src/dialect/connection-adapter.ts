@@ -1,4 +1,5 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import type pg from 'pg';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { batchSizeOf, DEFAULT_BATCH_SIZE } from '../connection/stream-options.js';
 
@@ -23,12 +24,7 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
       compiledQuery.parameters,
       'object',
     );
-    const last = Array.isArray(result) ? result.at(-1) : result;
-    const rows = (last?.rows ?? []) as R[];
-    if (last?.command && AFFECTING.has(last.command) && last.rowCount !== null) {
-      return { numAffectedRows: BigInt(last.rowCount), rows };
-    }
-    return { rows };
+    return toKyselyResult<R>(result);
   }
 
   /**
@@ -49,4 +45,19 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
       yield { rows: batch.rows as R[] };
     }
   }
+}
+
+/**
+ * Kysely's view of a node-postgres result (object rows; the last result of a multi-statement
+ * string), shared by connection and pipelined execution.
+ *
+ * @internal
+ */
+export function toKyselyResult<R>(result: pg.QueryResult | pg.QueryResult[]): QueryResult<R> {
+  const last = Array.isArray(result) ? result.at(-1) : result;
+  const rows = (last?.rows ?? []) as R[];
+  if (last?.command && AFFECTING.has(last.command) && last.rowCount !== null) {
+    return { numAffectedRows: BigInt(last.rowCount), rows };
+  }
+  return { rows };
 }

@@ -66,6 +66,18 @@ export interface EngineOptions {
    * connection defaults and survive.
    */
   resetOnRelease?: boolean;
+  /**
+   * Parameterized statements each connection keeps prepared on the server, least recently used
+   * evicted first (default 100). `0` turns the automatic prepared-statement cache off: needed
+   * behind PgBouncer in transaction mode, where a connection's prepared statements vanish.
+   */
+  statementCacheSize?: number;
+  /**
+   * Connections, outside the pool, shared by `engine.db`'s autocommit statements in pipeline mode
+   * (default 1, opened on first use; `0` turns the pipelined path off). Transactions, streams
+   * and `db.connection()` always use a connection of their own from the pool.
+   */
+  pipelineConnections?: number;
 }
 
 /** Options after validation: every field present, frozen. */
@@ -93,6 +105,8 @@ export interface ResolvedEngineOptions {
   readonly logger: PgsaLogger;
   readonly applicationName: string | undefined;
   readonly resetOnRelease: boolean;
+  readonly statementCacheSize: number;
+  readonly pipelineConnections: number;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -117,6 +131,8 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'logger',
   'applicationName',
   'resetOnRelease',
+  'statementCacheSize',
+  'pipelineConnections',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -179,6 +195,8 @@ export function resolveEngineOptions(input: string | EngineOptions): ResolvedEng
     logger,
     applicationName: options.applicationName,
     resetOnRelease: options.resetOnRelease === true,
+    statementCacheSize: count('statementCacheSize', options.statementCacheSize, 100),
+    pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
   });
 }
 

@@ -1,10 +1,17 @@
-import { Kysely } from 'kysely';
+import {
+  DefaultConnectionProvider,
+  DefaultQueryExecutor,
+  Kysely,
+  PostgresAdapter,
+  PostgresQueryCompiler,
+} from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
 import { EngineDriver } from '../dialect/engine-driver.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
+import { PipelinedQueryExecutor } from '../dialect/pipelined-query-executor.js';
 import { OperationalError, PoolTimeoutError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { mask, translateError } from '../errors/translate-error.js';
@@ -13,6 +20,8 @@ import { type EngineTransactionOptions, runEngineTransaction } from '../transact
 import type { TransactionCallback } from '../transaction/run-in-transaction.js';
 import { connectionPassword, connectionTarget, describeTarget, maskedDsn } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
+import { PipelinePool } from './pipeline-pool.js';
+import { isPipelineSafe } from './pipeline-safety.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -33,6 +42,10 @@ export interface EngineStats {
 }
 
 type Status = 'open' | 'closed' | 'terminated';
+
+/** Kysely's PostgreSQL compiler and adapter are stateless: one of each serves every Kysely. */
+const SHARED_COMPILER = new PostgresQueryCompiler();
+const SHARED_ADAPTER = new PostgresAdapter();
 
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -65,8 +78,8 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   /** @internal */
   readonly shapes = new ShapeCache();
   readonly #pool: pg.Pool;
+  readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
-  readonly #issued = new WeakSet<SAConnection<DB>>();
   readonly #inUse = new Set<SAConnection<DB>>();
   #status: Status = 'open';
   #ended: Promise<void> | undefined;
@@ -82,6 +95,19 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     this.#target = describeTarget(connectionTarget(options.pg));
     this.dialect = new PgsaDialect(() => new EngineDriver(this));
     this.#pool = this.#createPool();
+    this.#pipeline =
+      options.pipelineConnections > 0
+        ? new PipelinePool(
+            {
+              options,
+              secret: this.secret,
+              createPipelineClient: () => this.#createPipelineClient(),
+              prepareClient: (client) => this.#onConnect(client as pg.PoolClient),
+              connectError: (error) => this.#acquireError(error),
+            },
+            options.pipelineConnections,
+          )
+        : undefined;
   }
 
   /** Connections opened up front and kept open. */
@@ -119,8 +145,25 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    * ```
    */
   get db(): Kysely<DB> {
-    this.#db ??= new Kysely<DB>({ dialect: this.dialect });
+    this.#db ??= this.#createDb();
     return this.#db;
+  }
+
+  /**
+   * Runs one statement outside any transaction on the pipelined connections, or returns
+   * `undefined` (nothing sent) when the pipeline is off, closed, busy with a slow statement, or
+   * the statement could change session state (then the caller uses a pooled connection).
+   *
+   * @internal
+   */
+  queryAutocommit(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: 'array' | 'object',
+  ): Promise<pg.QueryResult> | undefined {
+    if (this.#pipeline === undefined || this.#status !== 'open') return undefined;
+    if (!isPipelineSafe(sql, parameters.length)) return undefined;
+    return this.#pipeline.tryQuery(sql, parameters, rowMode);
   }
 
   /** Live pool figures. */
@@ -158,7 +201,6 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
       throw this.#acquireError(error);
     }
     const conn = new SAConnection<DB>(this, client);
-    this.#issued.add(conn);
     if (this.#status !== 'open') {
       conn.detach(true);
       this.#guardOpen('acquire');
@@ -196,7 +238,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    * @throws InterfaceError when `conn` belongs to another engine or was already released.
    */
   async release(conn: SAConnection<DB>): Promise<void> {
-    if (!this.#issued.has(conn)) {
+    if (!conn.ownedBy(this)) {
       throw new InterfaceError('cannot release: the connection belongs to another engine');
     }
     if (conn.closed) {
@@ -212,7 +254,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    */
   async close(): Promise<void> {
     if (this.#status === 'open') this.#status = 'closed';
-    this.#ended ??= this.#pool.end();
+    this.#ended ??= this.#endAll();
   }
 
   /**
@@ -222,7 +264,8 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   async terminate(): Promise<void> {
     this.#status = 'terminated';
     await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
-    this.#ended ??= this.#pool.end();
+    await this.#pipeline?.terminate();
+    this.#ended ??= this.#endAll();
     await this.#ended;
   }
 
@@ -274,7 +317,48 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
 
   /** @internal */
   bindKysely(conn: SAConnection<DB>): Kysely<DB> {
-    return new Kysely<DB>({ dialect: new PgsaDialect(() => new ConnectionDriver(conn)) });
+    // Built from parts shared by every connection (compiler, adapter) rather than through a new
+    // dialect: `conn.db` is made once per acquire, on the hot path.
+    const driver = new ConnectionDriver(conn);
+    const dialect = new PgsaDialect(() => driver);
+    const executor = new DefaultQueryExecutor(
+      SHARED_COMPILER,
+      SHARED_ADAPTER,
+      new DefaultConnectionProvider(driver),
+      [],
+    );
+    return new Kysely<DB>({ config: { dialect }, dialect, driver, executor });
+  }
+
+  #createDb(): Kysely<DB> {
+    if (this.#pipeline === undefined) return new Kysely<DB>({ dialect: this.dialect });
+    const driver = new EngineDriver(this);
+    const executor = new PipelinedQueryExecutor(
+      SHARED_COMPILER,
+      SHARED_ADAPTER,
+      new DefaultConnectionProvider(driver),
+      [],
+      (sql, parameters) => this.queryAutocommit(sql, parameters, 'object'),
+    );
+    return new Kysely<DB>({ config: { dialect: this.dialect }, dialect: this.dialect, driver, executor });
+  }
+
+  async #endAll(): Promise<void> {
+    await Promise.all([this.#pool.end(), this.#pipeline?.close()]);
+  }
+
+  /** A client for the pipelined path, configured like the pool's. */
+  #createPipelineClient(): pg.Client {
+    const options = this.options;
+    return new pg.Client({
+      ...withoutUndefined(options.pg),
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      ...(options.statementTimeoutMs !== undefined
+        ? { statement_timeout: options.statementTimeoutMs }
+        : {}),
+      ...(options.applicationName ? { application_name: options.applicationName } : {}),
+      pipeline: true,
+    } as pg.ClientConfig);
   }
 
   #guardOpen(operation: string): void {

@@ -369,7 +369,8 @@ describe('echo', () => {
 
 describe('engine.db', () => {
   it('builds and runs Kysely queries on the pool', async () => {
-    const e = await engine({ minSize: 1, maxSize: 2 });
+    // With the pipelined autocommit path off, every statement acquires from the pool.
+    const e = await engine({ minSize: 1, maxSize: 2, pipelineConnections: 0 });
     const inserted = await e.db
       .insertInto('users')
       .values({ name: 'pool-user' })

@@ -165,8 +165,11 @@ describe('server errors map to typed errors with the server fields', () => {
   it('too few parameters is a ProgrammingError from the server', async () => {
     const error = await rejection(conn.execute('select $1::int + $2::int', [1]));
     expect(error).toBeInstanceOf(ProgrammingError);
+    // The statement is named when the prepared-statement cache holds it, unnamed otherwise.
     expect(error).toMatchObject({
-      message: 'bind message supplies 1 parameters, but prepared statement "" requires 2',
+      message: expect.stringMatching(
+        /^bind message supplies 1 parameters, but prepared statement "[\w]*" requires 2$/,
+      ),
       sqlstate: '08P01',
     });
   });

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench [-- --quick] [--runs N] [--seconds S] [--only W1,W2]`
+ *
+ * Starts its own PostgreSQL (or uses PGSA_BENCH_DATABASE_URL), seeds it, then measures every
+ * client on every workload, each measurement in a fresh Node process, alternating clients round
+ * after round. Prints one markdown table (median ops/s, spread, client CPU µs per operation,
+ * ratio to raw pg in the same run) and writes bench/results/latest.json and latest.md.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { adminQuery, provisionPostgres, withDatabase } from '../test/support/postgres-server.js';
+import { CLIENTS } from './bench-clients.js';
+import { SEED_SQL } from './bench-sql.js';
+import { type Cell, type Measurement, renderReport } from './bench-report.js';
+import { runPgbench } from './pgbench.js';
+import type { WorkerResult } from './worker.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+
+/** The matrix: workload, concurrency, and the clients measured on it. */
+const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4'; concurrency: number; clients: string[] }[] = [
+  {
+    workload: 'W1',
+    concurrency: 1,
+    clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-conn-db', 'pgsa-engine-db'],
+  },
+  {
+    workload: 'W1',
+    concurrency: 16,
+    clients: [
+      'pg',
+      'pg-named',
+      'kysely',
+      'postgresjs',
+      'pgsa-builder',
+      'pgsa-sql',
+      'pgsa-conn-db',
+      'pgsa-engine-db',
+      'pgsa-engine-db-pool',
+    ],
+  },
+  { workload: 'W2', concurrency: 1, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
+  { workload: 'W2', concurrency: 16, clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
+  { workload: 'W3', concurrency: 16, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-sql', 'pgsa-transaction', 'pgsa-engine-db'] },
+  { workload: 'W4', concurrency: 1, clients: ['pg', 'postgresjs', 'pgsa-stream'] },
+];
+
+interface Options {
+  quick: boolean;
+  runs: number;
+  seconds: number;
+  warmupSeconds: number;
+  streamRows: number;
+  only: Set<string> | undefined;
+}
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (flag: string) => {
+    const index = argv.indexOf(flag);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const only = value('--only');
+  return {
+    quick,
+    runs: Number(value('--runs') ?? (quick ? 1 : 3)),
+    seconds: Number(value('--seconds') ?? (quick ? 1 : 4)),
+    warmupSeconds: quick ? 0.4 : 1.5,
+    streamRows: Number(value('--rows') ?? (quick ? 200_000 : 1_000_000)),
+    only: only ? new Set(only.split(',')) : undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = Date.now();
+  const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+  const server = await provisionPostgres({ envUrl: process.env.PGSA_BENCH_DATABASE_URL, log });
+  log(`PostgreSQL ${server.version} via ${server.provider}`);
+  try {
+    await adminQuery(server.url, 'drop database if exists pgsa_bench with (force)');
+    await adminQuery(server.url, 'create database pgsa_bench');
+    const url = withDatabase(server.url, 'pgsa_bench');
+    await adminQuery(url, SEED_SQL);
+    await adminQuery(url, 'vacuum analyze bench_items');
+    log('seeded 100,000 rows');
+    const plan = PLAN.filter((entry) => !options.only || options.only.has(entry.workload));
+    const measurements: Measurement[] = [];
+    for (let round = 0; round < options.runs; round++) {
+      for (const entry of plan) {
+        // Alternate the order between rounds so no client always runs first (or last).
+        const clients = round % 2 === 0 ? entry.clients : [...entry.clients].reverse();
+        for (const client of clients) {
+          const result = await measure(url, client, entry.workload, entry.concurrency, options);
+          if (result.error) log(`${entry.workload} c=${entry.concurrency} ${client}: ${result.error}`);
+          measurements.push({ workload: entry.workload, concurrency: entry.concurrency, client, result });
+          if (result.supported && result.units !== undefined && result.elapsedMs) {
+            const rate = (result.units / result.elapsedMs) * 1000;
+            log(`round ${round + 1} ${entry.workload} c=${entry.concurrency} ${client}: ${rate.toFixed(0)}/s`);
+          }
+        }
+        if (entry.workload === 'W1' && entry.concurrency === 16 && (await hasPgbench())) {
+          const result = await runPgbench(url, 16, options.seconds + options.warmupSeconds);
+          measurements.push({ workload: 'W1', concurrency: 16, client: 'pgbench', result });
+          log(`round ${round + 1} W1 c=16 pgbench: ${result.units && result.elapsedMs ? ((result.units / result.elapsedMs) * 1000).toFixed(0) : result.error}/s`);
+        }
+      }
+    }
+    const cells = summarize(measurements);
+    const machine = await describeMachine(server.version, server.provider);
+    const report = renderReport(cells, machine, options, Date.now() - started);
+    process.stdout.write(`${report.markdown}\n`);
+    const results = join(here, 'results');
+    await mkdir(results, { recursive: true });
+    await writeFile(join(results, 'latest.md'), `${report.markdown}\n`);
+    await writeFile(join(results, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
+    log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.{md,json}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+function measure(url: string, client: string, workload: string, concurrency: number, options: Options): Promise<WorkerResult> {
+  const args = [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    join(here, 'worker.ts'),
+    client,
+    workload,
+    String(concurrency),
+    String(Math.round(options.warmupSeconds * 1000)),
+    String(Math.round(options.seconds * 1000)),
+    String(options.streamRows),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, PGSA_BENCH_URL: url },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', () => {
+      const line = output.trim().split('\n').at(-1) ?? '';
+      try {
+        resolve(JSON.parse(line) as WorkerResult);
+      } catch {
+        resolve({ supported: true, error: `worker printed no result: ${line.slice(0, 200)}` });
+      }
+    });
+  });
+}
+
+function summarize(measurements: readonly Measurement[]): Cell[] {
+  const groups = new Map<string, Measurement[]>();
+  for (const measurement of measurements) {
+    const key = `${measurement.workload}|${measurement.concurrency}|${measurement.client}`;
+    groups.set(key, [...(groups.get(key) ?? []), measurement]);
+  }
+  const cells: Cell[] = [];
+  for (const group of groups.values()) {
+    const first = group[0] as Measurement;
+    const ok = group.map((m) => m.result).filter((r) => r.supported && !r.error && r.units && r.elapsedMs);
+    const supported = group.some((m) => m.result.supported);
+    const rates = ok.map((r) => ((r.units as number) / (r.elapsedMs as number)) * 1000);
+    const cpu = ok.filter((r) => r.cpuUs !== undefined).map((r) => (r.cpuUs as number) / (r.units as number));
+    const rss = ok.filter((r) => r.rssGrowthBytes !== undefined).map((r) => r.rssGrowthBytes as number);
+    cells.push({
+      workload: first.workload,
+      concurrency: first.concurrency,
+      client: first.client,
+      label: labelOf(first.client, first.workload),
+      supported,
+      runs: rates.length,
+      opsPerSecond: median(rates),
+      min: rates.length ? Math.min(...rates) : undefined,
+      max: rates.length ? Math.max(...rates) : undefined,
+      cpuUsPerOp: median(cpu),
+      rssGrowthMb: rss.length ? Math.max(...rss) / 2 ** 20 : undefined,
+      error: group.find((m) => m.result.error)?.result.error?.split('\n')[0],
+    });
+  }
+  return cells;
+}
+
+function labelOf(client: string, workload: string): string {
+  if (client === 'pgbench') return 'pgbench -M prepared (C)';
+  if (client === 'pg' && workload === 'W4') return 'pg + pg-cursor';
+  if (client === 'postgresjs' && workload === 'W4') return 'postgres.js cursor()';
+  return CLIENTS[client]?.label ?? client;
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+let pgbenchFound: boolean | undefined;
+async function hasPgbench(): Promise<boolean> {
+  pgbenchFound ??= await run('pgbench', ['--version']).then(
+    () => true,
+    () => false,
+  );
+  return pgbenchFound;
+}
+
+async function describeMachine(pgVersion: string, provider: string) {
+  const cpuList = cpus();
+  return {
+    cpu: `${cpuList[0]?.model.trim() ?? 'unknown'} × ${cpuList.length}`,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: `${pgVersion} (${provider}, loopback)`,
+    date: new Date().toISOString(),
+  };
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,92 @@
+/**
+ * One measurement in a fresh process: `worker.ts <client> <workload> <concurrency> <warmupMs>
+ * <measureMs> <streamRows>` with the database URL in PGSA_BENCH_URL. Prints one JSON line:
+ * units done in the measured window, its wall time and this process' CPU time (user + system).
+ */
+import { type BenchClient, CLIENTS, consumed, type Workload } from './bench-clients.js';
+
+export interface WorkerResult {
+  readonly supported: boolean;
+  readonly units?: number;
+  readonly elapsedMs?: number;
+  readonly cpuUs?: number;
+  readonly rssGrowthBytes?: number;
+  readonly error?: string;
+}
+
+async function main(): Promise<WorkerResult> {
+  const [clientName = '', workload = 'W1', concurrencyText = '1', warmupText = '1000', measureText = '3000', rowsText = '1000000'] =
+    process.argv.slice(2);
+  const url = process.env.PGSA_BENCH_URL;
+  if (!url) throw new Error('PGSA_BENCH_URL is not set');
+  const spec = CLIENTS[clientName];
+  if (!spec) throw new Error(`unknown client ${clientName}`);
+  const concurrency = Number(concurrencyText);
+  const client = await spec.factory(workload as Workload, { url, concurrency, streamRows: Number(rowsText) });
+  if (client === undefined) return { supported: false };
+  try {
+    return workload === 'W4'
+      ? await measureStream(client)
+      : await measureLoop(client, concurrency, Number(warmupText), Number(measureText));
+  } finally {
+    await client.close();
+  }
+}
+
+/** `concurrency` async workers run `op` back to back; only the window after warm-up counts. */
+async function measureLoop(client: BenchClient, concurrency: number, warmupMs: number, measureMs: number): Promise<WorkerResult> {
+  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
+  let units = 0;
+  const worker = async (index: number) => {
+    while (phase !== 'stop') {
+      const done = await client.op(index);
+      if (phase === 'measure' && done >= 0) units++;
+    }
+  };
+  const workers = Array.from({ length: concurrency }, (_, index) => worker(index));
+  await sleep(warmupMs);
+  units = 0;
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  phase = 'measure';
+  await sleep(measureMs);
+  phase = 'stop';
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  const measured = units;
+  await Promise.all(workers);
+  return { supported: true, units: measured, elapsedMs, cpuUs: cpu.user + cpu.system };
+}
+
+/** One stream of all rows; peak RSS is sampled while it runs. */
+async function measureStream(client: BenchClient): Promise<WorkerResult> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseline = process.memoryUsage.rss();
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 10);
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  const units = await client.op(0);
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStart);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return { supported: true, units, elapsedMs, cpuUs: cpu.user + cpu.system, rssGrowthBytes: peak - baseline };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+main().then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify({ ...result, sink: consumed() > -1 })}\n`);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    process.stdout.write(`${JSON.stringify({ supported: true, error: String((error as Error)?.stack ?? error) })}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,129 @@
+import type pg from 'pg';
+
+/** node-postgres' per-socket record of the named statements it has parsed (untyped in @types/pg). */
+interface PgConnectionInternals {
+  parsedStatements: Record<string, string | undefined>;
+  submittedNamedStatements?: Record<string, string | undefined>;
+}
+
+const caches = new WeakMap<pg.ClientBase, StatementCache>();
+
+/**
+ * The automatic prepared-statement cache of one physical connection (like asyncpg's and
+ * postgres.js'): the SQL text of a parameterized statement becomes a named server-side
+ * statement on first use, so later runs skip the server's parse and plan. At most `capacity`
+ * statements are kept; the least recently used one is deallocated when a new one needs room.
+ *
+ * Only statements with parameters are cached: those always take the extended protocol, while a
+ * parameterless string may hold several statements (simple protocol), which cannot be prepared.
+ *
+ * The cache belongs to the pg client (it outlives one `acquire()`), hence the `WeakMap`.
+ *
+ * @internal
+ */
+export class StatementCache {
+  readonly #capacity: number;
+  readonly #client: pg.ClientBase;
+  /** SQL text → statement name; Map order is recency order (oldest first). */
+  readonly #names = new Map<string, string>();
+  /** Names evicted or invalidated, deallocated on the server at the next safe moment. */
+  #retired: string[] = [];
+  #counter = 0;
+  #newest: string | undefined;
+
+  /** The cache of `client`, made on first use; `undefined` when caching is off (capacity 0). */
+  static of(client: pg.ClientBase, capacity: number): StatementCache | undefined {
+    if (capacity <= 0) return undefined;
+    let cache = caches.get(client);
+    if (cache === undefined) {
+      cache = new StatementCache(client, capacity);
+      caches.set(client, cache);
+    }
+    return cache;
+  }
+
+  private constructor(client: pg.ClientBase, capacity: number) {
+    this.#client = client;
+    this.#capacity = capacity;
+  }
+
+  /** Statements currently cached. */
+  get size(): number {
+    return this.#names.size;
+  }
+
+  /**
+   * The statement name to run `sql` under, or `undefined` when it is not cached (no
+   * parameters). Marks it as most recently used; may retire the least recently used one.
+   */
+  nameFor(sql: string, parameterCount: number): string | undefined {
+    if (parameterCount === 0) return undefined;
+    const names = this.#names;
+    let name = names.get(sql);
+    if (name !== undefined) {
+      // Refresh recency only when it is not already the newest entry: most hot loops repeat
+      // one statement, and delete + set costs more than this comparison.
+      if (this.#newest !== sql) {
+        names.delete(sql);
+        names.set(sql, name);
+        this.#newest = sql;
+      }
+      return name;
+    }
+    if (names.size >= this.#capacity) {
+      const [oldestSql, oldestName] = names.entries().next().value as [string, string];
+      names.delete(oldestSql);
+      if (this.#newest === oldestSql) this.#newest = undefined;
+      this.#retire(oldestName);
+    }
+    name = `pgsa_${++this.#counter}`;
+    names.set(sql, name);
+    this.#newest = sql;
+    return name;
+  }
+
+  /**
+   * Forgets the statement `name` of `sql` (after the server rejected it: schema change, or someone ran
+   * `DEALLOCATE`/`DISCARD ALL`): its next use prepares it again under a fresh name.
+   */
+  invalidate(sql: string, name: string): void {
+    // Concurrent (pipelined) statements that failed under the same name invalidate it once; a
+    // fresh name another caller already prepared is left alone.
+    if (this.#names.get(sql) !== name) return;
+    this.#names.delete(sql);
+    if (this.#newest === sql) this.#newest = undefined;
+    this.#retire(name);
+  }
+
+  /**
+   * `DEALLOCATE` statements for retired names, to send before the next statement. Empty while
+   * the connection is in a failed transaction: the server would refuse them there, and a
+   * failing DEALLOCATE inside a healthy transaction would abort it, so they only go out when
+   * the connection is idle (outside any transaction).
+   */
+  takeDeallocations(): string[] {
+    if (this.#retired.length === 0 || this.#client.getTransactionStatus?.() !== 'I') return [];
+    const retired = this.#retired;
+    this.#retired = [];
+    return retired.map((name) => `DEALLOCATE ${name}`);
+  }
+
+  #retire(name: string): void {
+    // pg tracks parsed names per socket and would skip the Parse for a name it believes exists.
+    const connection = (this.#client as unknown as { connection: PgConnectionInternals })
+      .connection;
+    delete connection.parsedStatements[name];
+    if (connection.submittedNamedStatements) delete connection.submittedNamedStatements[name];
+    this.#retired.push(name);
+  }
+}
+
+/** Why a cached statement was rejected, when it was; `undefined` for any other error. */
+export function staleStatementReason(error: unknown): 'result type changed' | 'missing' | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '26000') return 'missing';
+  if (code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message))) {
+    return 'result type changed';
+  }
+  return undefined;
+}
