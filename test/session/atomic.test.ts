@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   atomic,
   dbSession,
@@ -6,26 +6,11 @@ import {
   type OnOpenTransaction,
   runInNewContext,
 } from '../../src/index.js';
-import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+import { useTestDatabase } from '../support/test-database.js';
+import { committedUsers, useTrackedEngine } from './tracked-engine.js';
 
 const db = useTestDatabase();
-let tracked: TrackedEngine;
-
-beforeAll(async () => {
-  tracked = await trackedEngine(db.url);
-});
-
-beforeEach(async () => {
-  await observe(db.url, 'truncate users, emails restart identity cascade');
-  tracked.statements.length = 0;
-});
-
-afterAll(async () => {
-  expect(tracked.engine.size).toBe(tracked.engine.freeSize);
-  await tracked.engine.close();
-  await tracked.engine.waitClosed();
-});
+const tracked = useTrackedEngine(db);
 
 async function insertUser(name: string): Promise<void> {
   const session = await dbSession(tracked.engine);

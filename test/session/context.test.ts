@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   closeDbSession,
   commitDbSession,
@@ -12,31 +12,10 @@ import {
 } from '../../src/index.js';
 import type { Database } from '../../schema/database.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+import { committedUsers, trackedEngine, useTrackedEngine } from './tracked-engine.js';
 
 const db = useTestDatabase();
-let tracked: TrackedEngine;
-
-beforeAll(async () => {
-  await observe(
-    db.url,
-    `create table parents (id int primary key);
-     create table children (id serial primary key,
-       parent_id int not null references parents (id) deferrable initially deferred)`,
-  );
-  tracked = await trackedEngine(db.url);
-});
-
-beforeEach(async () => {
-  await observe(db.url, 'truncate users, emails, children restart identity cascade');
-  tracked.statements.length = 0;
-});
-
-afterAll(async () => {
-  expect(tracked.engine.size).toBe(tracked.engine.freeSize);
-  await tracked.engine.close();
-  await tracked.engine.waitClosed();
-});
+const tracked = useTrackedEngine(db, { deferredChildren: true });
 
 async function insertUser(name: string): Promise<void> {
   const session = await dbSession(tracked.engine);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DataError,
   ForeignKeyViolationError,
@@ -8,30 +8,10 @@ import {
   ResourceClosedError,
 } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+import { committedUsers, useTrackedEngine } from './tracked-engine.js';
 
 const db = useTestDatabase();
-let tracked: TrackedEngine;
-
-beforeAll(async () => {
-  await observe(
-    db.url,
-    `create table parents (id int primary key);
-     create table children (id serial primary key,
-       parent_id int not null references parents (id) deferrable initially deferred)`,
-  );
-  tracked = await trackedEngine(db.url);
-});
-
-beforeEach(async () => {
-  await observe(db.url, 'truncate users, emails, children restart identity cascade');
-  tracked.statements.length = 0;
-});
-
-afterAll(async () => {
-  await tracked.engine.close();
-  await tracked.engine.waitClosed();
-});
+const tracked = useTrackedEngine(db, { deferredChildren: true });
 
 const insert = (name: string) => ['insert into users (name) values ($1)', [name]] as const;
 
