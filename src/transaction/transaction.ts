@@ -205,12 +205,7 @@ export class Transaction<DB = Record<string, never>> {
     const status = this.status;
     if ((status !== 'active' && status !== 'failed') || this.#ending) return;
     try {
-      if (this.#joined) {
-        await (this.#enclosing as Transaction<DB>).#forceRollback();
-        this.#status = 'rolledBack';
-      } else {
-        await this.#forceRollback();
-      }
+      await this.#rollBackWhole();
     } catch (error) {
       this.#connection.logger.warn?.(
         `rollback of ${this.describe()} at scope exit failed: ${(error as Error).message}`,
@@ -304,15 +299,20 @@ export class Transaction<DB = Record<string, never>> {
     }
   }
 
+  /** Rolls back the transaction this one stands for: itself, or the one it joined. */
+  async #rollBackWhole(): Promise<void> {
+    if (this.#joined) {
+      await (this.#enclosing as Transaction<DB>).#forceRollback();
+      this.#status = 'rolledBack';
+    } else {
+      await this.#forceRollback();
+    }
+  }
+
   async #rollBackFailed(operation: Operation): Promise<never> {
     let cause: unknown;
     try {
-      if (this.#joined) {
-        await (this.#enclosing as Transaction<DB>).#forceRollback();
-        this.#status = 'rolledBack';
-      } else {
-        await this.#forceRollback();
-      }
+      await this.#rollBackWhole();
     } catch (error) {
       // The connection is gone: that is the news (and the server has discarded the work).
       if (error instanceof OperationalError) throw error;

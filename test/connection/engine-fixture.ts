@@ -44,3 +44,13 @@ export async function countRows(url: string, table: string): Promise<number> {
   const [row] = await observe<{ n: number }>(url, `select count(*)::int as n from ${table}`);
   return row?.n ?? -1;
 }
+
+/** The error `promise` rejects with; fails the test when it resolves instead. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject');
+}

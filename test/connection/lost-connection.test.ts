@@ -1,19 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OperationalError } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { useEngine, waitUntilRunning } from './engine-fixture.js';
+import { rejection, useEngine, waitUntilRunning } from './engine-fixture.js';
 
 const db = useTestDatabase();
 const engine = useEngine(db, { minSize: 1, maxSize: 3 });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('a backend killed by pg_terminate_backend during a query', () => {
   it('fails the statement with OperationalError (57P01); its transaction is lost', async () => {

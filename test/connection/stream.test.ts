@@ -8,7 +8,7 @@ import {
   ResourceClosedError,
 } from '../../src/index.js';
 import { useTestDatabase, withClient } from '../support/test-database.js';
-import { useEngine, waitUntilRunning } from './engine-fixture.js';
+import { rejection, useEngine, waitUntilRunning } from './engine-fixture.js';
 
 const db = useTestDatabase();
 const engine = useEngine(db, { minSize: 1, maxSize: 4 });
@@ -31,15 +31,6 @@ async function acquire(context: { onTestFinished(fn: () => unknown): void }) {
   const conn = await engine().acquire();
   context.onTestFinished(() => (conn.closed ? undefined : conn.close()));
   return conn;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('conn.stream()', () => {

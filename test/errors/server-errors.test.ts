@@ -13,7 +13,7 @@ import {
 } from '../../src/index.js';
 import type { Database } from '../../schema/database.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
-import { countRows, useEngine } from '../connection/engine-fixture.js';
+import { countRows, rejection, useEngine } from '../connection/engine-fixture.js';
 
 const db = useTestDatabase();
 const engine = useEngine(db);
@@ -43,15 +43,6 @@ beforeEach(async (context) => {
 });
 
 /** The rejection of `promise` (fails the test when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
 describe('server errors map to typed errors with the server fields', () => {
   it('a syntax error is a ProgrammingError with the position of the offending token', async () => {
     const error = await rejection(conn.execute('select id frm users'));
