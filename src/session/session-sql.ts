@@ -1,6 +1,7 @@
 /**
  * The control statements sessions send, built by pure functions so the exact SQL is
- * unit-tested and identifier quoting lives in one place.
+ * unit-tested. Savepoint SQL (and identifier quoting) is shared with transactions:
+ * `src/transaction/transaction-sql.ts`.
  *
  * @internal
  */
@@ -55,27 +56,4 @@ export function beginSql(options: SessionBeginOptions = {}): string {
     parts.push(accessMode.toUpperCase());
   }
   return parts.join(' ');
-}
-
-/** Double-quotes an identifier, doubling embedded quotes; refuses empty names and NUL. */
-export function quoteIdentifier(name: string): string {
-  if (name.length === 0 || name.includes('\0')) {
-    throw new RangeError(`invalid identifier: ${JSON.stringify(name)}`);
-  }
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** `SAVEPOINT "name"`. */
-export function savepointSql(name: string): string {
-  return `SAVEPOINT ${quoteIdentifier(name)}`;
-}
-
-/** `RELEASE SAVEPOINT "name"`. */
-export function releaseSavepointSql(name: string): string {
-  return `RELEASE SAVEPOINT ${quoteIdentifier(name)}`;
-}
-
-/** `ROLLBACK TO SAVEPOINT "name"`. */
-export function rollbackToSavepointSql(name: string): string {
-  return `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`;
 }

@@ -15,14 +15,11 @@ import { failed, settled } from './connection-status.js';
 import { type PinnedConnection, pinnedConnection } from './pinned-connection.js';
 import { SessionDriver } from './session-driver.js';
 import {
-  beginSql,
-  COMMIT_SQL,
   releaseSavepointSql,
-  ROLLBACK_SQL,
   rollbackToSavepointSql,
-  type SessionBeginOptions,
   savepointSql,
-} from './session-sql.js';
+} from '../transaction/transaction-sql.js';
+import { beginSql, COMMIT_SQL, ROLLBACK_SQL, type SessionBeginOptions } from './session-sql.js';
 
 type Status = 'idle' | 'connected' | 'closed';
 
@@ -298,7 +295,6 @@ export class Session<DB = Record<string, never>> {
         await conn.query(releaseSavepointSql(level), [], 'object');
       } else {
         await conn.query(rollbackToSavepointSql(level), [], 'object');
-        await conn.query(releaseSavepointSql(level), [], 'object');
       }
     });
   }
@@ -396,8 +392,10 @@ export class Session<DB = Record<string, never>> {
       }
       return;
     }
-    if (outcome === 'rollback') await conn.query(rollbackToSavepointSql(savepoint), [], 'object');
-    await conn.query(releaseSavepointSql(savepoint), [], 'object');
+    // ROLLBACK TO SAVEPOINT releases it too (one round trip).
+    const sql =
+      outcome === 'rollback' ? rollbackToSavepointSql(savepoint) : releaseSavepointSql(savepoint);
+    await conn.query(sql, [], 'object');
   }
 
   async #release(): Promise<void> {

@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   beginSql,
   COMMIT_SQL,
-  quoteIdentifier,
-  releaseSavepointSql,
   ROLLBACK_SQL,
-  rollbackToSavepointSql,
-  savepointSql,
   type SessionIsolationLevel,
 } from '../../src/session/session-sql.js';
 
@@ -42,18 +38,5 @@ describe('session control SQL', () => {
   it('ends transactions with COMMIT and ROLLBACK', () => {
     expect(COMMIT_SQL).toBe('COMMIT');
     expect(ROLLBACK_SQL).toBe('ROLLBACK');
-  });
-
-  it('quotes savepoint names as identifiers, doubling embedded quotes', () => {
-    expect(quoteIdentifier('pgsa_test_1_2')).toBe('"pgsa_test_1_2"');
-    expect(quoteIdentifier('a"b')).toBe('"a""b"');
-    expect(savepointSql('sp')).toBe('SAVEPOINT "sp"');
-    expect(releaseSavepointSql('sp')).toBe('RELEASE SAVEPOINT "sp"');
-    expect(rollbackToSavepointSql('s"p')).toBe('ROLLBACK TO SAVEPOINT "s""p"');
-  });
-
-  it('refuses empty identifiers and identifiers containing NUL', () => {
-    expect(() => quoteIdentifier('')).toThrow(new RangeError('invalid identifier: ""'));
-    expect(() => savepointSql('a\0b')).toThrow(RangeError);
   });
 });
