@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
 import { observe, type TestDatabase, withClient } from '../support/test-database.js';
@@ -20,6 +20,26 @@ export function useEngine(
   });
   return () => {
     if (engine === undefined) throw new Error('the engine is made in beforeAll');
+    return engine;
+  };
+}
+
+/**
+ * For tests that need a fresh engine each (e.g. with their own options): `make(options)`
+ * creates one on `db` from `defaults` + `options`; every engine made is terminated after each
+ * test.
+ */
+export function useEngineFactory<DB = Database>(
+  db: TestDatabase,
+  defaults: Omit<EngineOptions, 'connectionString'> = {},
+): (options?: Omit<EngineOptions, 'connectionString'>) => Promise<Engine<DB>> {
+  const made: Engine<DB>[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((engine) => engine.terminate()));
+  });
+  return async (options = {}) => {
+    const engine = await createEngine<DB>({ connectionString: db.url, ...defaults, ...options });
+    made.push(engine);
     return engine;
   };
 }

@@ -1,27 +1,18 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../schema/database.js';
 import {
   createEngine,
   type EchoEvent,
-  type Engine,
   OperationalError,
+  type SAConnection,
   StaleStatementError,
 } from '../../src/index.js';
+import { useEngineFactory } from '../connection/engine-fixture.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 
 const db = useTestDatabase();
-const engines: Engine[] = [];
-
-async function engine(options: { statementCacheSize?: number; echo?: { query(e: EchoEvent): void } } = {}) {
-  const created = await createEngine({
-    connectionString: db.url,
-    minSize: 1,
-    maxSize: 1,
-    pipelineConnections: 0,
-    ...options,
-  });
-  engines.push(created);
-  return created;
-}
+// One connection, no pipeline: every statement of a test runs on the same cached connection.
+const engine = useEngineFactory(db, { minSize: 1, maxSize: 1, pipelineConnections: 0 });
 
 const SELECT_ITEM = 'select * from items where id = $1';
 
@@ -33,13 +24,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.terminate()));
   // Each test may have altered items: put its shape back.
   await observe(db.url, 'alter table items drop column if exists extra');
   await observe(db.url, 'delete from items where id > 2');
 });
 
-function preparedStatements(conn: Awaited<ReturnType<Engine['acquire']>>) {
+function preparedStatements(conn: SAConnection<Database>) {
   return conn
     .execute('select statement from pg_prepared_statements order by prepare_time')
     .then((r) => r.fetchAll().map((row) => row.get('statement')));
