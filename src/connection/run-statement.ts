@@ -3,6 +3,7 @@ import type { DatabaseError } from '../errors/database-error.js';
 import { StaleStatementError } from '../errors/stale-statement-error.js';
 import { translateError } from '../errors/translate-error.js';
 import type { RowMode } from './sa-connection.js';
+import { PreparedQuery } from './prepared-query.js';
 import { afterError, runQuery } from './run-query.js';
 import { type StatementCache, staleStatementReason } from './statement-cache.js';
 
@@ -51,18 +52,17 @@ function run(
     return runQuery(client, { text: deallocations.join('; ') }).then(next, next);
   }
   const name = cache.nameFor(sql, parameters.length);
+  if (name === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
   return new Promise((resolve, reject) => {
-    client.query(
-      queryConfig(sql, parameters, rowMode, name),
-      (error: Error | undefined, result: pg.QueryResult) => {
+    const done = (error: Error | null, result?: pg.QueryResult) => {
         if (!error) {
-          resolve(result);
+          resolve(result as pg.QueryResult);
           return;
         }
         // The transaction status read below is only current after ReadyForQuery.
         afterError(client, error, () => {
-          const reason = name === undefined ? undefined : staleStatementReason(error);
-          if (reason === undefined || name === undefined) {
+          const reason = staleStatementReason(error);
+          if (reason === undefined) {
             reject(error);
             return;
           }
@@ -76,8 +76,8 @@ function run(
             reject(staleInTransaction(error, reason, secret));
           }
         });
-      },
-    );
+    };
+    client.query(new PreparedQuery(cache, sql, name, parameters, rowMode, done));
   });
 }
 

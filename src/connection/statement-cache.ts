@@ -9,6 +9,21 @@ interface PgConnectionInternals {
 const caches = new WeakMap<pg.ClientBase, StatementCache>();
 
 /**
+ * A prepared statement's result columns as the server described them, with their type parsers
+ * (text format). `fields` is frozen and shared by every result of the statement.
+ *
+ * @internal
+ */
+export interface StatementDescription {
+  readonly fields: readonly pg.FieldDef[];
+  readonly parsers: readonly ((text: string) => unknown)[];
+}
+
+interface TypeParsing {
+  getTypeParser(oid: number, format: 'text'): (text: string) => unknown;
+}
+
+/**
  * The automatic prepared-statement cache of one physical connection (like asyncpg's and
  * postgres.js'): the SQL text of a parameterized statement becomes a named server-side
  * statement on first use, so later runs skip the server's parse and plan. At most `capacity`
@@ -26,6 +41,9 @@ export class StatementCache {
   readonly #client: pg.ClientBase;
   /** SQL text → statement name; Map order is recency order (oldest first). */
   readonly #names = new Map<string, string>();
+  readonly #descriptions = new Map<string, StatementDescription>();
+  /** The names in `#names`, for lookups by name. */
+  readonly #live = new Set<string>();
   /** Names evicted or invalidated, deallocated on the server at the next safe moment. */
   #retired: string[] = [];
   #counter = 0;
@@ -78,8 +96,26 @@ export class StatementCache {
     }
     name = `pgsa_${++this.#counter}`;
     names.set(sql, name);
+    this.#live.add(name);
     this.#newest = sql;
     return name;
+  }
+
+  /** The result columns of the statement `name`, once described on this connection. */
+  description(name: string): StatementDescription | undefined {
+    return this.#descriptions.get(name);
+  }
+
+  /** Records what the server described for `name` (its parsers use the client's types). */
+  describe(name: string, fields: readonly pg.FieldDef[]): StatementDescription {
+    const types = this.#client as unknown as TypeParsing;
+    const description: StatementDescription = {
+      fields: Object.freeze([...fields]),
+      parsers: fields.map((field) => types.getTypeParser(field.dataTypeID, 'text')),
+    };
+    // Only names still in use are remembered: a retired one is never executed again.
+    if (this.#live.has(name)) this.#descriptions.set(name, description);
+    return description;
   }
 
   /**
@@ -113,6 +149,8 @@ export class StatementCache {
     const connection = (this.#client as unknown as { connection: PgConnectionInternals })
       .connection;
     delete connection.parsedStatements[name];
+    this.#live.delete(name);
+    this.#descriptions.delete(name);
     if (connection.submittedNamedStatements) delete connection.submittedNamedStatements[name];
     this.#retired.push(name);
   }

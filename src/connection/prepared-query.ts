@@ -1,0 +1,200 @@
+import pg from 'pg';
+import type { RowMode } from './sa-connection.js';
+import type { StatementCache, StatementDescription } from './statement-cache.js';
+
+/** The parts of pg's protocol connection a submitted query writes to (pg calls `submit` with it). */
+interface ProtocolConnection {
+  readonly parsedStatements: Record<string, string | undefined>;
+  readonly submittedNamedStatements?: Record<string, string | undefined>;
+  readonly stream: { cork?(): void; uncork?(): void };
+  parse(message: { text: string; name: string; types: readonly number[] }): void;
+  describe(message: { type: 'S'; name: string }): void;
+  bind(message: { statement: string; values: readonly unknown[] }): void;
+  execute(): void;
+  sync(): void;
+}
+
+interface RowDescriptionMessage {
+  readonly fields: pg.FieldDef[];
+}
+
+interface DataRowMessage {
+  readonly fields: (string | null)[];
+}
+
+interface CommandCompleteMessage {
+  readonly text: string;
+}
+
+type Callback = (error: Error | null, result?: pg.QueryResult) => void;
+
+/** What pg's client reads of the queries it runs (`name` and `text` track parsed statements). */
+interface QueryFields {
+  text: string;
+  name: string | undefined;
+  callback: Callback | undefined;
+}
+
+// @types/pg types `Query` for users; this is the shape pg's client and this class rely on.
+const QueryBase = pg.Query as unknown as new (text: string) => QueryFields;
+
+const NO_TYPES: readonly number[] = [];
+const COMMAND = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
+const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils
+  .prepareValue;
+
+/**
+ * One execution of a cached named statement, written for the hot path (see
+ * `runStatement`). Compared with pg's own `Query` for a named statement, it:
+ *
+ * - describes the statement's result columns once per connection (Parse + Describe statement
+ *   on first use), so later executions send only Bind/Execute/Sync and the server sends no
+ *   RowDescription back; the column type parsers are resolved once, not per result;
+ * - builds rows straight from the DataRow messages, without pg's `Result`.
+ *
+ * It extends pg's `Query` so pg's client (including its pipelined mode) accepts it as one of
+ * its own queries; every protocol message it receives goes through the handlers below.
+ *
+ * @internal
+ */
+export class PreparedQuery extends QueryBase {
+  readonly #cache: StatementCache;
+  readonly #asArrays: boolean;
+  readonly #values: readonly unknown[];
+  #description: StatementDescription | undefined;
+  #describing = false;
+  #rows: unknown[] = [];
+  #command: string | null = null;
+  #rowCount: number | null = null;
+  #oid: number | null = null;
+  #rowError: Error | undefined;
+
+  constructor(
+    cache: StatementCache,
+    sql: string,
+    name: string,
+    values: readonly unknown[],
+    rowMode: RowMode,
+    callback: Callback,
+  ) {
+    // A string config is the cheap case of pg's constructor (no copy of a config object).
+    super(sql);
+    this.name = name;
+    this.callback = callback;
+    this.#cache = cache;
+    this.#values = values;
+    this.#asArrays = rowMode === 'array';
+  }
+
+  /** Called by pg's client when it is this query's turn: writes the whole exchange at once. */
+  submit(connection: unknown): Error | null {
+    const protocol = connection as ProtocolConnection;
+    const name = this.name as string;
+    let values: unknown[];
+    try {
+      // Converted before anything is written: a value that cannot be sent fails this query
+      // alone and leaves the protocol stream untouched.
+      values = this.#values.map((value) => prepareValue(value));
+    } catch (error) {
+      return error as Error;
+    }
+    this.#description = this.#cache.description(name);
+    const parsed =
+      protocol.parsedStatements[name] !== undefined ||
+      protocol.submittedNamedStatements?.[name] !== undefined;
+    protocol.stream.cork?.();
+    try {
+      if (!parsed) {
+        protocol.parse({ text: this.text, name, types: NO_TYPES });
+        if (protocol.submittedNamedStatements) {
+          protocol.submittedNamedStatements[name] = this.text;
+        }
+      }
+      if (this.#description === undefined) {
+        protocol.describe({ type: 'S', name });
+        this.#describing = true;
+      }
+      protocol.bind({ statement: name, values });
+      protocol.execute();
+      protocol.sync();
+    } finally {
+      protocol.stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleRowDescription(message: RowDescriptionMessage): void {
+    // Only the Describe sent in `submit` is answered with a RowDescription.
+    if (this.#describing) {
+      this.#description = this.#cache.describe(this.name as string, message.fields);
+    }
+  }
+
+  handleDataRow(message: DataRowMessage): void {
+    if (this.#rowError !== undefined) return;
+    const description = this.#description as StatementDescription;
+    const raw = message.fields;
+    const parsers = description.parsers;
+    try {
+      if (this.#asArrays) {
+        const row = new Array<unknown>(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const value = raw[i] as string | null;
+          row[i] = value === null ? null : (parsers[i] as (text: string) => unknown)(value);
+        }
+        this.#rows.push(row);
+      } else {
+        const row: Record<string, unknown> = {};
+        const fields = description.fields;
+        for (let i = 0; i < raw.length; i++) {
+          const value = raw[i] as string | null;
+          row[(fields[i] as pg.FieldDef).name] =
+            value === null ? null : (parsers[i] as (text: string) => unknown)(value);
+        }
+        this.#rows.push(row);
+      }
+    } catch (error) {
+      // As pg: the failure is reported once the server is done with the statement.
+      this.#rowError = error as Error;
+    }
+  }
+
+  handleCommandComplete(message: CommandCompleteMessage): void {
+    if (this.#describing && this.#description === undefined) {
+      // Described, and no RowDescription came: the statement returns no rows (NoData).
+      this.#description = this.#cache.describe(this.name as string, []);
+    }
+    const match = COMMAND.exec(message.text);
+    if (match === null) return;
+    this.#command = match[1] as string;
+    if (match[3] !== undefined) {
+      this.#oid = Number.parseInt(match[2] as string, 10);
+      this.#rowCount = Number.parseInt(match[3], 10);
+    } else if (match[2] !== undefined) {
+      this.#rowCount = Number.parseInt(match[2], 10);
+    }
+  }
+
+  handleEmptyQuery(): void {}
+
+  handleError(error: Error): void {
+    const reported = this.#rowError ?? error;
+    this.#rowError = undefined;
+    (this.callback as Callback)(reported);
+  }
+
+  handleReadyForQuery(): void {
+    const callback = this.callback as Callback;
+    if (this.#rowError !== undefined) {
+      callback(this.#rowError);
+      return;
+    }
+    callback(null, {
+      command: this.#command as string,
+      rowCount: this.#rowCount,
+      oid: this.#oid as number,
+      rows: this.#rows,
+      fields: this.#description?.fields ?? [],
+    } as pg.QueryResult);
+  }
+}
