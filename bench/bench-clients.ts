@@ -6,7 +6,7 @@ import { Kysely, PostgresDialect, sql as kyselySql } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
-import { createEngine } from '../src/index.js';
+import { createEngine, dbSession, runInNewContext } from '../src/index.js';
 import { type BenchDatabase, randomId, W1_SQL, W2_SQL, W3_SQL, W4_SQL } from './bench-sql.js';
 
 export type Workload = 'W1' | 'W2' | 'W3' | 'W4';
@@ -202,7 +202,7 @@ const postgresJs: Factory = async (workload, { url, concurrency, streamRows }) =
   }
 };
 
-type PgsaPath = 'builder' | 'sql' | 'conn-db' | 'engine-db' | 'engine-db-pool' | 'transaction' | 'stream';
+type PgsaPath = 'builder' | 'sql' | 'conn-db' | 'engine-db' | 'engine-db-pool' | 'transaction' | 'session' | 'stream';
 
 function pgsa(path: PgsaPath): Factory {
   return async (workload, { url, concurrency, streamRows }) => {
@@ -237,6 +237,13 @@ function pgsa(path: PgsaPath): Factory {
         'engine-db': async () =>
           (await db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId()).execute())
             .length,
+        // What the request middleware does per request: a context, its session (BEGIN on the
+        // first query), COMMIT at the end, the connection released. Raw SQL, as pgsa-sql.
+        session: () =>
+          runInNewContext(async () => {
+            const session = await dbSession(engine);
+            return (await session.execute(W1_SQL, [randomId()])).fetchAll().length;
+          }),
       } as Partial<Record<PgsaPath, () => Promise<number>>>;
       const op = run[path === 'engine-db-pool' ? 'engine-db' : path];
       return op && { op: async () => (sink += await op()), close };
@@ -274,7 +281,6 @@ function pgsa(path: PgsaPath): Factory {
       return op && { op: async () => ((sink += await op()), 1), close };
     }
     if (workload === 'W3') {
-      const transaction = (engine as unknown as { transaction?: TransactionFn }).transaction?.bind(engine);
       const run = {
         sql: async () => {
           await using conn = await engine.acquire();
@@ -285,13 +291,16 @@ function pgsa(path: PgsaPath): Factory {
         'engine-db': async () => {
           await db.transaction().execute((trx) => trx.insertInto('bench_log').values({ payload: 'payload' }).execute());
         },
-        ...(transaction && {
-          transaction: async () => {
-            await transaction(async (conn) => {
-              await conn.execute(W3_SQL, ['payload']);
-            });
-          },
-        }),
+        session: () =>
+          runInNewContext(async () => {
+            const session = await dbSession(engine);
+            await session.execute(W3_SQL, ['payload']);
+          }),
+        transaction: async () => {
+          await engine.transaction(async (conn) => {
+            await conn.execute(W3_SQL, ['payload']);
+          });
+        },
       } as Partial<Record<PgsaPath, () => Promise<void>>>;
       const op = run[path];
       return op && { op: async () => (await op(), 1), close };
@@ -321,7 +330,6 @@ function pgsa(path: PgsaPath): Factory {
   };
 }
 
-type TransactionFn = (fn: (conn: { execute(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>) => Promise<void>;
 type StreamFn = (query: unknown, options: { batchSize: number }) => AsyncIterable<unknown>;
 
 /** Every client the bench knows, by the name used on the command line and in the table. */
@@ -336,5 +344,6 @@ export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
   'pgsa-engine-db': { label: 'pgsa engine.db (pipelined)', factory: pgsa('engine-db') },
   'pgsa-engine-db-pool': { label: 'pgsa engine.db (pipeline off)', factory: pgsa('engine-db-pool') },
   'pgsa-transaction': { label: 'pgsa engine.transaction', factory: pgsa('transaction') },
+  'pgsa-session': { label: 'pgsa request session (runInNewContext + dbSession)', factory: pgsa('session') },
   'pgsa-stream': { label: 'pgsa conn.stream', factory: pgsa('stream') },
 };

@@ -97,6 +97,7 @@ export function renderReport(cells: readonly Cell[], machine: Machine, options: 
     { name: 'W1 c=1 CPU/query pgsa builder ≤ 1.0× Kysely', value: div(cpu('W1', 1, 'pgsa-builder'), cpu('W1', 1, 'kysely')), goal: 1.0, atMost: true },
     { name: 'W2 c=16 pgsa (RowProxy) ≥ 0.9× raw pg', value: div(ops('W2', 16, 'pgsa-sql'), ops('W2', 16, 'pg')), goal: 0.9 },
     { name: 'W3 c=16 pgsa ≥ 1.0× raw pg', value: div(ops('W3', 16, 'pgsa-sql'), ops('W3', 16, 'pg')), goal: 1.0 },
+    { name: 'W3 c=16 pgsa engine.transaction ≥ 1.0× raw pg', value: div(ops('W3', 16, 'pgsa-transaction'), ops('W3', 16, 'pg')), goal: 1.0 },
     { name: 'W4 pgsa stream ≥ 0.95× pg-cursor rows/s', value: div(ops('W4', 1, 'pgsa-stream'), ops('W4', 1, 'pg')), goal: 0.95 },
     { name: 'W4 pgsa stream peak RSS growth ≤ 32 MB', value: find('W4', 1, 'pgsa-stream')?.rssGrowthMb, goal: 32, atMost: true },
     { name: 'Moonshot: W1 c=16 engine.db (pipelined) ≥ 0.8× pgbench -M prepared', value: div(ops('W1', 16, 'pgsa-engine-db'), ops('W1', 16, 'pgbench')), goal: 0.8 },

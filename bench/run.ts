@@ -42,11 +42,12 @@ const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4'; concurrency: number;
       'pgsa-conn-db',
       'pgsa-engine-db',
       'pgsa-engine-db-pool',
+      'pgsa-session',
     ],
   },
   { workload: 'W2', concurrency: 1, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
   { workload: 'W2', concurrency: 16, clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
-  { workload: 'W3', concurrency: 16, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-sql', 'pgsa-transaction', 'pgsa-engine-db'] },
+  { workload: 'W3', concurrency: 16, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-sql', 'pgsa-transaction', 'pgsa-engine-db', 'pgsa-session'] },
   { workload: 'W4', concurrency: 1, clients: ['pg', 'postgresjs', 'pgsa-stream'] },
 ];
 
