@@ -7,7 +7,6 @@ import { PreparedQuery } from './prepared-query.js';
 import { afterError, runQuery } from './run-query.js';
 import { type StatementCache, staleStatementReason } from './statement-cache.js';
 
-
 /**
  * Sends one statement on `client` through its prepared-statement cache (when there is one):
  * parameterized SQL runs as a named server-side statement, prepared on first use.
@@ -55,27 +54,27 @@ function run(
   if (name === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result?: pg.QueryResult) => {
-        if (!error) {
-          resolve(result as pg.QueryResult);
+      if (!error) {
+        resolve(result as pg.QueryResult);
+        return;
+      }
+      // The transaction status read below is only current after ReadyForQuery.
+      afterError(client, error, () => {
+        const reason = staleStatementReason(error);
+        if (reason === undefined) {
+          reject(error);
           return;
         }
-        // The transaction status read below is only current after ReadyForQuery.
-        afterError(client, error, () => {
-          const reason = staleStatementReason(error);
-          if (reason === undefined) {
-            reject(error);
-            return;
-          }
-          cache.invalidate(sql, name);
-          const idle = client.getTransactionStatus?.() === 'I';
-          if (idle && mayRetry) {
-            resolve(run(client, cache, sql, parameters, rowMode, secret, false));
-          } else if (idle) {
-            reject(error);
-          } else {
-            reject(staleInTransaction(error, reason, secret));
-          }
-        });
+        cache.invalidate(sql, name);
+        const idle = client.getTransactionStatus?.() === 'I';
+        if (idle && mayRetry) {
+          resolve(run(client, cache, sql, parameters, rowMode, secret, false));
+        } else if (idle) {
+          reject(error);
+        } else {
+          reject(staleInTransaction(error, reason, secret));
+        }
+      });
     };
     client.query(new PreparedQuery(cache, sql, name, parameters, rowMode, done));
   });
