@@ -369,7 +369,8 @@ export class SAConnection<DB = Record<string, never>> {
 
   /**
    * Streams the rows of a statement through a server-side cursor, `batchSize` rows per round
-   * trip (default 100), so memory stays bounded. Nothing is sent until iteration starts.
+   * trip (default 100), so memory stays bounded: the next batch is requested while the loop
+   * works on the current one (two batches at most). Nothing is sent until iteration starts.
    * Leaving the loop early closes the cursor; a failure in the middle of the rows is thrown
    * by the loop as a typed error. While the stream is open, other statements on this
    * connection raise `InterfaceError`; `cancel()` stops it with `QueryCanceledError`.
@@ -648,28 +649,28 @@ export class SAConnection<DB = Record<string, never>> {
   }
 
   #guardStreamOpen(): void {
-    if (this.closed) {
-      throw new ResourceClosedError('cannot read the stream: the connection was closed');
-    }
+    if (this.closed) throw this.#streamInterrupted(undefined);
   }
 
   /** What `query()` does with a failure, for the stream path. */
   #translate(error: unknown): unknown {
     if (isConnectionFatal(error)) this.#broken = true;
     const translated = translateError(this.#lostError ?? error, this.#owner.secret);
-    if (this.#status === 'closed' && !this.#terminated) {
-      return new ResourceClosedError('cannot read the stream: the connection was closed', {
-        cause: translated,
-      });
-    }
+    if (this.#status === 'closed' || this.#terminated) return this.#streamInterrupted(translated);
+    return translated;
+  }
+
+  /** Why an open stream cannot go on: the engine was terminated, or the connection closed. */
+  #streamInterrupted(cause: unknown): Error {
+    const options = cause === undefined ? {} : { cause };
     if (this.#terminated) {
       return new OperationalError(
         'Connection terminated: the engine was terminated while the statement ran',
         {},
-        { cause: translated },
+        options,
       );
     }
-    return translated;
+    return new ResourceClosedError('cannot read the stream: the connection was closed', options);
   }
 
   #compile(query: Executable<unknown> | string, params: readonly unknown[] | undefined) {

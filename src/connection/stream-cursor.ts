@@ -14,7 +14,7 @@ type CursorState = 'initialized' | 'submitted' | 'idle' | 'busy' | 'error' | 'do
 
 /**
  * A server-side cursor (a named portal, through `pg-cursor`) on one client: `read(n)` fetches
- * the next `n` rows, so only one batch is ever in memory. While it is open the client runs
+ * the next `n` rows, so memory holds a batch or two, never the result. While it is open the client runs
  * nothing else: node-postgres keeps it as the active query until it is closed.
  *
  * @internal
@@ -54,24 +54,35 @@ export class StreamCursor {
    * Yields batches of `size` rows until the rows run out. `translate` turns a read failure
    * into the error to throw; `check` runs after each read (it throws to stop). The caller
    * closes the cursor.
+   *
+   * The next batch is requested before the current one is handed out, so the server produces
+   * it while the caller works through this one: at most two batches are in memory.
    */
   async *batches(
     size: number,
     translate: (error: unknown) => unknown,
     check: () => void,
   ): AsyncGenerator<CursorBatch, void, undefined> {
+    let pending = this.read(size);
     for (;;) {
       let batch: CursorBatch;
       try {
-        batch = await this.read(size);
+        batch = await pending;
       } catch (error) {
         throw translate(error);
       }
       check();
       if (batch.rows.length === 0) return;
-      yield batch;
       // A short batch was the last one: the server already closed the portal.
-      if (batch.rows.length < size) return;
+      if (batch.rows.length < size) {
+        yield batch;
+        return;
+      }
+      // pg-cursor accepts the next read now (it is idle until this continuation returns).
+      pending = this.read(size);
+      // Nobody may wait for it (the caller can stop at this batch): close() settles it.
+      pending.catch(() => {});
+      yield batch;
     }
   }
 

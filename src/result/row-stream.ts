@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { InterfaceError } from '../errors/pgsa-error.js';
-import type { RowProxy } from './row-shape.js';
+import type { RowProxy, RowShape } from './row-shape.js';
 import type { ShapeCache } from './shape-cache.js';
 
 /** A source of row batches (values arrays) from a server-side cursor. @internal */
@@ -47,18 +47,10 @@ export class RowStream<Row> implements AsyncIterable<RowProxy<Row>> {
    *   the connection; ResourceClosedError when the connection is (or gets) closed;
    *   `DatabaseError` subclasses when the statement fails, also in the middle of the rows.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<RowProxy<Row>, void, undefined> {
-    if (this.#started) {
-      throw new InterfaceError(
-        'cannot iterate: this stream was already iterated; call conn.stream() again',
-      );
-    }
+  [Symbol.asyncIterator](): AsyncIterator<RowProxy<Row>, undefined> {
+    if (this.#started) return new RefusedIterator();
     this.#started = true;
-    let shape: ReturnType<ShapeCache['forFields']> | undefined;
-    for await (const batch of this.#open()) {
-      shape ??= this.#shapes.forFields(batch.fields);
-      for (const values of batch.rows) yield shape.row<Row>(values as unknown[]);
-    }
+    return new RowIterator<Row>(this.#open(), this.#shapes);
   }
 
   /**
@@ -73,5 +65,80 @@ export class RowStream<Row> implements AsyncIterable<RowProxy<Row>> {
     const rows: RowProxy<Row>[] = [];
     for await (const row of this) rows.push(row);
     return rows;
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The rows of the batches, one `next()` each. Hand-written rather than an async generator:
+ * a generator's `yield` costs several promises per row, and this runs once per row. A row
+ * already read is handed out at once; only the first row of a batch waits for the server.
+ */
+class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
+  readonly #batches: ReturnType<BatchSource>;
+  readonly #shapes: ShapeCache;
+  #shape: RowShape | undefined;
+  #rows: readonly unknown[] = [];
+  #next = 0;
+  #done = false;
+
+  constructor(batches: ReturnType<BatchSource>, shapes: ShapeCache) {
+    this.#batches = batches;
+    this.#shapes = shapes;
+  }
+
+  next(): Promise<IteratorResult<RowProxy<Row>, undefined>> {
+    if (this.#next < this.#rows.length) {
+      const values = this.#rows[this.#next++] as unknown[];
+      return Promise.resolve({ done: false, value: (this.#shape as RowShape).row<Row>(values) });
+    }
+    return this.#read();
+  }
+
+  /** Leaving the loop early (`break`, `return`, a throw) closes the cursor. */
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    this.#finish();
+    await this.#batches.return(undefined);
+    return DONE;
+  }
+
+  // An async function, so a failure's stack runs through the cursor to the caller's loop.
+  async #read(): Promise<IteratorResult<RowProxy<Row>, undefined>> {
+    while (!this.#done) {
+      let batch: IteratorResult<{ rows: unknown[]; fields: readonly pg.FieldDef[] }, void>;
+      try {
+        batch = await this.#batches.next();
+      } catch (error) {
+        this.#finish();
+        throw error;
+      }
+      if (batch.done === true) break;
+      const rows = batch.value.rows;
+      if (rows.length === 0) continue;
+      this.#shape ??= this.#shapes.forFields(batch.value.fields);
+      this.#rows = rows;
+      this.#next = 1;
+      return { done: false, value: this.#shape.row<Row>(rows[0] as unknown[]) };
+    }
+    this.#finish();
+    return DONE;
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#rows = [];
+    this.#next = 0;
+  }
+}
+
+/** What a second iteration of one stream gets: its first `next()` rejects. */
+class RefusedIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
+  next(): Promise<IteratorResult<RowProxy<Row>, undefined>> {
+    return Promise.reject(
+      new InterfaceError(
+        'cannot iterate: this stream was already iterated; call conn.stream() again',
+      ),
+    );
   }
 }

@@ -140,6 +140,44 @@ describe('conn.stream()', () => {
     expect(error.stack).toContain('sumQuotientsInUserCode');
   });
 
+  it('requests the next batch while the loop works on the current one, and no further', async (context) => {
+    // nextval() runs once per row the server produces; a sequence is visible from outside
+    // at once (it is not transactional).
+    await withClient(db.url, (client) => client.query('create sequence if not exists stream_ahead'));
+    const produced = () =>
+      withClient(db.url, async (client) =>
+        Number((await client.query('select last_value from stream_ahead')).rows[0].last_value),
+      );
+    const conn = await acquire(context);
+    const rows = conn.stream("select nextval('stream_ahead') as v from generate_series(1, 100)", {
+      batchSize: 10,
+    });
+    let seen = 0;
+    let whileOnFirstBatch = 0;
+    for await (const _row of rows) {
+      if (++seen === 1) {
+        for (let attempt = 0; attempt < 100 && whileOnFirstBatch < 20; attempt++) {
+          whileOnFirstBatch = await produced();
+          if (whileOnFirstBatch < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        // Give a third batch every chance to be (wrongly) requested too.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        whileOnFirstBatch = await produced();
+      }
+    }
+    expect({ seen, whileOnFirstBatch }).toEqual({ seen: 100, whileOnFirstBatch: 20 });
+    expect(await conn.scalar('select count(*)::int from pg_cursors')).toBe(0);
+  });
+
+  it('leaving the loop while the next batch is on its way closes the cursor', async (context) => {
+    const conn = await acquire(context);
+    for await (const _row of conn.stream('select n from generate_series(1, 1000) n', { batchSize: 10 })) {
+      break;
+    }
+    expect(await conn.scalar('select count(*)::int from pg_cursors')).toBe(0);
+    expect(await conn.scalar('select 41')).toBe(41);
+  });
+
   it('takes $1 parameters with a SQL string', async (context) => {
     const conn = await acquire(context);
     const rows = await conn.stream('select n from generate_series(1, $1::int) n', [5]).toArray();
