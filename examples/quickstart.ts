@@ -50,12 +50,15 @@ try {
     inserted.fetchAll().map((row) => row.toJSON()),
   );
 
-  await conn.execute(
-    db.insertInto('emails').values([
-      { user_id: 1, email: 'ada@example.com', private: false },
-      { user_id: 2, email: 'grace@example.com', private: true },
-    ]),
+  // One statement, many parameter sets, one round trip (atomic: all rows or none).
+  const emails = await conn.executeMany(
+    'insert into emails (user_id, email, private) values ($1, $2, $3)',
+    [
+      [1, 'ada@example.com', false],
+      [2, 'grace@example.com', true],
+    ],
   );
+  console.log(`inserted ${emails} emails with executeMany`);
 
   // ResultProxy / RowProxy, the aiopg.sa way.
   const result = await conn.execute(

@@ -1,18 +1,13 @@
-import pg from 'pg';
+import type pg from 'pg';
+import {
+  parseCommandTag,
+  prepareValues,
+  type ProtocolConnection,
+  QueryBase,
+  type QueryCallback,
+} from './protocol-query.js';
 import type { RowMode } from './sa-connection.js';
 import type { StatementCache, StatementDescription } from './statement-cache.js';
-
-/** The parts of pg's protocol connection a submitted query writes to (pg calls `submit` with it). */
-interface ProtocolConnection {
-  readonly parsedStatements: Record<string, string | undefined>;
-  readonly submittedNamedStatements?: Record<string, string | undefined>;
-  readonly stream: { cork?(): void; uncork?(): void };
-  parse(message: { text: string; name: string; types: readonly number[] }): void;
-  describe(message: { type: 'S'; name: string }): void;
-  bind(message: { statement: string; values: readonly unknown[] }): void;
-  execute(): void;
-  sync(): void;
-}
 
 interface RowDescriptionMessage {
   readonly fields: pg.FieldDef[];
@@ -26,22 +21,7 @@ interface CommandCompleteMessage {
   readonly text: string;
 }
 
-type Callback = (error: Error | null, result?: pg.QueryResult) => void;
-
-/** What pg's client reads of the queries it runs (`name` and `text` track parsed statements). */
-interface QueryFields {
-  text: string;
-  name: string | undefined;
-  callback: Callback | undefined;
-}
-
-// @types/pg types `Query` for users; this is the shape pg's client and this class rely on.
-const QueryBase = pg.Query as unknown as new (text: string) => QueryFields;
-
 const NO_TYPES: readonly number[] = [];
-const COMMAND = /^([A-Za-z]+)(?: (\d+))?(?: (\d+))?/;
-const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils
-  .prepareValue;
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -75,7 +55,7 @@ export class PreparedQuery extends QueryBase {
     name: string,
     values: readonly unknown[],
     rowMode: RowMode,
-    callback: Callback,
+    callback: QueryCallback,
   ) {
     // A string config is the cheap case of pg's constructor (no copy of a config object).
     super(sql);
@@ -94,7 +74,7 @@ export class PreparedQuery extends QueryBase {
     try {
       // Converted before anything is written: a value that cannot be sent fails this query
       // alone and leaves the protocol stream untouched.
-      values = this.#values.map((value) => prepareValue(value));
+      values = prepareValues(this.#values);
     } catch (error) {
       return error as Error;
     }
@@ -164,15 +144,11 @@ export class PreparedQuery extends QueryBase {
       // Described, and no RowDescription came: the statement returns no rows (NoData).
       this.#description = this.#cache.describe(this.name as string, []);
     }
-    const match = COMMAND.exec(message.text);
-    if (match === null) return;
-    this.#command = match[1] as string;
-    if (match[3] !== undefined) {
-      this.#oid = Number.parseInt(match[2] as string, 10);
-      this.#rowCount = Number.parseInt(match[3], 10);
-    } else if (match[2] !== undefined) {
-      this.#rowCount = Number.parseInt(match[2], 10);
-    }
+    const tag = parseCommandTag(message.text);
+    if (tag === undefined) return;
+    this.#command = tag.command;
+    this.#rowCount = tag.rowCount;
+    this.#oid = tag.oid;
   }
 
   handleEmptyQuery(): void {}
@@ -180,11 +156,11 @@ export class PreparedQuery extends QueryBase {
   handleError(error: Error): void {
     const reported = this.#rowError ?? error;
     this.#rowError = undefined;
-    (this.callback as Callback)(reported);
+    (this.callback as QueryCallback)(reported);
   }
 
   handleReadyForQuery(): void {
-    const callback = this.callback as Callback;
+    const callback = this.callback as QueryCallback;
     if (this.#rowError !== undefined) {
       callback(this.#rowError);
       return;

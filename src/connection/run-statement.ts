@@ -1,11 +1,16 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { DatabaseError } from '../errors/database-error.js';
 import { StaleStatementError } from '../errors/stale-statement-error.js';
 import { translateError } from '../errors/translate-error.js';
 import type { RowMode } from './sa-connection.js';
+import { ExecuteManyQuery } from './execute-many-query.js';
 import { PreparedQuery } from './prepared-query.js';
+import type { QueryCallback } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
 import { type StatementCache, staleStatementReason } from './statement-cache.js';
+
+/** Makes the query object that runs a statement under `name` (`undefined`: unnamed). */
+type MakeQuery = (name: string | undefined, done: QueryCallback) => pg.Submittable;
 
 /**
  * Sends one statement on `client` through its prepared-statement cache (when there is one):
@@ -30,45 +35,66 @@ export function runStatement(
   secret: string | undefined,
 ): Promise<pg.QueryResult> {
   if (cache === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
-  return run(client, cache, sql, parameters, rowMode, secret, true);
+  const make: MakeQuery = (name, done) =>
+    name === undefined
+      ? new pg.Query(queryConfig(sql, parameters, rowMode, undefined), undefined, done)
+      : new PreparedQuery(cache, sql, name, parameters, rowMode, done);
+  return run(client, cache, sql, parameters.length, secret, make, true);
+}
+
+/**
+ * Runs `sql` once per parameter set in one exchange ({@link ExecuteManyQuery}), as a cached
+ * statement when there is a cache, with the same stale-statement handling as
+ * {@link runStatement}: outside a transaction nothing was applied, so it is retried.
+ *
+ * @internal
+ */
+export function runMany(
+  client: pg.ClientBase,
+  cache: StatementCache | undefined,
+  sql: string,
+  sets: readonly (readonly unknown[])[],
+  secret: string | undefined,
+): Promise<pg.QueryResult> {
+  const make: MakeQuery = (name, done) => new ExecuteManyQuery(sql, name, sets, done);
+  return run(client, cache, sql, sets[0]?.length ?? 0, secret, make, true);
 }
 
 // Written with pg's callback API and no async frames: this runs once per statement.
 function run(
   client: pg.ClientBase,
-  cache: StatementCache,
+  cache: StatementCache | undefined,
   sql: string,
-  parameters: readonly unknown[],
-  rowMode: RowMode,
+  parameterCount: number,
   secret: string | undefined,
+  make: MakeQuery,
   mayRetry: boolean,
 ): Promise<pg.QueryResult> {
   // Evicted statements are dropped ahead of this one, in one round trip; their failure
   // (already gone) must not fail the user's statement.
-  const deallocations = cache.takeDeallocations();
+  const deallocations = cache?.takeDeallocations() ?? [];
   if (deallocations.length > 0) {
-    const next = () => run(client, cache, sql, parameters, rowMode, secret, mayRetry);
+    const next = () => run(client, cache, sql, parameterCount, secret, make, mayRetry);
     return runQuery(client, { text: deallocations.join('; ') }).then(next, next);
   }
-  const name = cache.nameFor(sql, parameters.length);
-  if (name === undefined) return runQuery(client, queryConfig(sql, parameters, rowMode, undefined));
+  const name = cache?.nameFor(sql, parameterCount);
   return new Promise((resolve, reject) => {
-    const done = (error: Error | null, result?: pg.QueryResult) => {
+    const done: QueryCallback = (error, result) => {
       if (!error) {
         resolve(result as pg.QueryResult);
         return;
       }
       // The transaction status read below is only current after ReadyForQuery.
       afterError(client, error, () => {
-        const reason = staleStatementReason(error);
-        if (reason === undefined) {
+        const reason = name === undefined ? undefined : staleStatementReason(error);
+        if (reason === undefined || cache === undefined || name === undefined) {
           reject(error);
           return;
         }
         cache.invalidate(sql, name);
         const idle = client.getTransactionStatus?.() === 'I';
         if (idle && mayRetry) {
-          resolve(run(client, cache, sql, parameters, rowMode, secret, false));
+          resolve(run(client, cache, sql, parameterCount, secret, make, false));
         } else if (idle) {
           reject(error);
         } else {
@@ -76,7 +102,7 @@ function run(
         }
       });
     };
-    client.query(new PreparedQuery(cache, sql, name, parameters, rowMode, done));
+    client.query(make(name, done));
   });
 }
 

@@ -42,7 +42,8 @@ import {
   rollbackPrepared,
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
-import { runStatement } from './run-statement.js';
+import { checkParameterSets } from './execute-many-query.js';
+import { runMany, runStatement } from './run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -202,6 +203,48 @@ export class SAConnection<DB = Record<string, never>> {
     const compiled = this.#compile(query, args.params);
     const result = await this.#run(compiled.sql, compiled.parameters, args.options);
     return new ResultProxy<Row>(this.#toRawResult(result));
+  }
+
+  /**
+   * Runs one statement once per parameter set, all in a single protocol exchange (asyncpg's
+   * `executemany`): the statement is prepared once, every set is bound and executed without
+   * waiting for the previous one, and one Sync ends the batch. Resolves with the total number
+   * of rows the executions affected (rows a `RETURNING` clause returns are not collected).
+   *
+   * **Atomic:** outside a transaction the executions share one implicit transaction, so when
+   * one fails none of the sets is applied; inside a transaction a failure fails the transaction
+   * (as any failed statement does). Every value is converted before anything is sent, so a value
+   * that cannot be sent fails the call with nothing sent. An empty list sends nothing.
+   *
+   * @throws TypeError when `sql` is not a string or `parameterSets` not an array of arrays;
+   *   ProgrammingError when the sets differ in length, or a value cannot be sent; otherwise as
+   *   `execute` (the server's error for the first set that failed).
+   * @example
+   * ```ts
+   * const inserted = await conn.executeMany('insert into users (name, email) values ($1, $2)', [
+   *   ['ann', 'ann@example.com'],
+   *   ['bob', null],
+   * ]); // 2
+   * // SQL: Parse once, then Bind/Execute × 2, one Sync
+   * ```
+   */
+  async executeMany(
+    sql: string,
+    parameterSets: readonly (readonly unknown[])[],
+    options?: ExecuteOptions,
+  ): Promise<number> {
+    checkParameterSets(sql, parameterSets);
+    const timeoutMs = statementTimeout(options);
+    if (parameterSets.length === 0) {
+      this.#guardOpen('execute');
+      return 0;
+    }
+    const send = () =>
+      this.#perform(sql, parameterSets, () =>
+        runMany(this.#client, this.#cache, sql, parameterSets, this.#owner.secret),
+      );
+    const result = await (timeoutMs === 0 ? send() : this.#withTimeout(send, timeoutMs));
+    return result.rowCount ?? 0;
   }
 
   /**
@@ -486,10 +529,17 @@ export class SAConnection<DB = Record<string, never>> {
    *
    * @internal
    */
-  async query(
+  query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
+    return this.#perform(sql, parameters, () =>
+      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret),
+    );
+  }
+
+  /** `query()` for any exchange: `run` sends it once the statements before it are done. */
+  async #perform(
     sql: string,
     parameters: readonly unknown[],
-    rowMode: RowMode,
+    run: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
     this.#guardOpen('execute');
     this.#guardIdle('execute');
@@ -498,7 +548,7 @@ export class SAConnection<DB = Record<string, never>> {
     const started = echo ? performance.now() : 0;
     this.#inFlight++;
     try {
-      const result = await this.#send(sql, parameters, rowMode);
+      const result = await this.#send(run);
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
@@ -604,16 +654,15 @@ export class SAConnection<DB = Record<string, never>> {
   ): Promise<pg.QueryResult> {
     const timeoutMs = statementTimeout(options);
     if (timeoutMs === 0) return this.query(sql, parameters, 'array');
-    return this.#queryWithTimeout(sql, parameters, timeoutMs);
+    return this.#withTimeout(() => this.query(sql, parameters, 'array'), timeoutMs);
   }
 
   /**
-   * A statement under a client-side timer (see `withStatementTimeout`). The timer must measure
-   * this statement alone, so it waits until what is queued before it finished, then sends it.
+   * `send` under a client-side timer (see `withStatementTimeout`). The timer must measure
+   * this exchange alone, so it waits until what is queued before it finished, then sends it.
    */
-  async #queryWithTimeout(
-    sql: string,
-    parameters: readonly unknown[],
+  async #withTimeout(
+    send: () => Promise<pg.QueryResult>,
     timeoutMs: number,
   ): Promise<pg.QueryResult> {
     this.#guardOpen('execute');
@@ -621,11 +670,7 @@ export class SAConnection<DB = Record<string, never>> {
     while (this.#inFlight > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    return withStatementTimeout(
-      () => this.query(sql, parameters, 'array'),
-      timeoutMs,
-      () => sendCancelRequest(this.#client),
-    );
+    return withStatementTimeout(send, timeoutMs, () => sendCancelRequest(this.#client));
   }
 
   /**
@@ -633,9 +678,7 @@ export class SAConnection<DB = Record<string, never>> {
    * because node-postgres' (calling `client.query()` while busy) is deprecated for pg 9.
    * The common case, an idle connection, sends at once without allocating.
    */
-  #send(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
-    const run = (): Promise<pg.QueryResult> =>
-      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret);
+  #send(run: () => Promise<pg.QueryResult>): Promise<pg.QueryResult> {
     // Statements queue behind the previous one here rather than in pg's own queue (deprecated).
     const sent = this.#inFlight === 1 ? run() : this.#tail.then(run, run);
     this.#tail = sent;

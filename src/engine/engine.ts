@@ -8,6 +8,7 @@ import {
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
+import type { ExecuteOptions } from '../connection/stream-options.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
 import { EngineDriver } from '../dialect/engine-driver.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -229,6 +230,26 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    */
   transaction<T>(fn: TransactionCallback<DB, T>, options?: EngineTransactionOptions): Promise<T> {
     return runEngineTransaction(this, fn, options);
+  }
+
+  /**
+   * `conn.executeMany` on a connection of the pool, released afterwards: one statement run
+   * once per parameter set in a single exchange, atomically (all sets or none). Resolves with
+   * the total number of rows affected.
+   *
+   * @throws as {@link SAConnection.executeMany}, and as `acquire()`.
+   * @example
+   * ```ts
+   * await engine.executeMany('insert into users (name) values ($1)', [['ann'], ['bob']]); // 2
+   * ```
+   */
+  async executeMany(
+    sql: string,
+    parameterSets: readonly (readonly unknown[])[],
+    options?: ExecuteOptions,
+  ): Promise<number> {
+    await using conn = await this.acquire();
+    return await conn.executeMany(sql, parameterSets, options);
   }
 
   /**

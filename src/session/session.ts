@@ -183,6 +183,25 @@ export class Session<DB = Record<string, never>> {
   }
 
   /**
+   * Runs one statement once per parameter set in a single exchange (as
+   * `SAConnection.executeMany`), inside the session's transaction; resolves with the rows
+   * affected. A failure fails the session's transaction, so none of the sets is kept.
+   *
+   * @throws as `SAConnection.executeMany`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * await session.executeMany('insert into users (name) values ($1)', [['ann'], ['bob']]);
+   * ```
+   */
+  executeMany(
+    sql: string,
+    parameterSets: readonly (readonly unknown[])[],
+    options?: ExecuteOptions,
+  ): Promise<number> {
+    return this.#run('execute', (conn) => conn.executeMany(sql, parameterSets, options));
+  }
+
+  /**
    * Commits the current transaction (`COMMIT`); does nothing when none is open. The session
    * stays usable: the next query begins a new transaction on the same connection.
    *

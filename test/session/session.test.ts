@@ -44,6 +44,15 @@ describe('Session', () => {
     expect(await committedUsers(db.url)).toEqual(['ann']);
   });
 
+  it('runs executeMany inside its transaction: BEGIN first, nothing visible before commit', async () => {
+    await using session = await newSession(tracked.engine);
+    expect(await session.executeMany('insert into users (name) values ($1)', [['ann'], ['bob']])).toBe(2);
+    expect(tracked.statements).toEqual(['BEGIN', 'insert into users (name) values ($1)']);
+    expect(await committedUsers(db.url)).toEqual([]);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['ann', 'bob']);
+  });
+
   it('commits, then begins the next transaction on the same connection', async () => {
     await using session = await newSession(tracked.engine);
     await session.execute(...insert('ann'));

@@ -103,3 +103,13 @@ describe('SAConnection.execute row types', () => {
     expectTypeOf(rows).toEqualTypeOf<{ id: number }[]>();
   });
 });
+
+describe('executeMany types', () => {
+  it('takes a SQL string and arrays of parameters, and resolves with a count', async () => {
+    expectTypeOf(await conn.executeMany('insert into users (name) values ($1)', [['ann']])).toEqualTypeOf<number>();
+    // @ts-expect-error a builder carries its own parameters: executeMany takes SQL text
+    void conn.executeMany(conn.db.insertInto('users').values({ name: 'x' }), [[]]);
+    // @ts-expect-error each parameter set is an array
+    void conn.executeMany('insert into users (name) values ($1)', ['ann']);
+  });
+});
