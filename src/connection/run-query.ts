@@ -2,7 +2,8 @@ import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
 
 /**
- * Runs one statement with node-postgres' callback API, which allocates less than its promise
+ * Runs one statement (a config, or a query object of pgsa's own without a callback) with
+ * node-postgres' callback API, which allocates less than its promise
  * API on the hot path. Statements on one client run in the order they were submitted.
  *
  * A statement the server rejects settles only once the server's ReadyForQuery arrived:
@@ -11,9 +12,13 @@ import type pg from 'pg';
  *
  * @internal
  */
-export function runQuery(client: pg.ClientBase, config: pg.QueryConfig): Promise<pg.QueryResult> {
+export function runQuery(
+  client: pg.ClientBase,
+  config: pg.QueryConfig | pg.Submittable,
+): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
-    client.query(config, (error: Error | undefined, result: pg.QueryResult) => {
+    const query = config as pg.QueryConfig;
+    client.query(query, (error: Error | undefined, result: pg.QueryResult) => {
       if (!error) resolve(result);
       else afterError(client, error, () => reject(error));
     });

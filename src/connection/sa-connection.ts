@@ -42,8 +42,9 @@ import {
   rollbackPrepared,
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
-import { checkParameterSets } from './execute-many-query.js';
-import { runMany, runStatement } from './run-statement.js';
+import { type CopyFromOptions, copyFrom, executeMany } from './bulk-writes.js';
+import type { CopyData, CopyRecords } from './copy-in-query.js';
+import { runStatement } from './run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -115,6 +116,8 @@ export class SAConnection<DB = Record<string, never>> {
   /** Settles when the last statement handed to the client (or the open stream) is done. */
   #tail: Promise<unknown> = Promise.resolve();
   #idleWaiters: (() => void)[] = [];
+  /** Stops the running exchange from the client's side (a COPY waiting on its source). */
+  #abort: (() => void) | undefined;
 
   /** @internal Connections are made by `Engine.acquire()`. */
   constructor(owner: ConnectionOwner<DB>, client: pg.PoolClient) {
@@ -228,23 +231,52 @@ export class SAConnection<DB = Record<string, never>> {
    * // SQL: Parse once, then Bind/Execute × 2, one Sync
    * ```
    */
-  async executeMany(
+  executeMany(
     sql: string,
     parameterSets: readonly (readonly unknown[])[],
     options?: ExecuteOptions,
   ): Promise<number> {
-    checkParameterSets(sql, parameterSets);
-    const timeoutMs = statementTimeout(options);
-    if (parameterSets.length === 0) {
-      this.#guardOpen('execute');
-      return 0;
-    }
-    const send = () =>
-      this.#perform(sql, parameterSets, () =>
-        runMany(this.#client, this.#cache, sql, parameterSets, this.#owner.secret),
-      );
-    const result = await (timeoutMs === 0 ? send() : this.#withTimeout(send, timeoutMs));
-    return result.rowCount ?? 0;
+    return executeMany(this as SAConnection<unknown>, sql, parameterSets, options);
+  }
+
+  /**
+   * Bulk-loads rows with `COPY … FROM STDIN`, the fastest way into a table (asyncpg's
+   * `copy_records_to_table` / `copy_to_table`). Resolves with the number of rows copied.
+   *
+   * - `copyFrom(table, rows, { columns? })`: `rows` is an iterable or async iterable of arrays,
+   *   one per row, values in column order (`columns`, default all); values are converted as
+   *   parameters are (dates, arrays, JSON, Buffers as bytea) and sent in COPY text format.
+   *   `table` may be `schema.table`.
+   * - `copyFrom('COPY … FROM STDIN …', data)`: `data` (a string, bytes, or an iterable / async
+   *   iterable of them, such as a file stream) is sent as is, in the format the statement names.
+   *
+   * Data is sent as the socket drains. COPY is one statement: when the server rejects a row or
+   * the source throws, nothing is stored (inside a transaction, the transaction fails) and the
+   * error is the server's (`DataError` for bad data …) or the source's own.
+   *
+   * @throws TypeError for a source of the wrong shape (also a row that is not an array);
+   *   ProgrammingError for a value that cannot be sent; otherwise as `execute`.
+   * @example
+   * ```ts
+   * await conn.copyFrom('users', [['ann', new Date('1990-01-01')], ['bob', null]], {
+   *   columns: ['name', 'birthday'],
+   * }); // 2
+   * // SQL: COPY "users" ("name", "birthday") FROM STDIN
+   * await conn.copyFrom('COPY users (name) FROM STDIN (FORMAT csv)', createReadStream('names.csv'));
+   * ```
+   */
+  copyFrom<T extends keyof DB & string>(
+    table: T,
+    rows: CopyRecords,
+    options?: CopyFromOptions<keyof DB[T] & string>,
+  ): Promise<number>;
+  copyFrom(statement: string, data: CopyData, options?: ExecuteOptions): Promise<number>;
+  copyFrom(
+    target: string,
+    source: CopyRecords | CopyData,
+    options?: CopyFromOptions,
+  ): Promise<number> {
+    return copyFrom(this as SAConnection<unknown>, target, source, options);
   }
 
   /**
@@ -535,6 +567,34 @@ export class SAConnection<DB = Record<string, never>> {
     );
   }
 
+  /**
+   * One protocol exchange other than a plain statement (executeMany, COPY) through the same
+   * path as `query()`: guards, queueing, echo, error translation, and `options`' timeout.
+   * `run` sends it on the client once the statements before it are done.
+   *
+   * @internal
+   */
+  exchange(
+    sql: string,
+    echoParameters: readonly unknown[],
+    run: (client: pg.ClientBase, cache: StatementCache | undefined, secret: string | undefined) => Promise<pg.QueryResult>,
+    options: ExecuteOptions | undefined,
+    abort?: () => void,
+  ): Promise<pg.QueryResult> {
+    const send = () =>
+      this.#perform(sql, echoParameters, () => {
+        this.#abort = abort;
+        const sent = run(this.#client, this.#cache, this.#owner.secret);
+        const done = () => {
+          if (this.#abort === abort) this.#abort = undefined;
+        };
+        sent.then(done, done);
+        return sent;
+      });
+    const timeoutMs = statementTimeout(options);
+    return timeoutMs === 0 ? send() : this.#withTimeout(send, timeoutMs);
+  }
+
   /** `query()` for any exchange: `run` sends it once the statements before it are done. */
   async #perform(
     sql: string,
@@ -585,7 +645,13 @@ export class SAConnection<DB = Record<string, never>> {
    */
   async cancel(): Promise<void> {
     if (this.#inFlight === 0) return;
-    await sendCancelRequest(this.#client);
+    await this.#cancelRunning();
+  }
+
+  /** A cancel request, after telling an exchange that waits on the client (COPY) to stop. */
+  #cancelRunning(): Promise<void> {
+    this.#abort?.();
+    return sendCancelRequest(this.#client);
   }
 
   /**
@@ -670,7 +736,7 @@ export class SAConnection<DB = Record<string, never>> {
     while (this.#inFlight > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    return withStatementTimeout(send, timeoutMs, () => sendCancelRequest(this.#client));
+    return withStatementTimeout(send, timeoutMs, () => this.#cancelRunning());
   }
 
   /**

@@ -9,6 +9,8 @@ import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
+import type { CopyFromOptions } from '../connection/bulk-writes.js';
+import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
 import { EngineDriver } from '../dialect/engine-driver.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -250,6 +252,31 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   ): Promise<number> {
     await using conn = await this.acquire();
     return await conn.executeMany(sql, parameterSets, options);
+  }
+
+  /**
+   * `conn.copyFrom` on a connection of the pool, released afterwards: bulk-loads rows (or raw
+   * COPY data) with `COPY … FROM STDIN`. Resolves with the number of rows copied.
+   *
+   * @throws as {@link SAConnection.copyFrom}, and as `acquire()`.
+   * @example
+   * ```ts
+   * await engine.copyFrom('users', [['ann'], ['bob']], { columns: ['name'] }); // 2
+   * ```
+   */
+  copyFrom<T extends keyof DB & string>(
+    table: T,
+    rows: CopyRecords,
+    options?: CopyFromOptions<keyof DB[T] & string>,
+  ): Promise<number>;
+  copyFrom(statement: string, data: CopyData, options?: ExecuteOptions): Promise<number>;
+  async copyFrom(
+    target: string,
+    source: CopyRecords | CopyData,
+    options?: CopyFromOptions,
+  ): Promise<number> {
+    await using conn = await this.acquire();
+    return await (conn as SAConnection<unknown>).copyFrom(target, source as CopyData, options);
   }
 
   /**

@@ -7,6 +7,8 @@ import type {
   SAConnection,
 } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
+import type { CopyFromOptions } from '../connection/bulk-writes.js';
+import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
@@ -199,6 +201,32 @@ export class Session<DB = Record<string, never>> {
     options?: ExecuteOptions,
   ): Promise<number> {
     return this.#run('execute', (conn) => conn.executeMany(sql, parameterSets, options));
+  }
+
+  /**
+   * Bulk-loads rows with `COPY … FROM STDIN` (as `SAConnection.copyFrom`) inside the
+   * session's transaction; resolves with the number of rows copied.
+   *
+   * @throws as `SAConnection.copyFrom`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * await session.copyFrom('users', [['ann'], ['bob']], { columns: ['name'] });
+   * ```
+   */
+  copyFrom<T extends keyof DB & string>(
+    table: T,
+    rows: CopyRecords,
+    options?: CopyFromOptions<keyof DB[T] & string>,
+  ): Promise<number>;
+  copyFrom(statement: string, data: CopyData, options?: ExecuteOptions): Promise<number>;
+  copyFrom(
+    target: string,
+    source: CopyRecords | CopyData,
+    options?: CopyFromOptions,
+  ): Promise<number> {
+    return this.#run('execute', (conn) =>
+      (conn as SAConnection<unknown>).copyFrom(target, source as CopyData, options),
+    );
   }
 
   /**

@@ -113,3 +113,14 @@ describe('executeMany types', () => {
     void conn.executeMany('insert into users (name) values ($1)', ['ann']);
   });
 });
+
+describe('copyFrom types', () => {
+  it('takes a table of DB with its column names, or a COPY statement with data', async () => {
+    expectTypeOf(await conn.copyFrom('users', [['ann']], { columns: ['name'] })).toEqualTypeOf<number>();
+    expectTypeOf(await conn.copyFrom('COPY users FROM STDIN', 'ann\n')).toEqualTypeOf<number>();
+    // @ts-expect-error not a column of users
+    void conn.copyFrom('users', [['x']], { columns: ['nickname'] });
+    // @ts-expect-error rows are arrays of values
+    void conn.copyFrom('users', [{ name: 'ann' }]);
+  });
+});

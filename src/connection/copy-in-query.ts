@@ -1,0 +1,218 @@
+import type pg from 'pg';
+import { ProgrammingError } from '../errors/database-error.js';
+import { PgsaError } from '../errors/pgsa-error.js';
+import { encodeCopyRow } from './copy-text.js';
+import {
+  parseCommandTag,
+  type ProtocolConnection,
+  QueryBase,
+  type QueryCallback,
+} from './protocol-query.js';
+
+/** Rows for `copyFrom(table, rows)`: arrays of values in column order. */
+export type CopyRecords = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;
+
+/** Raw COPY data for `copyFrom('COPY … FROM STDIN …', data)`: text or bytes, in any chunks. */
+export type CopyData = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
+/** Bytes waiting in the socket's buffer above which sending pauses until it drains. */
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/** Rows are sent in chunks of about this many characters. */
+const CHUNK_CHARS = 64 * 1024;
+
+interface CommandCompleteMessage {
+  readonly text: string;
+}
+
+/**
+ * `COPY … FROM STDIN` as one query of pg's client: sends the statement, and once the server
+ * asks for data (CopyInResponse) sends the chunks of `source` as CopyData while the socket
+ * drains, then CopyDone. When `source` fails, CopyFail makes the server abort the COPY (nothing
+ * is stored) and the source's error is reported; when the server rejects the data, sending
+ * stops and its error is reported.
+ *
+ * @internal
+ */
+export class CopyInQuery extends QueryBase {
+  readonly #source: AsyncIterable<Uint8Array>;
+  #protocol: ProtocolConnection | undefined;
+  #failed = false;
+  #copying = false;
+  #ended = false;
+  #aborted = false;
+  #sourceError: unknown;
+  #rowCount = 0;
+
+  /** pg's client sets the callback (`client.query(copy, callback)`). */
+  constructor(sql: string, source: AsyncIterable<Uint8Array>) {
+    super(sql);
+    this.#source = source;
+  }
+
+  submit(connection: unknown): Error | null {
+    const protocol = connection as ProtocolConnection & { query(text: string): void };
+    this.#protocol = protocol;
+    protocol.query(this.text);
+    return null;
+  }
+
+  handleCopyInResponse(): void {
+    this.#copying = true;
+    void this.#pump(this.#protocol as ProtocolConnection);
+  }
+
+  /**
+   * Ends the COPY from the client's side (`cancel()`, a statement timeout): the server cannot
+   * cancel a COPY while it waits for data, so CopyFail is sent and nothing is stored.
+   */
+  abort(): void {
+    if (this.#aborted || this.#ended || this.#failed) return;
+    this.#aborted = true;
+    if (this.#copying) this.#fail('the COPY was canceled by the client');
+  }
+
+  async #pump(protocol: ProtocolConnection): Promise<void> {
+    if (this.#aborted) {
+      this.#fail('the COPY was canceled by the client');
+      return;
+    }
+    try {
+      for await (const chunk of this.#source) {
+        if (this.#stopped()) return;
+        protocol.sendCopyFromChunk(chunk);
+        if ((protocol.stream.writableLength ?? 0) > HIGH_WATER_BYTES) await drained(protocol);
+        if (this.#stopped()) return;
+      }
+      this.#ended = true;
+      protocol.endCopyFrom();
+    } catch (error) {
+      if (this.#stopped()) return;
+      this.#sourceError = error;
+      this.#fail(`the source of the COPY data failed: ${describe(error)}`);
+    }
+  }
+
+  #stopped(): boolean {
+    return this.#failed || this.#aborted;
+  }
+
+  #fail(message: string): void {
+    this.#ended = true;
+    (this.#protocol as ProtocolConnection).sendCopyFail(message);
+  }
+
+  handleRowDescription(): void {}
+
+  handleDataRow(): void {}
+
+  handleCommandComplete(message: CommandCompleteMessage): void {
+    this.#rowCount = parseCommandTag(message.text)?.rowCount ?? 0;
+  }
+
+  handleEmptyQuery(): void {}
+
+  handleError(error: Error): void {
+    this.#failed = true;
+    // After a CopyFail the server's error only echoes the source's: report the source's own,
+    // wrapped so that the execution path passes it through untranslated.
+    const reported =
+      this.#sourceError === undefined ? error : new CopySourceFailure(this.#sourceError);
+    (this.callback as QueryCallback)(reported);
+  }
+
+  handleReadyForQuery(): void {
+    (this.callback as QueryCallback)(null, {
+      command: 'COPY',
+      rowCount: this.#rowCount,
+      oid: 0,
+      rows: [],
+      fields: [],
+    } as pg.QueryResult);
+  }
+}
+
+/**
+ * Carries the error the COPY source threw through the execution path (which translates
+ * errors); `copyFrom` rethrows the `cause`.
+ *
+ * @internal
+ */
+export class CopySourceFailure extends PgsaError {
+  constructor(cause: unknown) {
+    super(`the source of the COPY data failed: ${describe(cause)}`, { cause });
+  }
+}
+
+function drained(protocol: ProtocolConnection): Promise<void> {
+  const stream = protocol.stream;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.removeListener('drain', done);
+      stream.removeListener('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The rows of `records` in COPY text format, in chunks of about {@link CHUNK_CHARS}. A
+ * synchronous source is encoded without a microtask per row.
+ *
+ * @throws TypeError (from the iteration) when a row is not an array or a value cannot be sent.
+ */
+export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8Array> {
+  let text = '';
+  let index = 0;
+  const add = (row: unknown): void => {
+    if (!Array.isArray(row)) throw new TypeError(`copyFrom: row ${index} is not an array`);
+    index++;
+    try {
+      text += encodeCopyRow(row);
+    } catch (error) {
+      // As for a parameter of a statement (psycopg's "cannot adapt").
+      throw new ProgrammingError(`cannot send a parameter: ${describe(error)}`, {}, { cause: error });
+    }
+  };
+  if (Symbol.iterator in records) {
+    for (const row of records) {
+      add(row);
+      if (text.length >= CHUNK_CHARS) {
+        yield Buffer.from(text);
+        text = '';
+      }
+    }
+  } else {
+    for await (const row of records) {
+      add(row);
+      if (text.length >= CHUNK_CHARS) {
+        yield Buffer.from(text);
+        text = '';
+      }
+    }
+  }
+  if (text.length > 0) yield Buffer.from(text);
+}
+
+/**
+ * The chunks of `data` as bytes.
+ *
+ * @throws TypeError (from the iteration) for a chunk that is neither a string nor bytes.
+ */
+export async function* dataChunks(data: CopyData): AsyncGenerator<Uint8Array> {
+  for await (const chunk of data) {
+    if (typeof chunk === 'string') {
+      if (chunk.length > 0) yield Buffer.from(chunk);
+    } else if (chunk instanceof Uint8Array) {
+      if (chunk.byteLength > 0) yield chunk;
+    } else {
+      throw new TypeError('copyFrom: COPY data chunks must be strings or Uint8Arrays');
+    }
+  }
+}
