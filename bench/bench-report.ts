@@ -37,6 +37,7 @@ interface RunOptions {
   readonly runs: number;
   readonly seconds: number;
   readonly streamRows: number;
+  readonly bulkRows: number;
 }
 
 const UNITS: Record<string, string> = {
@@ -44,6 +45,7 @@ const UNITS: Record<string, string> = {
   W2: 'queries/s (100 rows each)',
   W3: 'transactions/s',
   W4: 'rows/s',
+  W5: 'rows/s',
 };
 
 const TITLES: Record<string, string> = {
@@ -51,6 +53,7 @@ const TITLES: Record<string, string> = {
   W2: 'W2 100-row range scan, rows materialized',
   W3: 'W3 BEGIN / INSERT / COMMIT',
   W4: 'W4 stream rows through a cursor',
+  W5: 'W5 bulk insert, one transaction',
 };
 
 /** The markdown table (plus targets) and the JSON document of one bench run. */
@@ -61,7 +64,8 @@ export function renderReport(cells: readonly Cell[], machine: Machine, options: 
   lines.push(
     `Machine: ${machine.cpu}, ${machine.memoryGb} GB RAM; Node ${machine.node}; PostgreSQL ${machine.postgres}. ` +
       `${options.runs} run(s) × ${options.seconds} s per cell${options.quick ? ' (--quick)' : ''}; ` +
-      `W4 streams ${options.streamRows.toLocaleString('en-US')} rows. ${machine.date}.`,
+      `W4 streams ${options.streamRows.toLocaleString('en-US')} rows; ` +
+      `W5 inserts ${options.bulkRows.toLocaleString('en-US')} rows. ${machine.date}.`,
     '',
     '| Workload | c | Client | ops/s (median) | spread (min–max) | client CPU µs/op | × raw pg |',
     '|---|---:|---|---:|---:|---:|---:|',
@@ -79,7 +83,7 @@ export function renderReport(cells: readonly Cell[], machine: Machine, options: 
       cell.min !== undefined && cell.max !== undefined && cell.opsPerSecond
         ? `${fmt(cell.min)}–${fmt(cell.max)} (±${(((cell.max - cell.min) / 2 / cell.opsPerSecond) * 100).toFixed(0)} %)`
         : '';
-    const cpu = cell.cpuUsPerOp === undefined ? '' : cell.cpuUsPerOp.toFixed(cell.workload === 'W4' ? 2 : 1);
+    const cpu = cell.cpuUsPerOp === undefined ? '' : cell.cpuUsPerOp.toFixed(cell.workload === 'W4' || cell.workload === 'W5' ? 2 : 1);
     const rss = cell.rssGrowthMb === undefined ? '' : `, peak RSS +${cell.rssGrowthMb.toFixed(1)} MB`;
     lines.push(
       `| ${TITLES[cell.workload] ?? cell.workload} | ${cell.concurrency} | ${cell.label} | ${ops}${rss} | ${spread} | ${cpu} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}×`} |`,

@@ -8,6 +8,7 @@ export const ITEMS = 100_000;
 export const W1_SQL = 'select id, name, value from bench_items where id = $1';
 export const W2_SQL = 'select id, name, value, created from bench_items where id >= $1 and id < $2';
 export const W3_SQL = 'insert into bench_log (payload) values ($1)';
+export const W5_SQL = 'insert into bench_bulk (n, payload) values ($1, $2)';
 export const W4_SQL = "select i as id, 'row ' || i as name from generate_series(1, $1::int) as i";
 
 /** Schema and data, created once per bench run (idempotent). */
@@ -24,6 +25,8 @@ export const SEED_SQL = `
     select i, 'item ' || i, i % 1000, timestamptz '2024-01-01' + i * interval '1 minute'
     from generate_series(1, ${ITEMS}) as i;
   create table bench_log (id bigserial primary key, payload text not null);
+  drop table if exists bench_bulk;
+  create table bench_bulk (n int not null, payload text not null);
 
 `;
 
@@ -31,6 +34,7 @@ export const SEED_SQL = `
 export interface BenchDatabase {
   bench_items: { id: number; name: string; value: number; created: Date };
   bench_log: { id: Generated<string>; payload: string };
+  bench_bulk: { n: number; payload: string };
 }
 
 /** A random id such that a 100-row range starting there stays inside the table. */

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { adminQuery, provisionPostgres, withDatabase } from '../test/support/postgres-server.js';
+import { BULK_CLIENTS } from './bench-bulk.js';
 import { CLIENTS } from './bench-clients.js';
 import { SEED_SQL } from './bench-sql.js';
 import { type Cell, type Measurement, renderReport } from './bench-report.js';
@@ -23,7 +24,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
 /** The matrix: workload, concurrency, and the clients measured on it. */
-const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4'; concurrency: number; clients: string[] }[] = [
+const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'; concurrency: number; clients: string[] }[] = [
   {
     workload: 'W1',
     concurrency: 1,
@@ -49,6 +50,11 @@ const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4'; concurrency: number;
   { workload: 'W2', concurrency: 16, clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
   { workload: 'W3', concurrency: 16, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-sql', 'pgsa-transaction', 'pgsa-engine-db', 'pgsa-session'] },
   { workload: 'W4', concurrency: 1, clients: ['pg', 'postgresjs', 'pgsa-stream'] },
+  {
+    workload: 'W5',
+    concurrency: 1,
+    clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pgsa-execute-many', 'pgsa-copy'],
+  },
 ];
 
 interface Options {
@@ -57,6 +63,7 @@ interface Options {
   seconds: number;
   warmupSeconds: number;
   streamRows: number;
+  bulkRows: number;
   only: Set<string> | undefined;
 }
 
@@ -73,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     seconds: Number(value('--seconds') ?? (quick ? 1 : 4)),
     warmupSeconds: quick ? 0.4 : 1.5,
     streamRows: Number(value('--rows') ?? (quick ? 200_000 : 1_000_000)),
+    bulkRows: Number(value('--bulk-rows') ?? (quick ? 20_000 : 100_000)),
     only: only ? new Set(only.split(',')) : undefined,
   };
 }
@@ -138,6 +146,7 @@ function measure(url: string, client: string, workload: string, concurrency: num
     String(Math.round(options.warmupSeconds * 1000)),
     String(Math.round(options.seconds * 1000)),
     String(options.streamRows),
+    String(options.bulkRows),
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
@@ -193,6 +202,7 @@ function labelOf(client: string, workload: string): string {
   if (client === 'pgbench') return 'pgbench -M prepared (C)';
   if (client === 'pg' && workload === 'W4') return 'pg + pg-cursor';
   if (client === 'postgresjs' && workload === 'W4') return 'postgres.js cursor()';
+  if (workload === 'W5') return BULK_CLIENTS[client]?.label ?? client;
   return CLIENTS[client]?.label ?? client;
 }
 

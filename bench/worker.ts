@@ -1,8 +1,9 @@
 /**
  * One measurement in a fresh process: `worker.ts <client> <workload> <concurrency> <warmupMs>
- * <measureMs> <streamRows>` with the database URL in PGSA_BENCH_URL. Prints one JSON line:
+ * <measureMs> <streamRows> <bulkRows>` with the database URL in PGSA_BENCH_URL. Prints one JSON line:
  * units done in the measured window, its wall time and this process' CPU time (user + system).
  */
+import { BULK_CLIENTS, bulkRows } from './bench-bulk.js';
 import { type BenchClient, CLIENTS, consumed, type Workload } from './bench-clients.js';
 
 export interface WorkerResult {
@@ -15,10 +16,18 @@ export interface WorkerResult {
 }
 
 async function main(): Promise<WorkerResult> {
-  const [clientName = '', workload = 'W1', concurrencyText = '1', warmupText = '1000', measureText = '3000', rowsText = '1000000'] =
-    process.argv.slice(2);
+  const [
+    clientName = '',
+    workload = 'W1',
+    concurrencyText = '1',
+    warmupText = '1000',
+    measureText = '3000',
+    rowsText = '1000000',
+    bulkText = '100000',
+  ] = process.argv.slice(2);
   const url = process.env.PGSA_BENCH_URL;
   if (!url) throw new Error('PGSA_BENCH_URL is not set');
+  if (workload === 'W5') return measureBulk(clientName, url, Number(bulkText));
   const spec = CLIENTS[clientName];
   if (!spec) throw new Error(`unknown client ${clientName}`);
   const concurrency = Number(concurrencyText);
@@ -26,7 +35,7 @@ async function main(): Promise<WorkerResult> {
   if (client === undefined) return { supported: false };
   try {
     return workload === 'W4'
-      ? await measureStream(client)
+      ? await measureOnce(client)
       : await measureLoop(client, concurrency, Number(warmupText), Number(measureText));
   } finally {
     await client.close();
@@ -58,8 +67,21 @@ async function measureLoop(client: BenchClient, concurrency: number, warmupMs: n
   return { supported: true, units: measured, elapsedMs, cpuUs: cpu.user + cpu.system };
 }
 
-/** One stream of all rows; peak RSS is sampled while it runs. */
-async function measureStream(client: BenchClient): Promise<WorkerResult> {
+/** W5: the table is emptied, then one bulk insert of all rows is measured. */
+async function measureBulk(clientName: string, url: string, rows: number): Promise<WorkerResult> {
+  const spec = BULK_CLIENTS[clientName];
+  if (!spec) return { supported: false };
+  const client = await spec.make(url, bulkRows(rows));
+  try {
+    await client.prepare();
+    return await measureOnce({ op: () => client.op(), close: async () => {} });
+  } finally {
+    await client.close();
+  }
+}
+
+/** One operation (all rows of a stream, or a bulk insert); peak RSS is sampled while it runs. */
+async function measureOnce(client: BenchClient): Promise<WorkerResult> {
   (globalThis as { gc?: () => void }).gc?.();
   const baseline = process.memoryUsage.rss();
   let peak = baseline;

@@ -53,15 +53,27 @@ export function encodeCopyRow(values: readonly unknown[]): string {
   let line = '';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += '\t';
-    const value = prepareValue(values[i]);
-    if (value === null || value === undefined) {
-      line += '\\N';
-    } else if (value instanceof Uint8Array) {
-      line += `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+    const raw = values[i];
+    // Numbers and strings (most values) skip pg's conversion: it would only call toString().
+    if (typeof raw === 'string') {
+      line += escapeText(raw);
+    } else if (typeof raw === 'number' || typeof raw === 'bigint') {
+      line += String(raw);
     } else {
-      const text = String(value);
-      line += SPECIAL.test(text) ? text.replace(SPECIAL_ALL, (c) => ESCAPES[c] as string) : text;
+      line += encodeValue(prepareValue(raw));
     }
   }
   return `${line}\n`;
+}
+
+function encodeValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (value instanceof Uint8Array) {
+    return `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+  }
+  return escapeText(String(value));
+}
+
+function escapeText(text: string): string {
+  return SPECIAL.test(text) ? text.replace(SPECIAL_ALL, (c) => ESCAPES[c] as string) : text;
 }
