@@ -32,7 +32,7 @@ const FROM_STDIN = /\bfrom\s+stdin\b/i;
 export function isCopyStatement(target: string): boolean {
   if (!COPY_STATEMENT.test(target)) return false;
   if (!FROM_STDIN.test(target)) {
-    throw new TypeError('copyFrom takes a COPY … FROM STDIN statement (use copyTo for TO STDOUT)');
+    throw new TypeError('copyFrom takes a COPY … FROM STDIN statement, not COPY … TO');
   }
   return true;
 }

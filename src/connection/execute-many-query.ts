@@ -17,6 +17,92 @@ const NO_TYPES: readonly number[] = [];
 /** Bytes waiting in the socket's buffer above which writing pauses until it drains. */
 const HIGH_WATER_BYTES = 256 * 1024;
 
+/** Bind/Execute messages are written to the socket in chunks of about this size. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** Execute of the unnamed portal, all rows: `E`, length 9, portal "", max rows 0. */
+const EXECUTE = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0]);
+
+/**
+ * Serializes Bind + Execute messages for many parameter sets into one buffer (what pg's
+ * serializer does with one buffer per message). Values are as `prepareValue` makes them: null,
+ * a string (sent as text), or bytes (sent as binary, like pg).
+ */
+class BindExecuteWriter {
+  readonly #statement: string;
+  #buffer = Buffer.allocUnsafe(CHUNK_BYTES + 1024);
+  #offset = 0;
+
+  constructor(statement: string) {
+    this.#statement = statement;
+  }
+
+  get size(): number {
+    return this.#offset;
+  }
+
+  add(values: readonly unknown[]): void {
+    let binary = false;
+    let room = 16 + this.#statement.length * 3 + 4 * values.length + EXECUTE.length;
+    for (const value of values) {
+      if (value instanceof Uint8Array) {
+        binary = true;
+        room += value.byteLength + 2;
+      } else if (typeof value === 'string') {
+        room += value.length * 3;
+      }
+    }
+    this.#reserve(room);
+    const buffer = this.#buffer;
+    const start = this.#offset;
+    let at = start;
+    buffer[at] = 0x42; // 'B'
+    at += 5; // the length is written at the end
+    buffer[at++] = 0; // unnamed portal
+    at += buffer.write(this.#statement, at, 'utf8');
+    buffer[at++] = 0;
+    if (binary) {
+      at = buffer.writeInt16BE(values.length, at);
+      for (const value of values) at = buffer.writeInt16BE(value instanceof Uint8Array ? 1 : 0, at);
+    } else {
+      at = buffer.writeInt16BE(0, at); // every parameter in text format
+    }
+    at = buffer.writeInt16BE(values.length, at);
+    for (const value of values) {
+      if (value === null || value === undefined) {
+        at = buffer.writeInt32BE(-1, at);
+      } else if (value instanceof Uint8Array) {
+        at = buffer.writeInt32BE(value.byteLength, at);
+        buffer.set(value, at);
+        at += value.byteLength;
+      } else {
+        const length = buffer.write(value as string, at + 4, 'utf8');
+        buffer.writeInt32BE(length, at);
+        at += 4 + length;
+      }
+    }
+    at = buffer.writeInt16BE(0, at); // results in text format
+    buffer.writeInt32BE(at - start - 1, start + 1);
+    at += EXECUTE.copy(buffer, at);
+    this.#offset = at;
+  }
+
+  /** The messages written so far; the writer starts a new buffer. */
+  take(): Buffer {
+    const written = this.#buffer.subarray(0, this.#offset);
+    this.#buffer = Buffer.allocUnsafe(CHUNK_BYTES + 1024);
+    this.#offset = 0;
+    return written;
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#offset + bytes <= this.#buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#offset + bytes));
+    this.#buffer.copy(grown, 0, 0, this.#offset);
+    this.#buffer = grown;
+  }
+}
+
 /**
  * One statement run once per parameter set in a single protocol exchange (asyncpg's
  * `executemany`): Parse once (unless the statement is cached and already parsed), then
@@ -76,20 +162,18 @@ export class ExecuteManyQuery extends QueryBase {
   /** Writes parameter sets until the socket's buffer is full, then the Sync after the last. */
   #write(): void {
     const protocol = this.#protocol as ProtocolConnection;
-    const statement = this.name ?? '';
     const stream = protocol.stream;
-    stream.cork?.();
-    try {
-      while (!this.#synced && this.#next < this.#prepared.length) {
-        protocol.bind({ statement, values: this.#prepared[this.#next] as unknown[] });
-        protocol.execute();
-        this.#prepared[this.#next++] = [];
+    const messages = new BindExecuteWriter(this.name ?? '');
+    while (!this.#synced && this.#next < this.#prepared.length) {
+      messages.add(this.#prepared[this.#next] as unknown[]);
+      this.#prepared[this.#next++] = [];
+      if (messages.size >= CHUNK_BYTES) {
+        stream.write(messages.take());
         if ((stream.writableLength ?? 0) > HIGH_WATER_BYTES) break;
       }
-      if (!this.#synced && this.#next >= this.#prepared.length) this.#sync();
-    } finally {
-      stream.uncork?.();
     }
+    if (messages.size > 0) stream.write(messages.take());
+    if (!this.#synced && this.#next >= this.#prepared.length) this.#sync();
     if (!this.#synced) this.#waitForDrain();
   }
 

@@ -16,6 +16,7 @@ export interface ProtocolConnection {
     cork?(): void;
     uncork?(): void;
     readonly writableLength?: number;
+    write(chunk: Uint8Array): boolean;
     once(event: 'drain' | 'close', listener: () => void): unknown;
     removeListener(event: 'drain' | 'close', listener: () => void): unknown;
   };

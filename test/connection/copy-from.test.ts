@@ -237,7 +237,7 @@ describe('copyFrom(statement, data)', () => {
   it('refuses a statement that does not read from STDIN, and columns with a statement', async () => {
     await using conn = await engine().acquire();
     await expect(conn.copyFrom('COPY users TO STDOUT', 'x')).rejects.toThrow(
-      new TypeError('copyFrom takes a COPY … FROM STDIN statement (use copyTo for TO STDOUT)'),
+      new TypeError('copyFrom takes a COPY … FROM STDIN statement, not COPY … TO'),
     );
     const withColumns = conn.copyFrom as (t: string, d: unknown, o: unknown) => Promise<number>;
     await expect(withColumns.call(conn, 'COPY users FROM STDIN', 'x', { columns: ['name'] })).rejects.toThrow(

@@ -51,7 +51,7 @@ describe('COPY statements', () => {
     expect(isCopyStatement('users')).toBe(false);
     expect(isCopyStatement('  copy users (name) from stdin (format csv)')).toBe(true);
     expect(() => isCopyStatement('COPY users TO STDOUT')).toThrow(
-      new TypeError('copyFrom takes a COPY … FROM STDIN statement (use copyTo for TO STDOUT)'),
+      new TypeError('copyFrom takes a COPY … FROM STDIN statement, not COPY … TO'),
     );
   });
 });

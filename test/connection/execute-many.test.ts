@@ -55,6 +55,23 @@ describe('executeMany', () => {
     expect(events.map(({ sql, rowCount }) => ({ sql, rowCount }))).toEqual([{ sql: INSERT, rowCount: 3 }]);
   });
 
+  it('sends text, unicode, NULL and bytes the same as execute does', async () => {
+    const e = await engine();
+    await using conn = await e.acquire();
+    await conn.execute('create temp table mixed (n int, t text, b bytea, j jsonb, d timestamptz, a int[])');
+    const sets = [
+      [1, 'plain', Buffer.from([0, 1, 255]), { k: 'v' }, new Date('2024-01-02T03:04:05.678Z'), [1, 2]],
+      [2, 'ünïcødé 💡 ' + 'x'.repeat(70_000), Buffer.alloc(0), null, null, []],
+      [3, null, null, JSON.stringify([1, 'a']), new Date(0), null],
+    ];
+    const insert = 'insert into mixed values ($1, $2, $3, $4, $5, $6)';
+    expect(await conn.executeMany(insert, sets)).toBe(3);
+    for (const set of sets) await conn.execute(insert, [Number(set[0]) + 10, ...set.slice(1)]);
+    const rows = (await conn.execute('select * from mixed order by n')).fetchAll().map((row) => row.toJSON());
+    expect(rows.slice(3).map((row) => ({ ...row, n: Number(row.n) - 10 }))).toEqual(rows.slice(0, 3));
+    expect(rows[0]?.b).toEqual(Buffer.from([0, 1, 255]));
+  });
+
   it('counts the rows of every execution of an UPDATE', async () => {
     const e = await engine();
     await using conn = await e.acquire();
