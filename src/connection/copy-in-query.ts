@@ -3,10 +3,12 @@ import { ProgrammingError } from '../errors/database-error.js';
 import { PgsaError } from '../errors/pgsa-error.js';
 import { encodeCopyRow } from './copy-text.js';
 import {
+  type CommandComplete,
   parseCommandTag,
   type ProtocolConnection,
   QueryBase,
   type QueryCallback,
+  whenDrained,
 } from './protocol-query.js';
 
 /** Rows for `copyFrom(table, rows)`: arrays of values in column order. */
@@ -20,10 +22,6 @@ const HIGH_WATER_BYTES = 256 * 1024;
 
 /** Rows are sent in chunks of about this many characters. */
 const CHUNK_CHARS = 64 * 1024;
-
-interface CommandCompleteMessage {
-  readonly text: string;
-}
 
 /**
  * `COPY … FROM STDIN` as one query of pg's client: sends the statement, and once the server
@@ -106,7 +104,7 @@ export class CopyInQuery extends QueryBase {
 
   handleDataRow(): void {}
 
-  handleCommandComplete(message: CommandCompleteMessage): void {
+  handleCommandComplete(message: CommandComplete): void {
     this.#rowCount = parseCommandTag(message.text)?.rowCount ?? 0;
   }
 
@@ -145,16 +143,7 @@ export class CopySourceFailure extends PgsaError {
 }
 
 function drained(protocol: ProtocolConnection): Promise<void> {
-  const stream = protocol.stream;
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.removeListener('drain', done);
-      stream.removeListener('close', done);
-      resolve();
-    };
-    stream.once('drain', done);
-    stream.once('close', done);
-  });
+  return new Promise((resolve) => whenDrained(protocol.stream, resolve));
 }
 
 function describe(error: unknown): string {

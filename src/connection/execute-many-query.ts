@@ -1,18 +1,15 @@
 import type pg from 'pg';
 import { ProgrammingError } from '../errors/database-error.js';
 import {
+  type CommandComplete,
+  NO_TYPES,
   parseCommandTag,
   prepareValues,
   type ProtocolConnection,
   QueryBase,
   type QueryCallback,
+  whenDrained,
 } from './protocol-query.js';
-
-interface CommandCompleteMessage {
-  readonly text: string;
-}
-
-const NO_TYPES: readonly number[] = [];
 
 /** Bytes waiting in the socket's buffer above which writing pauses until it drains. */
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -126,7 +123,7 @@ export class ExecuteManyQuery extends QueryBase {
   #protocol: ProtocolConnection | undefined;
   #rowCount = 0;
   #command = '';
-  #resume: (() => void) | undefined;
+  #stopWaiting: (() => void) | undefined;
 
   constructor(sql: string, name: string | undefined, sets: readonly (readonly unknown[])[], callback: QueryCallback) {
     super(sql);
@@ -178,17 +175,11 @@ export class ExecuteManyQuery extends QueryBase {
   }
 
   #waitForDrain(): void {
-    const stream = (this.#protocol as ProtocolConnection).stream;
-    const resume = (): void => {
-      stream.removeListener('drain', resume);
-      stream.removeListener('close', resume);
-      this.#resume = undefined;
-      if (!this.#synced) this.#write();
-    };
-    this.#resume = resume;
-    stream.once('drain', resume);
     // A socket that closes never drains; pg's client fails the query through its own path.
-    stream.once('close', resume);
+    this.#stopWaiting = whenDrained((this.#protocol as ProtocolConnection).stream, () => {
+      this.#stopWaiting = undefined;
+      if (!this.#synced) this.#write();
+    });
   }
 
   #sync(): void {
@@ -202,7 +193,7 @@ export class ExecuteManyQuery extends QueryBase {
   /** Rows of a statement with RETURNING are not collected: executeMany returns a count. */
   handleDataRow(): void {}
 
-  handleCommandComplete(message: CommandCompleteMessage): void {
+  handleCommandComplete(message: CommandComplete): void {
     const tag = parseCommandTag(message.text);
     if (tag === undefined) return;
     this.#command = tag.command;
@@ -213,12 +204,8 @@ export class ExecuteManyQuery extends QueryBase {
 
   handleError(error: Error): void {
     // The server skips everything up to the next Sync: send it now instead of the rest.
-    if (this.#resume !== undefined) {
-      const stream = (this.#protocol as ProtocolConnection).stream;
-      stream.removeListener('drain', this.#resume);
-      stream.removeListener('close', this.#resume);
-      this.#resume = undefined;
-    }
+    this.#stopWaiting?.();
+    this.#stopWaiting = undefined;
     if (!this.#synced && this.#protocol !== undefined) this.#sync();
     (this.callback as QueryCallback)(error);
   }

@@ -1,5 +1,7 @@
 import type pg from 'pg';
 import {
+  type CommandComplete,
+  NO_TYPES,
   parseCommandTag,
   prepareValues,
   type ProtocolConnection,
@@ -16,12 +18,6 @@ interface RowDescriptionMessage {
 interface DataRowMessage {
   readonly fields: (string | null)[];
 }
-
-interface CommandCompleteMessage {
-  readonly text: string;
-}
-
-const NO_TYPES: readonly number[] = [];
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -139,7 +135,7 @@ export class PreparedQuery extends QueryBase {
     }
   }
 
-  handleCommandComplete(message: CommandCompleteMessage): void {
+  handleCommandComplete(message: CommandComplete): void {
     if (this.#describing && this.#description === undefined) {
       // Described, and no RowDescription came: the statement returns no rows (NoData).
       this.#description = this.#cache.describe(this.name as string, []);

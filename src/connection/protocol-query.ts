@@ -30,6 +30,14 @@ export interface ProtocolConnection {
   sendCopyFail(message: string): void;
 }
 
+/** The CommandComplete message pg's client hands a query (`text` is the tag). */
+export interface CommandComplete {
+  readonly text: string;
+}
+
+/** Parse without parameter types: the server infers them. */
+export const NO_TYPES: readonly number[] = [];
+
 /** A query's completion callback, as node-postgres calls it. */
 export type QueryCallback = (error: Error | null | undefined, result?: pg.QueryResult) => void;
 
@@ -76,4 +84,22 @@ export function parseCommandTag(text: string): CommandTag | undefined {
   }
   if (match[2] !== undefined) return { command, oid: null, rowCount: Number.parseInt(match[2], 10) };
   return { command, oid: null, rowCount: null };
+}
+
+/**
+ * Calls `resume` once when `stream` drains, or closes (a closed socket never drains). Returns a
+ * function that stops waiting.
+ */
+export function whenDrained(stream: ProtocolConnection['stream'], resume: () => void): () => void {
+  const stop = (): void => {
+    stream.removeListener('drain', done);
+    stream.removeListener('close', done);
+  };
+  const done = (): void => {
+    stop();
+    resume();
+  };
+  stream.once('drain', done);
+  stream.once('close', done);
+  return stop;
 }

@@ -74,3 +74,10 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected the promise to reject');
 }
+
+/** A parameter value node-postgres cannot send: its `toPostgres()` throws a TypeError. */
+export const UNSENDABLE = {
+  toPostgres(): never {
+    throw new TypeError('this value refuses to be sent');
+  },
+};

@@ -8,7 +8,7 @@ import {
   UniqueViolationError,
 } from '../../src/index.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
-import { rejection, useEngineFactory } from './engine-fixture.js';
+import { rejection, UNSENDABLE, useEngineFactory } from './engine-fixture.js';
 
 interface Tables {
   many: { id: number; label: string | null };
@@ -172,13 +172,8 @@ describe('executeMany', () => {
   it('sends nothing when one value cannot be sent, and the transaction stays usable', async () => {
     const e = await engine();
     await using conn = await e.acquire();
-    const unsendable = {
-      toPostgres() {
-        throw new TypeError('this value refuses to be sent');
-      },
-    };
     await conn.execute('begin');
-    const error = await rejection(conn.executeMany(INSERT, [[1, 'a'], [2, unsendable]]));
+    const error = await rejection(conn.executeMany(INSERT, [[1, 'a'], [2, UNSENDABLE]]));
     expect(error).toBeInstanceOf(ProgrammingError);
     expect(error.message).toBe('cannot send a parameter: this value refuses to be sent');
     await conn.execute(INSERT, [3, 'after']);

@@ -59,3 +59,44 @@ describe('a backend killed by pg_terminate_backend during a query', () => {
     expect(e.stats()).toMatchObject({ size: 1, free: 1, inUse: 0 });
   });
 });
+
+describe('a backend killed during a bulk write', () => {
+  it('fails executeMany with OperationalError and stores none of its sets', async () => {
+    const conn = await engine().acquire();
+    const running = rejection(
+      conn.executeMany("insert into users (name) select $1 || pg_sleep($2)::text /* kill-many */", [
+        ['first', 0],
+        ['second', 30],
+      ]),
+    );
+    await waitUntilRunning(db.url, conn.backendPid, 'kill-many');
+    await observe(db.url, 'select pg_terminate_backend($1)', [conn.backendPid]);
+    const error = await running;
+    expect(error).toBeInstanceOf(OperationalError);
+    expect(error).toMatchObject({ sqlstate: '57P01' });
+    await conn.close();
+    expect(await observe(db.url, `select name from users where name like 'first%' or name like 'second%'`)).toEqual([]);
+  });
+
+  it('fails copyFrom with OperationalError while the COPY waits for data, and stores nothing', async () => {
+    const conn = await engine().acquire();
+    const pid = conn.backendPid;
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    let sent = 0;
+    async function* rows() {
+      yield ['copied-before-kill'];
+      sent++;
+      await stalled;
+      yield ['copied-after-kill'];
+    }
+    const running = rejection(conn.copyFrom('users', rows(), { columns: ['name'] }));
+    await vi.waitFor(() => expect(sent).toBe(1));
+    await observe(db.url, 'select pg_terminate_backend($1)', [pid]);
+    const error = await running;
+    release();
+    expect(error).toBeInstanceOf(OperationalError);
+    await conn.close();
+    expect(await observe(db.url, `select name from users where name like 'copied-%'`)).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError, QueryCanceledError } from '../../src/index.js';
-import { useEngineFactory } from '../connection/engine-fixture.js';
+import { UNSENDABLE, useEngineFactory } from '../connection/engine-fixture.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 
 // Cached statements run through pgsa's own row path (src/connection/prepared-query.ts): the
@@ -121,14 +121,9 @@ describe('rows of cached statements', () => {
   it('fails only its own statement when a parameter cannot be sent, and sends nothing of it', async () => {
     const e = await engine();
     await using conn = await e.acquire();
-    const unsendable = {
-      toPostgres() {
-        throw new TypeError('this value refuses to be sent');
-      },
-    };
     await conn.execute('begin');
     await conn.execute('insert into typed values ($1, $2)', [4, 8]);
-    const failure = await conn.execute('insert into typed values ($1, $2)', [5, unsendable]).catch((error: unknown) => error);
+    const failure = await conn.execute('insert into typed values ($1, $2)', [5, UNSENDABLE]).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ProgrammingError);
     expect((failure as Error).message).toBe('cannot send a parameter: this value refuses to be sent');
     // Nothing reached the server: the transaction is not aborted.
