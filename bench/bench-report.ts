@@ -108,7 +108,7 @@ export function renderReport(cells: readonly Cell[], machine: Machine, options: 
   ];
   const targetRows = targets.map((target) => {
     const met = target.value === undefined ? undefined : target.atMost ? target.value <= target.goal : target.value >= target.goal;
-    const shown = target.value === undefined ? 'n/a' : target.name.includes('MB') ? `${target.value.toFixed(1)} MB` : `${target.value.toFixed(2)}×`;
+    const shown = target.value === undefined ? 'n/a' : target.name.includes('MB') ? `${target.value.toFixed(1)} MB` : `${target.value.toFixed(3)}×`;
     lines.push(`| ${target.name} | ${shown} | ${met === undefined ? 'not measurable' : met ? 'met' : 'missed'} |`);
     return { ...target, met };
   });
