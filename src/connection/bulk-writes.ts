@@ -8,7 +8,7 @@ import {
   dataChunks,
   recordChunks,
 } from './copy-in-query.js';
-import { copyFromSql, isCopyStatement } from './copy-text.js';
+import { copyStatement } from './copy-text.js';
 import { checkParameterSets } from './execute-many-query.js';
 import { runMany } from './run-statement.js';
 import { runQuery } from './run-query.js';
@@ -54,14 +54,7 @@ export async function copyFrom(
   source: CopyRecords | CopyData,
   options: CopyFromOptions | undefined,
 ): Promise<number> {
-  if (typeof target !== 'string') {
-    throw new TypeError('copyFrom takes a table name or a COPY … FROM STDIN statement');
-  }
-  const statement = isCopyStatement(target);
-  if (statement && options?.columns !== undefined) {
-    throw new TypeError('copyFrom: columns go with a table name, not with a COPY statement');
-  }
-  const sql = statement ? target : copyFromSql(target, options?.columns);
+  const { sql, statement } = copyStatement('from', target, options?.columns);
   const chunks = statement ? dataChunks(asData(source)) : recordChunks(asRecords(source));
   try {
     const copy = new CopyInQuery(sql, chunks);

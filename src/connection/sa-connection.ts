@@ -44,6 +44,8 @@ import {
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
 import { type CopyFromOptions, copyFrom, executeMany } from './bulk-writes.js';
 import type { CopyData, CopyRecords } from './copy-in-query.js';
+import { copyStatement } from './copy-text.js';
+import { copyOut } from './copy-to.js';
 import { runStatement } from './run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from './statement-cache.js';
@@ -65,6 +67,16 @@ export type ResultRow<Row> = unknown extends Row
   : [Row] extends [InsertResult | UpdateResult | DeleteResult | MergeResult]
     ? Record<string, never>
     : Row;
+
+/** A result read in several round trips, for `SAConnection.hold`. @internal */
+export interface HeldSource<T> {
+  /** The items, read as the consumer asks for them. */
+  items(): AsyncGenerator<T, void, undefined>;
+  /** Rows read so far (for the echo). */
+  rowCount(): number;
+  /** Ends the read early and waits until the connection is ready for the next statement. */
+  close(): Promise<void>;
+}
 
 /** How rows come back from the one execution path. @internal */
 export type RowMode = 'array' | 'object';
@@ -224,8 +236,8 @@ export class SAConnection<DB = Record<string, never>> {
    *   `execute` (the server's error for the first set that failed).
    * @example
    * ```ts
-   * const inserted = await conn.executeMany('insert into users (name, email) values ($1, $2)', [
-   *   ['ann', 'ann@example.com'],
+   * const inserted = await conn.executeMany('insert into users (name, birthday) values ($1, $2)', [
+   *   ['ann', new Date('1990-01-01')],
    *   ['bob', null],
    * ]); // 2
    * // SQL: Parse once, then Bind/Execute × 2, one Sync
@@ -277,6 +289,38 @@ export class SAConnection<DB = Record<string, never>> {
     options?: CopyFromOptions,
   ): Promise<number> {
     return copyFrom(this as SAConnection<unknown>, target, source, options);
+  }
+
+  /**
+   * Reads a table or a query out with `COPY … TO STDOUT` (asyncpg's `copy_from_table` /
+   * `copy_from_query`), as an async iterable of Buffers: each chunk holds what arrived since
+   * the last one (whole rows in the text and CSV formats). `target` is a table (`schema.table`
+   * allowed; `options.columns` picks columns, text format) or a whole
+   * `COPY … TO STDOUT …` statement (any query and format). Nothing is sent until iteration
+   * starts; a slow consumer pauses the socket, so memory stays bounded (about 1 MB).
+   *
+   * While it is open, other statements on this connection raise `InterfaceError`, as during a
+   * `stream()`. Leaving the loop early cancels the COPY and discards the rest; the connection
+   * stays usable. A failure is thrown by the loop as a typed error.
+   *
+   * @throws TypeError (at once) for an empty table name or column list, or a statement that does
+   *   not copy `TO STDOUT`; from the loop, as `stream()`.
+   * @example
+   * ```ts
+   * for await (const chunk of conn.copyTo('COPY (select id, name from users) TO STDOUT (FORMAT csv)')) {
+   *   file.write(chunk);
+   * }
+   * // or: await pipeline(Readable.from(conn.copyTo('users')), createWriteStream('users.tsv'));
+   * ```
+   */
+  copyTo<T extends keyof DB & string>(
+    table: T,
+    options?: { readonly columns?: readonly (keyof DB[T] & string)[] },
+  ): AsyncIterable<Buffer>;
+  copyTo(statement: string): AsyncIterable<Buffer>;
+  copyTo(target: string, options?: { readonly columns?: readonly string[] }): AsyncIterable<Buffer> {
+    const { sql } = copyStatement('to', target, options?.columns);
+    return copyOut(this as SAConnection<unknown>, sql);
   }
 
   /**
@@ -493,49 +537,78 @@ export class SAConnection<DB = Record<string, never>> {
     rowMode: RowMode,
     batchSize: number,
   ): AsyncGenerator<CursorBatch, void, undefined> {
-    this.#guardOpen('stream');
-    this.#guardIdle('stream');
+    yield* this.hold<CursorBatch>(sql, parameters, 'stream', (client, translate, check) => {
+      const cursor = new StreamCursor(client, sql, parameters, rowMode);
+      let rows = 0;
+      return {
+        items: async function* () {
+          for await (const batch of cursor.batches(batchSize, translate, check)) {
+            rows += batch.rows.length;
+            yield batch;
+          }
+        },
+        rowCount: () => rows,
+        close: () => cursor.close(),
+      };
+    });
+  }
+
+  /**
+   * Holds the connection for a result read in several round trips (a cursor, `COPY … TO
+   * STDOUT`): it waits for the statements queued before it, refuses every other statement
+   * while it is open (`InterfaceError`), translates failures as `query()` does, closes the
+   * source when the consumer stops, and echoes the statement once at the end.
+   *
+   * @internal
+   */
+  async *hold<T>(
+    sql: string,
+    parameters: readonly unknown[],
+    operation: string,
+    open: (
+      client: pg.ClientBase,
+      translate: (error: unknown) => unknown,
+      check: () => void,
+    ) => HeldSource<T>,
+  ): AsyncGenerator<T, void, undefined> {
+    this.#guardOpen(operation);
+    this.#guardIdle(operation);
     const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
-    let rowCount = 0;
     let failure: string | undefined;
     this.#streaming = true;
     this.#inFlight++;
     const previous = this.#tail;
     let streamEnded: () => void = () => {};
     this.#tail = new Promise<void>((resolve) => (streamEnded = resolve));
-    let cursor: StreamCursor | undefined;
+    let source: HeldSource<T> | undefined;
     try {
-      // Statements queued before the stream run first (they cannot fail it).
+      // Statements queued before it run first (they cannot fail it).
       await previous.then(
         () => {},
         () => {},
       );
       if (this.closed) {
-        throw new ResourceClosedError('cannot stream: the connection was closed');
+        throw new ResourceClosedError(`cannot ${operation}: the connection was closed`);
       }
-      cursor = new StreamCursor(this.#client, sql, parameters, rowMode);
-      const batches = cursor.batches(
-        batchSize,
+      source = open(
+        this.#client,
         (error) => this.#translate(error),
         () => this.#guardStreamOpen(),
       );
-      for await (const batch of batches) {
-        rowCount += batch.rows.length;
-        yield batch;
-      }
+      yield* source.items();
     } catch (error) {
       failure = (error as Error).message;
       throw error;
     } finally {
-      // A lost connection answers nothing: waiting for the cursor to close would hang.
+      // A lost connection answers nothing: waiting for the source to close would hang.
       const usable = !this.closed && !this.#broken && this.#lostError === undefined;
-      if (cursor !== undefined && usable) await cursor.close();
+      if (source !== undefined && usable) await source.close();
       streamEnded();
       this.#streaming = false;
       this.#inFlight--;
       if (this.#inFlight === 0) this.#wakeIdle();
-      if (echo?.query) this.#echo(sql, parameters, started, rowCount, failure);
+      if (echo?.query) this.#echo(sql, parameters, started, source?.rowCount() ?? 0, failure);
     }
   }
 

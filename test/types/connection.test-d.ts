@@ -124,3 +124,12 @@ describe('copyFrom types', () => {
     void conn.copyFrom('users', [{ name: 'ann' }]);
   });
 });
+
+describe('copyTo types', () => {
+  it('yields Buffers; takes a table of DB with its columns, or a COPY statement', () => {
+    expectTypeOf(conn.copyTo('users', { columns: ['id', 'name'] })).toEqualTypeOf<AsyncIterable<Buffer>>();
+    expectTypeOf(conn.copyTo('COPY users TO STDOUT (FORMAT csv)')).toEqualTypeOf<AsyncIterable<Buffer>>();
+    // @ts-expect-error not a column of users
+    void conn.copyTo('users', { columns: ['nickname'] });
+  });
+});
