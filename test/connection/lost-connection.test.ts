@@ -100,3 +100,27 @@ describe('a backend killed during a bulk write', () => {
     expect(await observe(db.url, `select name from users where name like 'copied-%'`)).toEqual([]);
   });
 });
+
+describe('a backend killed during copyTo', () => {
+  it('ends the loop with OperationalError and the connection is discarded', async () => {
+    const e = engine();
+    const conn = await e.acquire();
+    const pid = conn.backendPid;
+    const error = await rejection(
+      (async () => {
+        for await (const _chunk of conn.copyTo(
+          `COPY (select n, repeat('x', 1000), pg_sleep(case when n = 100 then 30 else 0 end)
+             from generate_series(1, 200) n) TO STDOUT`,
+        )) {
+          await observe(db.url, 'select pg_terminate_backend($1)', [pid]);
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(OperationalError);
+    await conn.close();
+    const next = await e.acquire();
+    expect(next.backendPid).not.toBe(pid);
+    expect(await next.scalar('select 1')).toBe(1);
+    await next.close();
+  });
+});
