@@ -2,14 +2,8 @@ import type pg from 'pg';
 import { ProgrammingError } from '../errors/database-error.js';
 import { PgsaError } from '../errors/pgsa-error.js';
 import { encodeCopyRow } from './copy-text.js';
-import {
-  type CommandComplete,
-  parseCommandTag,
-  type ProtocolConnection,
-  QueryBase,
-  type QueryCallback,
-  whenDrained,
-} from './protocol-query.js';
+import { CopyQuery } from './copy-query.js';
+import { type ProtocolConnection, type QueryCallback, whenDrained } from './protocol-query.js';
 
 /** Rows for `copyFrom(table, rows)`: arrays of values in column order. */
 export type CopyRecords = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;
@@ -32,15 +26,13 @@ const CHUNK_CHARS = 64 * 1024;
  *
  * @internal
  */
-export class CopyInQuery extends QueryBase {
+export class CopyInQuery extends CopyQuery {
   readonly #source: AsyncIterable<Uint8Array>;
-  #protocol: ProtocolConnection | undefined;
   #failed = false;
   #copying = false;
   #ended = false;
   #aborted = false;
   #sourceError: unknown;
-  #rowCount = 0;
 
   /** pg's client sets the callback (`client.query(copy, callback)`). */
   constructor(sql: string, source: AsyncIterable<Uint8Array>) {
@@ -48,16 +40,9 @@ export class CopyInQuery extends QueryBase {
     this.#source = source;
   }
 
-  submit(connection: unknown): Error | null {
-    const protocol = connection as ProtocolConnection & { query(text: string): void };
-    this.#protocol = protocol;
-    protocol.query(this.text);
-    return null;
-  }
-
   handleCopyInResponse(): void {
     this.#copying = true;
-    void this.#pump(this.#protocol as ProtocolConnection);
+    void this.#pump(this.protocol);
   }
 
   /**
@@ -97,18 +82,8 @@ export class CopyInQuery extends QueryBase {
 
   #fail(message: string): void {
     this.#ended = true;
-    (this.#protocol as ProtocolConnection).sendCopyFail(message);
+    this.protocol.sendCopyFail(message);
   }
-
-  handleRowDescription(): void {}
-
-  handleDataRow(): void {}
-
-  handleCommandComplete(message: CommandComplete): void {
-    this.#rowCount = parseCommandTag(message.text)?.rowCount ?? 0;
-  }
-
-  handleEmptyQuery(): void {}
 
   handleError(error: Error): void {
     this.#failed = true;
@@ -122,7 +97,7 @@ export class CopyInQuery extends QueryBase {
   handleReadyForQuery(): void {
     (this.callback as QueryCallback)(null, {
       command: 'COPY',
-      rowCount: this.#rowCount,
+      rowCount: this.rowCount,
       oid: 0,
       rows: [],
       fields: [],

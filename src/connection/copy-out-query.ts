@@ -1,10 +1,5 @@
 import type pg from 'pg';
-import {
-  type CommandComplete,
-  parseCommandTag,
-  type ProtocolConnection,
-  QueryBase,
-} from './protocol-query.js';
+import { CopyQuery } from './copy-query.js';
 import { afterError } from './run-query.js';
 
 /** Bytes of COPY data held for the consumer above which the socket is paused. */
@@ -30,33 +25,19 @@ interface PausableStream {
  *
  * @internal
  */
-export class CopyOutQuery extends QueryBase {
+export class CopyOutQuery extends CopyQuery {
   readonly #client: pg.ClientBase;
-  #protocol: ProtocolConnection | undefined;
   #buffer = Buffer.allocUnsafe(INITIAL_BYTES);
   #size = 0;
   #paused = false;
   #discarding = false;
   #ended = false;
   #error: Error | undefined;
-  #rowCount = 0;
   #wake: (() => void) | undefined;
 
   constructor(client: pg.ClientBase, sql: string) {
     super(sql);
     this.#client = client;
-  }
-
-  /** Rows the server reported copied (known at the end). */
-  get rowCount(): number {
-    return this.#rowCount;
-  }
-
-  submit(connection: unknown): Error | null {
-    const protocol = connection as ProtocolConnection & { query(text: string): void };
-    this.#protocol = protocol;
-    protocol.query(this.text);
-    return null;
   }
 
   handleCopyData(message: CopyDataMessage): void {
@@ -72,16 +53,6 @@ export class CopyOutQuery extends QueryBase {
     if (this.#size > HIGH_WATER_BYTES && !this.#paused) this.#pause(true);
     this.#notify();
   }
-
-  handleRowDescription(): void {}
-
-  handleDataRow(): void {}
-
-  handleCommandComplete(message: CommandComplete): void {
-    this.#rowCount = parseCommandTag(message.text)?.rowCount ?? 0;
-  }
-
-  handleEmptyQuery(): void {}
 
   handleError(error: Error): void {
     // The transaction status is only current after the ReadyForQuery that follows.
@@ -142,7 +113,7 @@ export class CopyOutQuery extends QueryBase {
 
   #pause(pause: boolean): void {
     this.#paused = pause;
-    const stream = (this.#protocol as ProtocolConnection).stream as unknown as PausableStream;
+    const stream = this.protocol.stream as unknown as PausableStream;
     if (pause) stream.pause();
     else stream.resume();
   }
