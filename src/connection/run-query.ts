@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
 
 /**
- * Runs one statement (a config, or a query object of pgsa's own without a callback) with
+ * Runs one statement (SQL text, a config, or a query object of pgsa's own without a callback) with
  * node-postgres' callback API, which allocates less than its promise
  * API on the hot path. Statements on one client run in the order they were submitted.
  *
@@ -14,7 +14,7 @@ import type pg from 'pg';
  */
 export function runQuery(
   client: pg.ClientBase,
-  config: pg.QueryConfig | pg.Submittable,
+  config: pg.QueryConfig | pg.Submittable | string,
 ): Promise<pg.QueryResult> {
   return new Promise((resolve, reject) => {
     const query = config as pg.QueryConfig;

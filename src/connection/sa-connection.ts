@@ -898,7 +898,7 @@ export class SAConnection<DB = Record<string, never>> {
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,
       );
       try {
-        await runQuery(client, { text: 'ROLLBACK' });
+        await runQuery(client, 'ROLLBACK');
       } catch {
         destroy = true;
       }
@@ -906,7 +906,7 @@ export class SAConnection<DB = Record<string, never>> {
     if (!destroy && this.#owner.options.resetOnRelease) {
       // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
       try {
-        await runQuery(client, { text: RESET_SESSION_SQL });
+        await runQuery(client, RESET_SESSION_SQL);
       } catch {
         destroy = true;
       }

@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
@@ -70,6 +71,21 @@ describe('automatic prepared-statement cache', () => {
     const e = await engine({ statementCacheSize: 0 });
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
+    expect(await preparedStatements(conn)).toEqual([]);
+  });
+
+  it('without the cache, returns the same rows on every path (arrays, objects, pipelined)', async () => {
+    const e = await engine({ statementCacheSize: 0, pipelineConnections: 1 });
+    await using conn = await e.acquire();
+    expect((await conn.execute(SELECT_ITEM, [1])).first()?.toJSON()).toEqual({ id: 1, label: 'one' });
+    expect((await conn.execute('select 1 as a, 2 as a')).first()?.at(1)).toBe(2);
+    expect(await conn.scalar('select count(*)::int from items')).toBe(2);
+    const typed = conn.db as unknown as Kysely<{ items: { id: number; label: string } }>;
+    expect(await typed.selectFrom('items').select(['id', 'label']).where('id', '=', 2).execute()).toEqual([
+      { id: 2, label: 'two' },
+    ]);
+    const pooled = e.db as unknown as Kysely<{ items: { id: number; label: string } }>;
+    expect(await pooled.selectFrom('items').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await preparedStatements(conn)).toEqual([]);
   });
 
