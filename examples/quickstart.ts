@@ -73,6 +73,24 @@ try {
     console.log(`  #${row.id} ${row.name} <${row.email ?? 'no email'}>`);
   }
 
+  // Bulk load with COPY, and read a query back out as CSV.
+  const copied = await conn.copyFrom(
+    'users',
+    [
+      ['Barbara', new Date('1939-11-03')],
+      ['Tony', null],
+    ],
+    { columns: ['name', 'birthday'] },
+  );
+  console.log(`copied ${copied} users with copyFrom`);
+  let csv = '';
+  for await (const chunk of conn.copyTo(
+    'COPY (select id, name from users order by id) TO STDOUT (FORMAT csv, HEADER)',
+  )) {
+    csv += chunk.toString();
+  }
+  console.log(`copyTo as CSV:\n${csv.trimEnd()}`);
+
   const count = await conn.scalar(sql<number>`select count(*)::int from users`);
   console.log(`users: ${count}`);
   console.log('pool:', engine.stats());
