@@ -11,6 +11,7 @@ import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
 import type { CopyFromOptions } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
+import { copyStatement } from '../connection/copy-text.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
 import { EngineDriver } from '../dialect/engine-driver.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -277,6 +278,32 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   ): Promise<number> {
     await using conn = await this.acquire();
     return await (conn as SAConnection<unknown>).copyFrom(target, source as CopyData, options);
+  }
+
+  /**
+   * `conn.copyTo` on a connection of the pool, released when the loop ends (also when it is
+   * left early): reads a table or query out with `COPY … TO STDOUT` as Buffers.
+   *
+   * @throws TypeError (at once) as {@link SAConnection.copyTo}; from the loop, as it and as
+   *   `acquire()`.
+   * @example
+   * ```ts
+   * for await (const chunk of engine.copyTo('COPY users TO STDOUT (FORMAT csv)')) out.write(chunk);
+   * ```
+   */
+  copyTo<T extends keyof DB & string>(
+    table: T,
+    options?: { readonly columns?: readonly (keyof DB[T] & string)[] },
+  ): AsyncIterable<Buffer>;
+  copyTo(statement: string): AsyncIterable<Buffer>;
+  copyTo(target: string, options?: { readonly columns?: readonly string[] }): AsyncIterable<Buffer> {
+    const { sql } = copyStatement('to', target, options?.columns);
+    return this.#copyOut(sql);
+  }
+
+  async *#copyOut(sql: string): AsyncGenerator<Buffer, void, undefined> {
+    await using conn = await this.acquire();
+    yield* conn.copyTo(sql);
   }
 
   /**

@@ -191,4 +191,13 @@ describe('copyTo', () => {
     expect(error).toBeInstanceOf(ResourceClosedError);
     expect(error.message).toBe('cannot copy: the connection is closed');
   });
+
+  it('on the engine: copies on a pooled connection and releases it, also when the loop is left', async () => {
+    const e = engine();
+    expect(await collect(e.copyTo('users', { columns: ['name'] }))).toBe('ann\nb\\tob\n');
+    expect(e.stats().inUse).toBe(0);
+    for await (const _chunk of e.copyTo('COPY (select generate_series(1, 100000)) TO STDOUT')) break;
+    expect(e.stats().inUse).toBe(0);
+    expect(() => e.copyTo('COPY users FROM STDIN')).toThrow(TypeError);
+  });
 });
