@@ -41,11 +41,16 @@ export async function executeMany(
   return result.rowCount ?? 0;
 }
 
-/** Options of `copyFrom(table, rows, options)`. */
-export interface CopyFromOptions<Column extends string = string> extends ExecuteOptions {
-  /** The columns the values of each row go to, in order (default: all, in table order). */
+/** Options of `copyTo(table, options)`. */
+export interface CopyToOptions<Column extends string = string> {
+  /** The columns copied, in order (default: all, in table order). */
   readonly columns?: readonly Column[];
 }
+
+/** Options of `copyFrom(table, rows, options)`: `columns` are those each row's values go to. */
+export interface CopyFromOptions<Column extends string = string>
+  extends CopyToOptions<Column>,
+    ExecuteOptions {}
 
 /** See `SAConnection.copyFrom`. @internal */
 export async function copyFrom(

@@ -42,7 +42,7 @@ import {
   rollbackPrepared,
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
-import { type CopyFromOptions, copyFrom, executeMany } from './bulk-writes.js';
+import { type CopyFromOptions, type CopyToOptions, copyFrom, executeMany } from './bulk-writes.js';
 import type { CopyData, CopyRecords } from './copy-in-query.js';
 import { copyStatement } from './copy-text.js';
 import { copyOut } from './copy-to.js';
@@ -315,10 +315,10 @@ export class SAConnection<DB = Record<string, never>> {
    */
   copyTo<T extends keyof DB & string>(
     table: T,
-    options?: { readonly columns?: readonly (keyof DB[T] & string)[] },
+    options?: CopyToOptions<keyof DB[T] & string>,
   ): AsyncIterable<Buffer>;
   copyTo(statement: string): AsyncIterable<Buffer>;
-  copyTo(target: string, options?: { readonly columns?: readonly string[] }): AsyncIterable<Buffer> {
+  copyTo(target: string, options?: CopyToOptions): AsyncIterable<Buffer> {
     const { sql } = copyStatement('to', target, options?.columns);
     return copyOut(this as SAConnection<unknown>, sql);
   }

@@ -14,8 +14,8 @@ type CursorState = 'initialized' | 'submitted' | 'idle' | 'busy' | 'error' | 'do
 
 /**
  * A server-side cursor (a named portal, through `pg-cursor`) on one client: `read(n)` fetches
- * the next `n` rows, so memory holds a batch or two, never the result. While it is open the client runs
- * nothing else: node-postgres keeps it as the active query until it is closed.
+ * the next `n` rows, so memory holds a batch or two, never the result. While it is open the
+ * client runs nothing else: node-postgres keeps it as the active query until it is closed.
  *
  * @internal
  */

@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
-import type { CopyFromOptions } from '../connection/bulk-writes.js';
+import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
 import { copyStatement } from '../connection/copy-text.js';
 import { ConnectionDriver } from '../dialect/connection-driver.js';
@@ -277,7 +277,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     options?: CopyFromOptions,
   ): Promise<number> {
     await using conn = await this.acquire();
-    return await (conn as SAConnection<unknown>).copyFrom(target, source as CopyData, options);
+    return await copyFrom(conn as SAConnection<unknown>, target, source, options);
   }
 
   /**
@@ -293,10 +293,10 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
    */
   copyTo<T extends keyof DB & string>(
     table: T,
-    options?: { readonly columns?: readonly (keyof DB[T] & string)[] },
+    options?: CopyToOptions<keyof DB[T] & string>,
   ): AsyncIterable<Buffer>;
   copyTo(statement: string): AsyncIterable<Buffer>;
-  copyTo(target: string, options?: { readonly columns?: readonly string[] }): AsyncIterable<Buffer> {
+  copyTo(target: string, options?: CopyToOptions): AsyncIterable<Buffer> {
     const { sql } = copyStatement('to', target, options?.columns);
     return this.#copyOut(sql);
   }

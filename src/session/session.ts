@@ -7,7 +7,7 @@ import type {
   SAConnection,
 } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
-import type { CopyFromOptions } from '../connection/bulk-writes.js';
+import { type CopyFromOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
@@ -225,7 +225,7 @@ export class Session<DB = Record<string, never>> {
     options?: CopyFromOptions,
   ): Promise<number> {
     return this.#run('execute', (conn) =>
-      (conn as SAConnection<unknown>).copyFrom(target, source as CopyData, options),
+      copyFrom(conn as SAConnection<unknown>, target, source, options),
     );
   }
 
