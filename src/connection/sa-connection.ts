@@ -18,7 +18,6 @@ import { RowStream } from '../result/row-stream.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { runQuery } from './run-query.js';
-import { withStatementTimeout } from './statement-timeout.js';
 import { type CursorBatch, StreamCursor } from './stream-cursor.js';
 import {
   batchSizeOf,
@@ -49,6 +48,7 @@ import { copyOut } from './copy-to.js';
 import { runStatement } from './run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from './statement-cache.js';
+import { StatementQueue } from './statement-queue.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
@@ -80,8 +80,6 @@ export interface HeldSource<T> {
 
 /** How rows come back from the one execution path. @internal */
 export type RowMode = 'array' | 'object';
-
-type Status = 'open' | 'closed';
 
 const HOLDER = Symbol('pgsa.holder');
 
@@ -116,18 +114,14 @@ export class SAConnection<DB = Record<string, never>> {
   readonly #owner: ConnectionOwner<DB>;
   readonly #client: pg.PoolClient;
   readonly #cache: StatementCache | undefined;
-  #status: Status = 'open';
+  /** Call order, the running exchange, the stream hold, and whether the connection is closed. */
+  readonly #queue = new StatementQueue();
   #closing: Promise<void> | undefined;
-  #inFlight = 0;
   #db: Kysely<DB> | undefined;
   #lostError: Error | undefined;
   /** A FATAL error or a dropped socket was seen: the server has closed (or is closing) it. */
   #broken = false;
   #terminated = false;
-  #streaming = false;
-  /** Settles when the last statement handed to the client (or the open stream) is done. */
-  #tail: Promise<unknown> = Promise.resolve();
-  #idleWaiters: (() => void)[] = [];
   /** Stops the running exchange from the client's side (a COPY waiting on its source). */
   #abort: (() => void) | undefined;
 
@@ -170,7 +164,7 @@ export class SAConnection<DB = Record<string, never>> {
 
   /** True after `close()` (or `engine.release(conn)`). */
   get closed(): boolean {
-    return this.#status === 'closed';
+    return this.#queue.status === 'closed';
   }
 
   /** True while the server reports an open (or failed) transaction on this connection. */
@@ -571,29 +565,20 @@ export class SAConnection<DB = Record<string, never>> {
       check: () => void,
     ) => HeldSource<T>,
   ): AsyncGenerator<T, void, undefined> {
-    this.#guardOpen(operation);
-    this.#guardIdle(operation);
+    const hold = this.#queue.hold(operation);
     const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
     let failure: string | undefined;
-    this.#streaming = true;
-    this.#inFlight++;
-    const previous = this.#tail;
-    let streamEnded: () => void = () => {};
-    this.#tail = new Promise<void>((resolve) => (streamEnded = resolve));
     let source: HeldSource<T> | undefined;
     try {
       // Statements queued before it run first (they cannot fail it).
-      await previous.then(
-        () => {},
-        () => {},
-      );
+      await hold.ready;
       if (this.closed) {
         throw new ResourceClosedError(`cannot ${operation}: the connection was closed`);
       }
       source = open(
         this.#client,
-        (error) => this.#translate(error),
+        (error) => this.#failure(error, true),
         () => this.#guardStreamOpen(),
       );
       yield* source.items();
@@ -604,10 +589,7 @@ export class SAConnection<DB = Record<string, never>> {
       // A lost connection answers nothing: waiting for the source to close would hang.
       const usable = !this.closed && !this.#broken && this.#lostError === undefined;
       if (source !== undefined && usable) await source.close();
-      streamEnded();
-      this.#streaming = false;
-      this.#inFlight--;
-      if (this.#inFlight === 0) this.#wakeIdle();
+      hold.release();
       if (echo?.query) this.#echo(sql, parameters, started, source?.rowCount() ?? 0, failure);
     }
   }
@@ -618,8 +600,10 @@ export class SAConnection<DB = Record<string, never>> {
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
-    this.#status = 'closed';
-    this.#closing = this.#release();
+    // Still pending when the queue closes, so #release sees statements in flight.
+    const busy = this.#queue.busy;
+    this.#queue.close();
+    this.#closing = this.#release(busy);
     return this.#closing;
   }
 
@@ -635,7 +619,7 @@ export class SAConnection<DB = Record<string, never>> {
    * @internal
    */
   query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
-    return this.#perform(sql, parameters, () =>
+    return this.#perform(sql, parameters, 0, () =>
       runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret),
     );
   }
@@ -654,53 +638,42 @@ export class SAConnection<DB = Record<string, never>> {
     options: ExecuteOptions | undefined,
     abort?: () => void,
   ): Promise<pg.QueryResult> {
-    const send = () =>
-      this.#perform(sql, echoParameters, () => {
-        this.#abort = abort;
-        const sent = run(this.#client, this.#cache, this.#owner.secret);
-        const done = () => {
-          if (this.#abort === abort) this.#abort = undefined;
-        };
-        sent.then(done, done);
-        return sent;
-      });
-    const timeoutMs = statementTimeout(options);
-    return timeoutMs === 0 ? send() : this.#withTimeout(send, timeoutMs);
+    return this.#perform(sql, echoParameters, statementTimeout(options), () => {
+      this.#abort = abort;
+      const sent = run(this.#client, this.#cache, this.#owner.secret);
+      const done = () => {
+        if (this.#abort === abort) this.#abort = undefined;
+      };
+      sent.then(done, done);
+      return sent;
+    });
   }
 
-  /** `query()` for any exchange: `run` sends it once the statements before it are done. */
+  /**
+   * `query()` for any exchange: `send` runs once the exchanges called before it are done
+   * (under a client-side timer when `timeoutMs` > 0, started when it starts), with echo and
+   * error translation.
+   */
   async #perform(
     sql: string,
     parameters: readonly unknown[],
-    run: () => Promise<pg.QueryResult>,
+    timeoutMs: number,
+    send: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
-    this.#guardOpen('execute');
-    this.#guardIdle('execute');
-    const options = this.#owner.options;
-    const echo = options.echo;
+    this.#queue.guard('execute');
+    const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
-    this.#inFlight++;
     try {
-      const result = await this.#send(run);
+      const result =
+        timeoutMs === 0
+          ? await this.#queue.run('execute', send)
+          : await this.#queue.runTimed('execute', send, timeoutMs, () => this.#cancelRunning());
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
-      if (isConnectionFatal(error)) this.#broken = true;
-      let translated = translateError(this.#lostError ?? error, this.#owner.secret);
-      if (this.#terminated) {
-        translated = new OperationalError(
-          'Connection terminated: the engine was terminated while the statement ran',
-          {},
-          { cause: translated },
-        );
-      }
-      if (echo?.query) {
-        this.#echo(sql, parameters, started, undefined, (translated as Error).message);
-      }
+      const translated = this.#failure(error, false);
+      if (echo?.query) this.#echo(sql, parameters, started, undefined, translated.message);
       throw translated;
-    } finally {
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#idleWaiters.length > 0) this.#wakeIdle();
     }
   }
 
@@ -717,7 +690,7 @@ export class SAConnection<DB = Record<string, never>> {
    * ```
    */
   async cancel(): Promise<void> {
-    if (this.#inFlight === 0) return;
+    if (!this.#queue.busy) return;
     await this.#cancelRunning();
   }
 
@@ -736,7 +709,7 @@ export class SAConnection<DB = Record<string, never>> {
   async terminate(): Promise<void> {
     if (this.#terminated || this.#closing) return;
     this.#terminated = true;
-    if (this.#inFlight > 0) await sendCancelRequest(this.#client).catch(() => {});
+    if (this.#queue.busy) await sendCancelRequest(this.#client).catch(() => {});
     this.detach(true);
   }
 
@@ -748,7 +721,7 @@ export class SAConnection<DB = Record<string, never>> {
    */
   detach(destroy: boolean): void {
     if (this.#closing) return;
-    this.#status = 'closed';
+    this.#queue.close();
     this.#closing = Promise.resolve();
     (this.#client as TrackedClient)[HOLDER] = null;
     if (destroy) this.#owner.releaseClient(this, this.#client, true);
@@ -770,18 +743,8 @@ export class SAConnection<DB = Record<string, never>> {
   }
 
   #guardOpen(operation: string): void {
-    if (this.#status === 'closed') {
+    if (this.closed) {
       throw new ResourceClosedError(`cannot ${operation}: the connection is closed`);
-    }
-  }
-
-  /** Raises InterfaceError while a stream holds the connection (a statement would wait forever). */
-  #guardIdle(operation: string): void {
-    if (this.#streaming) {
-      throw new InterfaceError(
-        `cannot ${operation}: another operation is in progress on this connection ` +
-          '(a stream is open; finish or leave its loop first)',
-      );
     }
   }
 
@@ -791,59 +754,30 @@ export class SAConnection<DB = Record<string, never>> {
     parameters: readonly unknown[],
     options: ExecuteOptions | undefined,
   ): Promise<pg.QueryResult> {
-    const timeoutMs = statementTimeout(options);
-    if (timeoutMs === 0) return this.query(sql, parameters, 'array');
-    return this.#withTimeout(() => this.query(sql, parameters, 'array'), timeoutMs);
-  }
-
-  /**
-   * `send` under a client-side timer (see `withStatementTimeout`). The timer must measure
-   * this exchange alone, so it waits until what is queued before it finished, then sends it.
-   */
-  async #withTimeout(
-    send: () => Promise<pg.QueryResult>,
-    timeoutMs: number,
-  ): Promise<pg.QueryResult> {
-    this.#guardOpen('execute');
-    this.#guardIdle('execute');
-    while (this.#inFlight > 0) {
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
-    return withStatementTimeout(send, timeoutMs, () => this.#cancelRunning());
-  }
-
-  /**
-   * Hands one statement to the client once the previous one finished. pgsa keeps its own queue
-   * because node-postgres' (calling `client.query()` while busy) is deprecated for pg 9.
-   * The common case, an idle connection, sends at once without allocating.
-   */
-  #send(run: () => Promise<pg.QueryResult>): Promise<pg.QueryResult> {
-    // Statements queue behind the previous one here rather than in pg's own queue (deprecated).
-    const sent = this.#inFlight === 1 ? run() : this.#tail.then(run, run);
-    this.#tail = sent;
-    return sent;
-  }
-
-  #wakeIdle(): void {
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const wake of waiters) wake();
+    return this.#perform(sql, parameters, statementTimeout(options), () =>
+      runStatement(this.#client, this.#cache, sql, parameters, 'array', this.#owner.secret),
+    );
   }
 
   #guardStreamOpen(): void {
-    if (this.closed) throw this.#streamInterrupted(undefined);
+    if (this.closed) throw this.#interrupted(undefined);
   }
 
-  /** What `query()` does with a failure, for the stream path. */
-  #translate(error: unknown): unknown {
+  /**
+   * What every path does with a failure: note a connection the server has closed, translate
+   * the error to pgsa's class (the socket error that killed the connection wins over the
+   * symptom), and say so when the engine was terminated under the statement (or, for a
+   * stream, the connection was closed under it).
+   */
+  #failure(error: unknown, streaming: boolean): Error {
     if (isConnectionFatal(error)) this.#broken = true;
-    const translated = translateError(this.#lostError ?? error, this.#owner.secret);
-    if (this.#status === 'closed' || this.#terminated) return this.#streamInterrupted(translated);
+    const translated = translateError(this.#lostError ?? error, this.#owner.secret) as Error;
+    if (this.#terminated || (streaming && this.closed)) return this.#interrupted(translated);
     return translated;
   }
 
-  /** Why an open stream cannot go on: the engine was terminated, or the connection closed. */
-  #streamInterrupted(cause: unknown): Error {
+  /** Why a statement or an open stream cannot go on: the engine was terminated, or the connection closed. */
+  #interrupted(cause: unknown): Error {
     const options = cause === undefined ? {} : { cause };
     if (this.#terminated) {
       return new OperationalError(
@@ -889,10 +823,10 @@ export class SAConnection<DB = Record<string, never>> {
     echoStatement(this.#owner.options, sql, parameters, started, rowCount, error, this.backendPid);
   }
 
-  async #release(): Promise<void> {
+  async #release(busy: boolean): Promise<void> {
     const client = this.#client;
     // The socket may not have ended yet after a FATAL error: never pool such a client.
-    let destroy = this.#lostError !== undefined || this.#broken || this.#inFlight > 0;
+    let destroy = this.#lostError !== undefined || this.#broken || busy;
     if (!destroy && this.inTransaction) {
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,

@@ -1,4 +1,5 @@
 import { QueryCanceledError } from '../errors/database-error.js';
+import { translateError } from '../errors/translate-error.js';
 
 /**
  * Runs `start()` and calls `cancel()` (a protocol cancel request) if it has not settled after
@@ -25,12 +26,16 @@ export async function withStatementTimeout<T>(
   try {
     return await pending;
   } catch (error) {
-    if (cancelling !== undefined && error instanceof QueryCanceledError) {
-      throw new QueryCanceledError(
-        `canceling statement: statementTimeoutMs of ${timeoutMs} ms exceeded`,
-        error,
-        { cause: error },
-      );
+    if (cancelling !== undefined) {
+      // `start` may reject with node-postgres' error (57014) or pgsa's translation of it.
+      const translated = translateError(error);
+      if (translated instanceof QueryCanceledError) {
+        throw new QueryCanceledError(
+          `canceling statement: statementTimeoutMs of ${timeoutMs} ms exceeded`,
+          translated,
+          { cause: translated },
+        );
+      }
     }
     throw error;
   } finally {

@@ -96,3 +96,30 @@ describe('concurrent use of one connection', () => {
     ]);
   });
 });
+
+describe('call order with per-call options', () => {
+  it('runs a statement with statementTimeoutMs in call order between untimed ones', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    await conn.execute('create temp sequence timed_order');
+    events.length = 0;
+    const values = await Promise.all([
+      conn.scalar(`select nextval('timed_order') from pg_sleep(0.2) /* a */`),
+      conn.scalar(`select nextval('timed_order') /* b */`, { statementTimeoutMs: 5_000 }),
+      conn.scalar(`select nextval('timed_order') /* c */`),
+    ]);
+    expect(values.map(Number)).toEqual([1, 2, 3]);
+    expect(events.map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('measures a timed statement from its start, after the ones queued before it', async (context) => {
+    const conn = await engine().acquire();
+    context.onTestFinished(() => conn.close());
+    const [slow, timed, after] = await Promise.all([
+      conn.scalar('select 1 from pg_sleep(0.3)'),
+      conn.scalar('select 2 from pg_sleep(0.05)', { statementTimeoutMs: 200 }),
+      conn.scalar('select 3'),
+    ]);
+    expect([slow, timed, after]).toEqual([1, 2, 3]);
+  });
+});
