@@ -1,5 +1,5 @@
 import type { ExecuteOptions } from './stream-options.js';
-import type { SAConnection } from './sa-connection.js';
+import type { ExchangeHost } from './exchange-host.js';
 import {
   type CopyData,
   CopyInQuery,
@@ -22,7 +22,7 @@ import { runQuery } from './run-query.js';
 
 /** See `SAConnection.executeMany`. @internal */
 export async function executeMany(
-  conn: SAConnection<unknown>,
+  conn: ExchangeHost,
   sql: string,
   parameterSets: readonly (readonly unknown[])[],
   options: ExecuteOptions | undefined,
@@ -54,7 +54,7 @@ export interface CopyFromOptions<Column extends string = string>
 
 /** See `SAConnection.copyFrom`. @internal */
 export async function copyFrom(
-  conn: SAConnection<unknown>,
+  conn: ExchangeHost,
   target: string,
   source: CopyRecords | CopyData,
   options: CopyFromOptions | undefined,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type { ResolvedEngineOptions } from '../engine/engine-options.js';
+import type { ConnectionSettings } from './pgsa-logger.js';
 import type { ShapeCache } from '../result/shape-cache.js';
 import type { SAConnection } from './sa-connection.js';
 
@@ -10,7 +10,7 @@ import type { SAConnection } from './sa-connection.js';
  * @internal
  */
 export interface ConnectionOwner<DB> {
-  readonly options: ResolvedEngineOptions;
+  readonly options: ConnectionSettings;
   /** The password, masked out of every message. */
   readonly secret: string | undefined;
   readonly shapes: ShapeCache;

@@ -1,6 +1,6 @@
 import { sendCancelRequest } from './cancel-request.js';
 import { CopyOutQuery } from './copy-out-query.js';
-import type { SAConnection } from './sa-connection.js';
+import type { ExchangeHost } from './exchange-host.js';
 
 /**
  * The chunks of a `COPY … TO STDOUT` on `conn` (see `SAConnection.copyTo`), read while the
@@ -8,7 +8,7 @@ import type { SAConnection } from './sa-connection.js';
  *
  * @internal
  */
-export async function* copyOut(conn: SAConnection<unknown>, sql: string): AsyncGenerator<Buffer, void, undefined> {
+export async function* copyOut(conn: ExchangeHost, sql: string): AsyncGenerator<Buffer, void, undefined> {
   yield* conn.hold<Buffer>(sql, [], 'copy', (client, translate, check) => {
     const copy = new CopyOutQuery(client, sql);
     client.query(copy);

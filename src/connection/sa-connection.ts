@@ -9,7 +9,8 @@ import type {
   UpdateResult,
 } from 'kysely';
 import type pg from 'pg';
-import type { PgsaLogger } from '../engine/engine-options.js';
+import type { ExchangeHost, HeldSource } from './exchange-host.js';
+import type { PgsaLogger } from './pgsa-logger.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
@@ -34,6 +35,7 @@ import {
 import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
+import type { TransactionHost } from '../transaction/transaction-host.js';
 import { RESET_SESSION_SQL, type TransactionOptions } from '../transaction/transaction-sql.js';
 import {
   commitPrepared,
@@ -68,18 +70,16 @@ export type ResultRow<Row> = unknown extends Row
     ? Record<string, never>
     : Row;
 
-/** A result read in several round trips, for `SAConnection.hold`. @internal */
-export interface HeldSource<T> {
-  /** The items, read as the consumer asks for them. */
-  items(): AsyncGenerator<T, void, undefined>;
-  /** Rows read so far (for the echo). */
-  rowCount(): number;
-  /** Ends the read early and waits until the connection is ready for the next statement. */
-  close(): Promise<void>;
-}
-
 /** How rows come back from the one execution path. @internal */
 export type RowMode = 'array' | 'object';
+
+// Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
+// argument) without that layer importing this one.
+declare module '../transaction/transaction-host.js' {
+  interface ConnectionTypes<DB> {
+    readonly connection: SAConnection<DB>;
+  }
+}
 
 const HOLDER = Symbol('pgsa.holder');
 
@@ -110,7 +110,7 @@ function forwardClientError(this: TrackedClient, error: Error): void {
  * // SQL: select "id", "name" from "users"
  * ```
  */
-export class SAConnection<DB = Record<string, never>> {
+export class SAConnection<DB = Record<string, never>> implements TransactionHost, ExchangeHost {
   readonly #owner: ConnectionOwner<DB>;
   readonly #client: pg.PoolClient;
   readonly #cache: StatementCache | undefined;
@@ -171,6 +171,11 @@ export class SAConnection<DB = Record<string, never>> {
   get inTransaction(): boolean {
     const status = this.#client.getTransactionStatus?.();
     return status === 'T' || status === 'E';
+  }
+
+  /** True while the server reports the open transaction as failed (aborted). @internal */
+  get transactionFailed(): boolean {
+    return this.#client.getTransactionStatus?.() === 'E';
   }
 
   /**

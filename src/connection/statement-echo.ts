@@ -1,4 +1,4 @@
-import type { ResolvedEngineOptions } from '../engine/engine-options.js';
+import type { ConnectionSettings } from './pgsa-logger.js';
 
 /**
  * Sends one echo event for a finished statement, shared by every execution path (checked-out
@@ -7,7 +7,7 @@ import type { ResolvedEngineOptions } from '../engine/engine-options.js';
  * @internal
  */
 export function echoStatement(
-  options: ResolvedEngineOptions,
+  options: ConnectionSettings,
   sql: string,
   parameters: readonly unknown[],
   started: number,

@@ -1,26 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 
-/** Receives one line per statement when `echo` is on. */
-export interface EchoEvent {
-  readonly sql: string;
-  /** Present only when `echoParameters` is true. */
-  readonly parameters?: readonly unknown[];
-  readonly durationMs: number;
-  /** Rows returned or affected; absent when the statement failed. */
-  readonly rowCount?: number | null;
-  /** The error's message when the statement failed. */
-  readonly error?: string;
-  readonly backendPid?: number;
-}
-
-/** A logger for `echo` and for pgsa's warnings. */
-export interface PgsaLogger {
-  /** One executed statement. */
-  query?(event: EchoEvent): void;
-  /** Something the user should know about (e.g. a connection released inside a transaction). */
-  warn?(message: string): void;
-}
+export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
 /** Options of {@link createEngine}. Unknown keys are rejected. */
 export interface EngineOptions {
@@ -81,7 +63,7 @@ export interface EngineOptions {
 }
 
 /** Options after validation: every field present, frozen. */
-export interface ResolvedEngineOptions {
+export interface ResolvedEngineOptions extends ConnectionSettings {
   readonly pg: {
     readonly connectionString?: string;
     readonly host?: string;

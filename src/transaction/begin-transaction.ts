@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { NestedTransaction } from './nested-transaction.js';
 import { Transaction } from './transaction.js';
@@ -20,7 +20,7 @@ import { TwoPhaseTransaction } from './two-phase-transaction.js';
  * @internal
  */
 export async function beginTransaction<DB>(
-  conn: SAConnection<DB>,
+  conn: ConnectionOf<DB>,
   options: TransactionOptions | undefined,
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);
@@ -58,7 +58,7 @@ export async function beginTransaction<DB>(
  * @internal
  */
 export async function beginNestedTransaction<DB>(
-  conn: SAConnection<DB>,
+  conn: ConnectionOf<DB>,
 ): Promise<NestedTransaction<DB>> {
   conn.guardOpen('beginNested');
   const frames = framesOf(conn);
@@ -82,7 +82,7 @@ export async function beginNestedTransaction<DB>(
  * @internal
  */
 export async function beginTwoPhaseTransaction<DB>(
-  conn: SAConnection<DB>,
+  conn: ConnectionOf<DB>,
   xid: string | undefined,
 ): Promise<TwoPhaseTransaction<DB>> {
   const id = xid === undefined ? `pgsa-${randomUUID()}` : xid;
@@ -100,7 +100,7 @@ export async function beginTwoPhaseTransaction<DB>(
   return tx;
 }
 
-async function open<DB>(conn: SAConnection<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
+async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
   const frames = framesOf(conn);
   frames.push(tx);
   try {

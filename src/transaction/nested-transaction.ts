@@ -1,4 +1,4 @@
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
 import { releaseSavepointSql, rollbackToSavepointSql } from './transaction-sql.js';
@@ -31,7 +31,7 @@ export class NestedTransaction<DB = Record<string, never>> extends Transaction<D
 
   /** @internal Made by `SAConnection.beginNested()`. */
   constructor(
-    connection: SAConnection<DB>,
+    connection: ConnectionOf<DB>,
     frames: TransactionFrames,
     enclosing: Transaction<DB> | undefined,
     savepoint: string | undefined,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { DeadlockDetectedError, SerializationFailureError } from '../errors/database-error.js';
 import { type TransactionCallback, runInTransaction } from './run-in-transaction.js';
 import { type TransactionOptions, validateTransactionOptions } from './transaction-sql.js';
@@ -96,7 +96,7 @@ export function validateEngineTransactionOptions(
  * @internal
  */
 export async function runEngineTransaction<DB, T>(
-  engine: { acquire(): Promise<SAConnection<DB>> },
+  engine: { acquire(): Promise<ConnectionOf<DB>> },
   fn: TransactionCallback<DB, T>,
   options: EngineTransactionOptions | undefined,
 ): Promise<T> {

@@ -1,4 +1,4 @@
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { beginNestedTransaction, beginTransaction } from './begin-transaction.js';
 import type { Transaction } from './transaction.js';
@@ -15,7 +15,7 @@ import { type TransactionOptions, validateTransactionOptions } from './transacti
  *   (await conn.scalar('select count(*)::int from users')) as number;
  * ```
  */
-export type TransactionCallback<DB, T> = (conn: SAConnection<DB>) => Promise<T> | T;
+export type TransactionCallback<DB, T> = (conn: ConnectionOf<DB>) => Promise<T> | T;
 
 /**
  * `conn.transaction(fn, options)`: begins (or, inside a transaction, opens a savepoint), runs
@@ -25,7 +25,7 @@ export type TransactionCallback<DB, T> = (conn: SAConnection<DB>) => Promise<T> 
  * @internal
  */
 export async function runInTransaction<DB, T>(
-  conn: SAConnection<DB>,
+  conn: ConnectionOf<DB>,
   fn: TransactionCallback<DB, T>,
   options: TransactionOptions | undefined,
 ): Promise<T> {
@@ -58,7 +58,7 @@ export async function runInTransaction<DB, T>(
  * @internal
  */
 export async function beginUnit<DB>(
-  conn: SAConnection<DB>,
+  conn: ConnectionOf<DB>,
   options: TransactionOptions | undefined,
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);

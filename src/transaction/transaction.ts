@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import type { TransactionFrames } from './transaction-frames.js';
@@ -54,7 +54,7 @@ const IN_PROGRESS: Readonly<Record<Operation, string>> = {
  * ```
  */
 export class Transaction<DB = Record<string, never>> {
-  readonly #connection: SAConnection<DB>;
+  readonly #connection: ConnectionOf<DB>;
   readonly #frames: TransactionFrames;
   readonly #enclosing: Transaction<DB> | undefined;
   readonly #joined: boolean;
@@ -68,7 +68,7 @@ export class Transaction<DB = Record<string, never>> {
    * @param joined true for an inner `begin()` transaction, which owns nothing on the server.
    */
   constructor(
-    connection: SAConnection<DB>,
+    connection: ConnectionOf<DB>,
     frames: TransactionFrames,
     enclosing?: Transaction<DB>,
     joined = false,
@@ -80,7 +80,7 @@ export class Transaction<DB = Record<string, never>> {
   }
 
   /** The connection this transaction runs on. */
-  get connection(): SAConnection<DB> {
+  get connection(): ConnectionOf<DB> {
     return this.#connection;
   }
 
@@ -103,8 +103,7 @@ export class Transaction<DB = Record<string, never>> {
     if (own === 'active' || own === 'failed') {
       // Releasing the connection rolls back (or discards) whatever was open on it.
       if (this.#connection.closed) return 'rolledBack';
-      const server = (this.#connection.raw as pg.PoolClient).getTransactionStatus();
-      if (own === 'active' && server === 'E') return 'failed';
+      if (own === 'active' && this.#connection.transactionFailed) return 'failed';
     }
     return own;
   }

@@ -1,4 +1,4 @@
-import type { SAConnection } from '../connection/sa-connection.js';
+import type { ConnectionOf } from './transaction-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
@@ -33,7 +33,7 @@ export class TwoPhaseTransaction<DB = Record<string, never>> extends Transaction
   readonly #xid: string;
 
   /** @internal Made by `SAConnection.beginTwophase()`. */
-  constructor(connection: SAConnection<DB>, frames: TransactionFrames, xid: string) {
+  constructor(connection: ConnectionOf<DB>, frames: TransactionFrames, xid: string) {
     super(connection, frames);
     this.#xid = xid;
   }

@@ -1,0 +1,31 @@
+/** Receives one line per statement when `echo` is on. */
+export interface EchoEvent {
+  readonly sql: string;
+  /** Present only when `echoParameters` is true. */
+  readonly parameters?: readonly unknown[];
+  readonly durationMs: number;
+  /** Rows returned or affected; absent when the statement failed. */
+  readonly rowCount?: number | null;
+  /** The error's message when the statement failed. */
+  readonly error?: string;
+  readonly backendPid?: number;
+}
+
+/** A logger for `echo` and for pgsa's warnings. */
+export interface PgsaLogger {
+  /** One executed statement. */
+  query?(event: EchoEvent): void;
+  /** Something the user should know about (e.g. a connection released inside a transaction). */
+  warn?(message: string): void;
+}
+
+/** The engine settings a connection reads (a subset of the engine's resolved options). @internal */
+export interface ConnectionSettings {
+  /** The statement logger, when `echo` is on. */
+  readonly echo: PgsaLogger | undefined;
+  readonly echoParameters: boolean;
+  /** Where warnings go. */
+  readonly logger: PgsaLogger;
+  readonly statementCacheSize: number;
+  readonly resetOnRelease: boolean;
+}

@@ -1,0 +1,40 @@
+import type pg from 'pg';
+
+/**
+ * What the transaction objects need from the connection they run on. The connection layer
+ * (`SAConnection`) implements it, so transactions depend on this interface and never on the
+ * connection class: connection → transaction, never back.
+ *
+ * @internal
+ */
+export interface TransactionHost {
+  /** True once the connection was closed or released. */
+  readonly closed: boolean;
+  /** True while the server reports an open (or failed) transaction. */
+  readonly inTransaction: boolean;
+  /** True while the server reports the open transaction as failed (aborted, 25P02). */
+  readonly transactionFailed: boolean;
+  /** Where warnings go (a rollback that failed after another error …). */
+  readonly logger: { warn?(message: string): void };
+  /** Throws `ResourceClosedError` naming `operation` when the connection is closed. */
+  guardOpen(operation: string): void;
+  /** Rolls back what is open and returns the connection to its pool. */
+  close(): Promise<void>;
+  /** Sends one statement through the connection's one execution path (queue, echo, errors). */
+  query(sql: string, parameters: readonly unknown[], rowMode: 'array' | 'object'): Promise<pg.QueryResult>;
+}
+
+/**
+ * The connection type a transaction of a `DB` hands out (`tx.connection`, `transaction(fn)`'s
+ * argument). The connection layer plugs its class in by augmenting this interface with a
+ * `connection` member (`declare module`), so the public types name `SAConnection<DB>` while
+ * this layer imports nothing from above it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unused-vars, @typescript-eslint/no-empty-object-type -- filled by augmentation
+export interface ConnectionTypes<DB> {}
+
+/** The connection class of a `DB` (see {@link ConnectionTypes}); `TransactionHost` when none was plugged in. */
+export type ConnectionOf<DB> =
+  ConnectionTypes<DB> extends { readonly connection: infer C extends TransactionHost }
+    ? C
+    : TransactionHost;
