@@ -53,9 +53,8 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
 
   override compileQuery(node: RootOperationNode, queryId: QueryId): CompiledQuery {
     const compiled = super.compileQuery(node, queryId);
-    // Kysely's builders compile on the executor that transformed the node, with the QueryId
-    // that Kysely's own execute() would later hand to transformResult.
-    if (this.plugins.length > 0) recordPlugins(queryId, this.plugins);
+    // Kysely's builders compile on the executor whose plugins transformed the node.
+    if (this.plugins.length > 0) recordPlugins(compiled, this.plugins);
     return compiled;
   }
 

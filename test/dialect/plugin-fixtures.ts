@@ -48,3 +48,17 @@ export class ShoutNamesInPlacePlugin implements KyselyPlugin {
     return result;
   }
 }
+
+/** A plugin that returns new row objects without their null-valued columns. */
+export class DropNullsPlugin implements KyselyPlugin {
+  transformQuery({ node }: PluginTransformQueryArgs): RootOperationNode {
+    return node;
+  }
+
+  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    const rows = result.rows.map((row) =>
+      Object.fromEntries(Object.entries(row).filter(([, value]) => value !== null)),
+    );
+    return { ...result, rows };
+  }
+}

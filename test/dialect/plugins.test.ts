@@ -16,7 +16,12 @@ import {
   type SAConnection,
 } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { type CamelDatabase, LimitOnePlugin, ShoutNamesInPlacePlugin } from './plugin-fixtures.js';
+import {
+  type CamelDatabase,
+  DropNullsPlugin,
+  LimitOnePlugin,
+  ShoutNamesInPlacePlugin,
+} from './plugin-fixtures.js';
 
 const db = useTestDatabase();
 let pipelined: Engine<CamelDatabase>;
@@ -231,6 +236,16 @@ describe('rows of conn.execute and conn.stream under plugins', () => {
     expect(await conn.scalar(query)).toEqual({ a: 1 });
   });
 
+  it('come from the plugins of the builder executed, not of a withPlugin copy sharing its query id', async () => {
+    await using conn = await pipelined.acquire();
+    const base = jsonText(conn.db);
+    const parsed = base.withPlugin(new ParseJSONResultsPlugin());
+    const compiledBase = base.compile();
+    expect(plain((await conn.execute(parsed)).fetchAll())).toEqual([{ doc: { a: 1 } }]);
+    expect(plain((await conn.execute(base)).fetchAll())).toEqual([{ doc: '{"a": 1}' }]);
+    expect(plain((await conn.execute(compiledBase)).fetchAll())).toEqual([{ doc: '{"a": 1}' }]);
+  });
+
   it('keep duplicate column names when the plugins hand the result back unchanged', async () => {
     await using conn = await pipelined.acquire();
     const query = conn.db
@@ -261,6 +276,20 @@ describe('rows of conn.execute and conn.stream under plugins', () => {
     await using conn = await pipelined.acquire();
     const result = await conn.execute(names(conn.db.withPlugin(new ShoutNamesInPlacePlugin())));
     expect(plain(result.fetchAll())).toEqual([{ name: 'ANN' }, { name: 'BOB' }, { name: 'CY' }]);
+  });
+
+  it('each have the columns the plugins left them, in a result and in a stream', async () => {
+    await using conn = await pipelined.acquire();
+    const query = sql<{ id: number; tag?: string }>`
+      select * from (values (1, 'a'), (2, null), (3, 'c')) v (id, tag) order by id
+    `.withPlugin(new DropNullsPlugin());
+    const result = await conn.execute(query);
+    expect(result.keys()).toEqual(['id', 'tag']);
+    const rows = result.fetchAll();
+    expect(rows.map((row) => row.keys())).toEqual([['id', 'tag'], ['id'], ['id', 'tag']]);
+    expect(rows.map((row) => row.toJSON())).toEqual([{ id: 1, tag: 'a' }, { id: 2 }, { id: 3, tag: 'c' }]);
+    const streamed = await conn.stream(query, { batchSize: 2 }).toArray();
+    expect(streamed.map((row) => row.toJSON())).toEqual([{ id: 1, tag: 'a' }, { id: 2 }, { id: 3, tag: 'c' }]);
   });
 
   it('list the server column names for an empty result (no row to ask the plugins)', async () => {
