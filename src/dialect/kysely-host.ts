@@ -2,7 +2,7 @@ import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
 
 /**
- * What {@link PgsaDriver} runs Kysely's queries and transactions on: an `SAConnection` (see
+ * What `PgsaDriver` runs Kysely's queries and transactions on: an `SAConnection` (see
  * `ConnectionTarget`), or anything else with the same execution path, such as a session.
  *
  * @internal
