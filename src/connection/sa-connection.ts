@@ -5,6 +5,7 @@ import type {
   InsertResult,
   Kysely,
   MergeResult,
+  QueryId,
   RawBuilder,
   UpdateResult,
 } from 'kysely';
@@ -14,8 +15,10 @@ import type { PgsaLogger } from './pgsa-logger.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
+import { pluginsOf } from '../result/query-plugins.js';
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
 import { RowStream } from '../result/row-stream.js';
+import { transformBatches, transformResult } from '../result/transform-rows.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from './cancel-request.js';
 import { runQuery } from './run-query.js';
@@ -216,7 +219,15 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const args = statementArguments(paramsOrOptions, options);
     const compiled = this.#compile(query, args.params);
     const result = await this.#run(compiled.sql, compiled.parameters, args.options);
-    return new ResultProxy<Row>(this.#toRawResult(result));
+    const raw = this.#toRawResult(result);
+    // A builder's Kysely plugins shaped its SQL at compile time; their transformResult must
+    // shape its rows too, or the row type (which names what the plugins return) would lie.
+    const plugins = pluginsOf(compiled);
+    return new ResultProxy<Row>(
+      plugins === undefined
+        ? raw
+        : await transformResult(raw, plugins, compiled.queryId as QueryId, this.#owner.shapes),
+    );
   }
 
   /**
@@ -351,8 +362,17 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const args = statementArguments(paramsOrOptions, options);
     const compiled = this.#compile(query, args.params);
     const result = await this.#run(compiled.sql, compiled.parameters, args.options);
-    const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
-    const first = last.rows[0] as unknown[] | undefined;
+    const plugins = pluginsOf(compiled);
+    let rows: unknown[][];
+    if (plugins === undefined) {
+      const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
+      rows = last.rows as unknown[][];
+    } else {
+      const raw = this.#toRawResult(result);
+      const queryId = compiled.queryId as QueryId;
+      ({ rows } = await transformResult(raw, plugins, queryId, this.#owner.shapes));
+    }
+    const first = rows[0];
     return first === undefined ? null : (first[0] ?? null);
   }
 
@@ -516,10 +536,12 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const args = statementArguments(paramsOrOptions, options);
     const batchSize = batchSizeOf(args.options);
     const compiled = this.#compile(query, args.params);
-    return new RowStream<Row>(
-      () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize),
-      this.#owner.shapes,
-    );
+    const shapes = this.#owner.shapes;
+    const open = () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize);
+    const plugins = pluginsOf(compiled);
+    if (plugins === undefined) return new RowStream<Row>(open, shapes);
+    const queryId = compiled.queryId as QueryId;
+    return new RowStream<Row>(() => transformBatches(open(), plugins, queryId, shapes), shapes);
   }
 
   /**
@@ -794,7 +816,10 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     return new ResourceClosedError('cannot read the stream: the connection was closed', options);
   }
 
-  #compile(query: Executable<unknown> | string, params: readonly unknown[] | undefined) {
+  #compile(
+    query: Executable<unknown> | string,
+    params: readonly unknown[] | undefined,
+  ): { readonly sql: string; readonly parameters: readonly unknown[]; readonly queryId?: QueryId } {
     if (typeof query === 'string') return { sql: query, parameters: params ?? [] };
     if (params !== undefined) {
       throw new InterfaceError('params are only accepted with a SQL string');

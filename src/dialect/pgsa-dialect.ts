@@ -11,12 +11,20 @@ import {
 } from 'kysely';
 
 /**
- * A Kysely `Dialect` whose driver is pgsa's (an engine's pool, or one connection). It is only a
- * factory: PostgreSQL's compiler, adapter and introspector come from Kysely.
+ * A Kysely `Dialect` whose driver is pgsa's (`PgsaDriver` over an engine's pool). It is
+ * only a factory: PostgreSQL's compiler, adapter and introspector come from Kysely.
+ *
+ * A Kysely made from it runs every query on a pooled connection (released afterwards) and its
+ * transactions as pgsa transactions, like `engine.db`. Unlike `engine.db` it has Kysely's own
+ * query executor: it never takes the pipelined path, and plugins passed to it apply to its own
+ * `execute()` / `stream()` but are invisible to `conn.execute(builder)` (build on
+ * `engine.db.withPlugin(…)` for that).
  *
  * @example
  * ```ts
- * const db = new Kysely<Database>({ dialect: engine.dialect }); // same as engine.db
+ * const db = new Kysely<Database>({ dialect: engine.dialect, log: ['error'] });
+ * const users = await db.selectFrom('users').selectAll().execute();
+ * // SQL: select * from "users"  (on a connection from engine's pool)
  * ```
  */
 export class PgsaDialect implements Dialect {

@@ -1,10 +1,4 @@
-import {
-  DefaultConnectionProvider,
-  DefaultQueryExecutor,
-  Kysely,
-  PostgresAdapter,
-  PostgresQueryCompiler,
-} from 'kysely';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
@@ -12,10 +6,11 @@ import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
 import { copyStatement } from '../connection/copy-text.js';
-import { ConnectionDriver } from '../dialect/connection-driver.js';
-import { EngineDriver } from '../dialect/engine-driver.js';
+import { ConnectionTarget } from '../dialect/connection-target.js';
+import { createKysely } from '../dialect/create-kysely.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
-import { PipelinedQueryExecutor } from '../dialect/pipelined-query-executor.js';
+import { PgsaDriver } from '../dialect/pgsa-driver.js';
+import { PoolHost } from '../dialect/pool-host.js';
 import { OperationalError, PoolTimeoutError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { mask, translateError } from '../errors/translate-error.js';
@@ -46,10 +41,6 @@ export interface EngineStats {
 }
 
 type Status = 'open' | 'closed' | 'terminated';
-
-/** Kysely's PostgreSQL compiler and adapter are stateless: one of each serves every Kysely. */
-const SHARED_COMPILER = new PostgresQueryCompiler();
-const SHARED_ADAPTER = new PostgresAdapter();
 
 const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
@@ -97,7 +88,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     this.secret = connectionPassword(options.pg);
     this.dsn = maskedDsn(options.pg);
     this.#target = describeTarget(connectionTarget(options.pg));
-    this.dialect = new PgsaDialect(() => new EngineDriver(this));
+    this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =
       options.pipelineConnections > 0
@@ -392,30 +383,18 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
 
   /** @internal */
   bindKysely(conn: SAConnection<DB>): Kysely<DB> {
-    // Built from parts shared by every connection (compiler, adapter) rather than through a new
-    // dialect: `conn.db` is made once per acquire, on the hot path.
-    const driver = new ConnectionDriver(conn);
-    const dialect = new PgsaDialect(() => driver);
-    const executor = new DefaultQueryExecutor(
-      SHARED_COMPILER,
-      SHARED_ADAPTER,
-      new DefaultConnectionProvider(driver),
-      [],
-    );
-    return new Kysely<DB>({ config: { dialect }, dialect, driver, executor });
+    // The connection is its own host: every query runs on it, releasing does nothing.
+    return createKysely<DB>(new ConnectionTarget(conn));
   }
 
   #createDb(): Kysely<DB> {
-    if (this.#pipeline === undefined) return new Kysely<DB>({ dialect: this.dialect });
-    const driver = new EngineDriver(this);
-    const executor = new PipelinedQueryExecutor(
-      SHARED_COMPILER,
-      SHARED_ADAPTER,
-      new DefaultConnectionProvider(driver),
-      [],
-      (sql, parameters) => this.queryAutocommit(sql, parameters, 'object'),
+    const host = new PoolHost<DB>(
+      () => this.acquire(),
+      this.#pipeline === undefined
+        ? undefined
+        : (sql, parameters) => this.queryAutocommit(sql, parameters, 'object'),
     );
-    return new Kysely<DB>({ config: { dialect: this.dialect }, dialect: this.dialect, driver, executor });
+    return createKysely<DB>(host, this.dialect);
   }
 
   async #endAll(): Promise<void> {

@@ -11,6 +11,11 @@ export interface RawResult {
   readonly shape: RowShape | undefined;
   /** One values array per row, in column order. */
   readonly rows: unknown[][];
+  /**
+   * The shape of each row, when the rows differ in their columns (rows a Kysely plugin
+   * transformed can); otherwise `shape` serves every row.
+   */
+  readonly rowShapes?: readonly RowShape[] | undefined;
 }
 
 type Status = 'open' | 'closed';
@@ -46,6 +51,7 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
   readonly returnsRows: boolean;
   readonly #shape: RowShape | undefined;
   readonly #rows: unknown[][];
+  readonly #rowShapes: readonly RowShape[] | undefined;
   #position = 0;
   #status: Status;
 
@@ -56,6 +62,7 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
     this.#shape = raw.shape;
     this.returnsRows = raw.shape !== undefined;
     this.#rows = raw.rows;
+    this.#rowShapes = raw.rowShapes;
     // As aiopg: a statement without a result set is closed at once.
     this.#status = raw.shape === undefined ? 'closed' : 'open';
   }
@@ -73,10 +80,11 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
   /** The next row, or `null` after the last one (every time). @throws ResourceClosedError */
   fetchOne(): RowProxy<Row> | null {
     const shape = this.#guard('fetchOne');
-    const values = this.#rows[this.#position];
+    const position = this.#position;
+    const values = this.#rows[position];
     if (values === undefined) return null;
     this.#position++;
-    return shape.row<Row>(values);
+    return (this.#rowShapes === undefined ? shape : this.#shapeAt(position)).row<Row>(values);
   }
 
   /**
@@ -125,10 +133,16 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
   #take(shape: RowShape, size: number): RowProxy<Row>[] {
     const end = Math.min(this.#position + size, this.#rows.length);
     const rows: RowProxy<Row>[] = new Array(end - this.#position);
+    const varying = this.#rowShapes !== undefined;
     for (let index = 0; this.#position < end; index++, this.#position++) {
-      rows[index] = shape.row<Row>(this.#rows[this.#position] as unknown[]);
+      const values = this.#rows[this.#position] as unknown[];
+      rows[index] = (varying ? this.#shapeAt(this.#position) : shape).row<Row>(values);
     }
     return rows;
+  }
+
+  #shapeAt(position: number): RowShape {
+    return (this.#rowShapes as readonly RowShape[])[position] as RowShape;
   }
 
   #guard(operation: string): RowShape {

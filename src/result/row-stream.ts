@@ -3,11 +3,18 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import type { RowProxy, RowShape } from './row-shape.js';
 import type { ShapeCache } from './shape-cache.js';
 
-/** A source of row batches (values arrays) from a server-side cursor. @internal */
-export type BatchSource = () => AsyncGenerator<{
+/** One batch of rows (values arrays) from a server-side cursor. @internal */
+export interface RowBatch {
   readonly rows: unknown[];
   readonly fields: readonly pg.FieldDef[];
-}>;
+  /** The rows' shape when it is not the one of `fields` (rows Kysely plugins transformed). */
+  readonly shape?: RowShape | undefined;
+  /** The shape of each row, when the rows of this batch differ in their columns. */
+  readonly rowShapes?: readonly RowShape[] | undefined;
+}
+
+/** A source of row batches from a server-side cursor. @internal */
+export type BatchSource = () => AsyncGenerator<RowBatch, void, undefined>;
 
 /**
  * The rows of one statement read through a server-side cursor, `batchSize` rows per round trip,
@@ -79,6 +86,7 @@ class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
   readonly #batches: ReturnType<BatchSource>;
   readonly #shapes: ShapeCache;
   #shape: RowShape | undefined;
+  #rowShapes: readonly RowShape[] | undefined;
   #rows: readonly unknown[] = [];
   #next = 0;
   #done = false;
@@ -90,8 +98,10 @@ class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
 
   next(): Promise<IteratorResult<RowProxy<Row>, undefined>> {
     if (this.#next < this.#rows.length) {
-      const values = this.#rows[this.#next++] as unknown[];
-      return Promise.resolve({ done: false, value: (this.#shape as RowShape).row<Row>(values) });
+      const index = this.#next++;
+      const values = this.#rows[index] as unknown[];
+      const shape = this.#rowShapes === undefined ? this.#shape : this.#rowShapes[index];
+      return Promise.resolve({ done: false, value: (shape as RowShape).row<Row>(values) });
     }
     return this.#read();
   }
@@ -106,7 +116,7 @@ class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
   // An async function, so a failure's stack runs through the cursor to the caller's loop.
   async #read(): Promise<IteratorResult<RowProxy<Row>, undefined>> {
     while (!this.#done) {
-      let batch: IteratorResult<{ rows: unknown[]; fields: readonly pg.FieldDef[] }, void>;
+      let batch: IteratorResult<RowBatch, void>;
       try {
         batch = await this.#batches.next();
       } catch (error) {
@@ -114,12 +124,13 @@ class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
         throw error;
       }
       if (batch.done === true) break;
-      const rows = batch.value.rows;
+      const { rows, shape, rowShapes } = batch.value;
       if (rows.length === 0) continue;
-      this.#shape ??= this.#shapes.forFields(batch.value.fields);
+      this.#shape = shape ?? this.#shape ?? this.#shapes.forFields(batch.value.fields);
+      this.#rowShapes = rowShapes;
       this.#rows = rows;
       this.#next = 1;
-      return { done: false, value: this.#shape.row<Row>(rows[0] as unknown[]) };
+      return { done: false, value: (rowShapes?.[0] ?? this.#shape).row<Row>(rows[0] as unknown[]) };
     }
     this.#finish();
     return DONE;
@@ -128,6 +139,7 @@ class RowIterator<Row> implements AsyncIterator<RowProxy<Row>, undefined> {
   #finish(): void {
     this.#done = true;
     this.#rows = [];
+    this.#rowShapes = undefined;
     this.#next = 0;
   }
 }

@@ -21,20 +21,24 @@ export class ShapeCache {
   forFields(fields: readonly pg.FieldDef[]): RowShape {
     const known = this.#byFields.get(fields);
     if (known !== undefined) return known;
-    const shape = this.#byNames(fields);
+    let key = '';
+    for (const field of fields) key += `${field.name}\u0000`;
+    const shape = this.#shapes.get(key) ?? this.#add(key, fields.map((field) => field.name));
     if (Object.isFrozen(fields)) this.#byFields.set(fields, shape);
     return shape;
   }
 
-  #byNames(fields: readonly pg.FieldDef[]): RowShape {
+  /** The shape for columns called `names`, in this order (rows Kysely plugins transformed). */
+  forNames(names: readonly string[]): RowShape {
     let key = '';
-    for (const field of fields) key += `${field.name}\u0000`;
-    let shape = this.#shapes.get(key);
-    if (shape === undefined) {
-      if (this.#shapes.size >= LIMIT) this.#shapes.clear();
-      shape = new RowShape(fields.map((field) => field.name));
-      this.#shapes.set(key, shape);
-    }
+    for (const name of names) key += `${name}\u0000`;
+    return this.#shapes.get(key) ?? this.#add(key, [...names]);
+  }
+
+  #add(key: string, names: readonly string[]): RowShape {
+    if (this.#shapes.size >= LIMIT) this.#shapes.clear();
+    const shape = new RowShape(names);
+    this.#shapes.set(key, shape);
     return shape;
   }
 }

@@ -1,42 +1,36 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import type pg from 'pg';
-import type { SAConnection } from '../connection/sa-connection.js';
 import { batchSizeOf, DEFAULT_BATCH_SIZE } from '../connection/stream-options.js';
+import type { QueryTarget } from './kysely-host.js';
 
 const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
 /**
- * Presents an `SAConnection` to Kysely as a `DatabaseConnection`, so queries executed through
- * Kysely take pgsa's one execution path.
+ * Presents a {@link QueryTarget} to Kysely as a `DatabaseConnection`, so queries executed
+ * through Kysely take pgsa's one execution path.
  *
  * @internal
  */
-export class ConnectionAdapter<DB> implements DatabaseConnection {
-  readonly connection: SAConnection<DB>;
+export class TargetConnection<Target extends QueryTarget> implements DatabaseConnection {
+  readonly target: Target;
 
-  constructor(connection: SAConnection<DB>) {
-    this.connection = connection;
+  constructor(target: Target) {
+    this.target = target;
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.connection.query(
-      compiledQuery.sql,
-      compiledQuery.parameters,
-      'object',
+    return toKyselyResult<R>(
+      await this.target.query(compiledQuery.sql, compiledQuery.parameters, 'object'),
     );
-    return toKyselyResult<R>(result);
   }
 
-  /**
-   * Kysely's `.stream(chunkSize)`: the rows through a server-side cursor on this connection,
-   * `chunkSize` at a time (the same path as `conn.stream()`).
-   */
+  /** Kysely's `.stream(chunkSize)`: a server-side cursor, `chunkSize` rows at a time. */
   async *streamQuery<R>(
     compiledQuery: CompiledQuery,
     chunkSize = DEFAULT_BATCH_SIZE,
   ): AsyncIterableIterator<QueryResult<R>> {
     const batchSize = batchSizeOf({ batchSize: chunkSize });
-    for await (const batch of this.connection.cursorBatches(
+    for await (const batch of this.target.cursorBatches(
       compiledQuery.sql,
       compiledQuery.parameters,
       'object',
@@ -49,7 +43,7 @@ export class ConnectionAdapter<DB> implements DatabaseConnection {
 
 /**
  * Kysely's view of a node-postgres result (object rows; the last result of a multi-statement
- * string), shared by connection and pipelined execution.
+ * string), shared by the driver and the pipelined path.
  *
  * @internal
  */

@@ -1,0 +1,36 @@
+import { DefaultConnectionProvider, Kysely, PostgresAdapter, PostgresQueryCompiler } from 'kysely';
+import type { KyselyHost, QueryTarget } from './kysely-host.js';
+import { PgsaDialect } from './pgsa-dialect.js';
+import { PgsaDriver } from './pgsa-driver.js';
+import { PgsaQueryExecutor } from './pgsa-query-executor.js';
+
+/** Kysely's PostgreSQL compiler and adapter are stateless: one of each serves every Kysely. */
+const SHARED_COMPILER = new PostgresQueryCompiler();
+const SHARED_ADAPTER = new PostgresAdapter();
+const NO_PLUGINS = Object.freeze([]);
+
+/**
+ * A `Kysely<DB>` whose queries run on what `host` lends out, through {@link PgsaDriver} and
+ * pgsa's executor (so `conn.execute(builder)` knows the builder's plugins). Built from shared
+ * parts rather than through `new Kysely({ dialect })`: `conn.db` is made once per acquire, on
+ * the hot path.
+ *
+ * @param dialect the dialect the Kysely reports (its introspector comes from it); the engine
+ *   passes `engine.dialect`; by default one over the same driver.
+ * @internal
+ */
+export function createKysely<DB, Target extends QueryTarget = QueryTarget>(
+  host: KyselyHost<Target>,
+  dialect?: PgsaDialect,
+): Kysely<DB> {
+  const driver = new PgsaDriver(host);
+  const shown = dialect ?? new PgsaDialect(() => driver);
+  const executor = new PgsaQueryExecutor(
+    SHARED_COMPILER,
+    SHARED_ADAPTER,
+    new DefaultConnectionProvider(driver),
+    NO_PLUGINS,
+    host.autocommit,
+  );
+  return new Kysely<DB>({ config: { dialect: shown }, dialect: shown, driver, executor });
+}

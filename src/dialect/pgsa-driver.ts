@@ -1,0 +1,52 @@
+import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
+import type { KyselyHost, QueryTarget } from './kysely-host.js';
+import { TargetConnection } from './target-connection.js';
+
+/**
+ * pgsa's one Kysely driver, behind `engine.db`, `engine.dialect`, `conn.db` (and sessions):
+ * each query, or Kysely transaction, runs on a target its {@link KyselyHost} lends out and
+ * takes back afterwards; Kysely's transactions are the target's (pgsa's transaction objects,
+ * savepoints inside an open transaction). The driver knows nothing of engines or pools.
+ *
+ * @internal
+ */
+export class PgsaDriver<Target extends QueryTarget = QueryTarget> implements Driver {
+  readonly #host: KyselyHost<Target>;
+
+  constructor(host: KyselyHost<Target>) {
+    this.#host = host;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new TargetConnection(await this.#host.acquire());
+  }
+
+  async beginTransaction(
+    connection: DatabaseConnection,
+    settings: TransactionSettings,
+  ): Promise<void> {
+    await targetOf<Target>(connection).beginTransaction(settings);
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await targetOf<Target>(connection).commitTransaction();
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await targetOf<Target>(connection).rollbackTransaction();
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    await this.#host.release(targetOf<Target>(connection));
+  }
+
+  /** Destroying a Kysely does not close what the host owns (the engine's pool, a connection). */
+  async destroy(): Promise<void> {}
+}
+
+/** Kysely hands back only connections this driver made. */
+function targetOf<Target extends QueryTarget>(connection: DatabaseConnection): Target {
+  return (connection as TargetConnection<Target>).target;
+}
