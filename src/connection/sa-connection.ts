@@ -16,10 +16,10 @@ import { isConnectionFatal, translateError } from '../errors/translate-error.js'
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
 import { RowStream } from '../result/row-stream.js';
 import type { ConnectionOwner } from './connection-owner.js';
-import { sendCancelRequest } from './cancel-request.js';
-import { runQuery } from './run-query.js';
+import { sendCancelRequest } from '../protocol/cancel-request.js';
+import { runQuery } from '../protocol/run-query.js';
 import { withStatementTimeout } from './statement-timeout.js';
-import { type CursorBatch, StreamCursor } from './stream-cursor.js';
+import { type CursorBatch, StreamCursor } from '../protocol/stream-cursor.js';
 import {
   batchSizeOf,
   type ExecuteOptions,
@@ -43,12 +43,13 @@ import {
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom, executeMany } from './bulk-writes.js';
-import type { CopyData, CopyRecords } from './copy-in-query.js';
-import { copyStatement } from './copy-text.js';
+import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
+import { copyStatement } from '../protocol/copy-text.js';
 import { copyOut } from './copy-to.js';
-import { runStatement } from './run-statement.js';
+import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';
-import { StatementCache } from './statement-cache.js';
+import { StatementCache } from '../protocol/statement-cache.js';
+import { backendProcessId } from '../protocol/pg-internals.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
 export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
@@ -165,7 +166,7 @@ export class SAConnection<DB = Record<string, never>> {
 
   /** The server process id serving this connection (`pg_backend_pid()`). */
   get backendPid(): number {
-    return (this.#client as unknown as { processID: number }).processID;
+    return backendProcessId(this.#client) as number;
   }
 
   /** True after `close()` (or `engine.release(conn)`). */

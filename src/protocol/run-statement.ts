@@ -2,10 +2,10 @@ import pg from 'pg';
 import type { DatabaseError } from '../errors/database-error.js';
 import { StaleStatementError } from '../errors/stale-statement-error.js';
 import { translateError } from '../errors/translate-error.js';
-import type { RowMode } from './sa-connection.js';
 import { ExecuteManyQuery } from './execute-many-query.js';
+import type { QueryCallback } from './pg-internals.js';
 import { PreparedQuery } from './prepared-query.js';
-import type { QueryCallback } from './protocol-query.js';
+import type { RowMode } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
 import { type StatementCache, staleStatementReason } from './statement-cache.js';
 
