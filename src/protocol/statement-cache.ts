@@ -142,13 +142,3 @@ export class StatementCache {
     this.#retired.push(name);
   }
 }
-
-/** Why a cached statement was rejected, when it was; `undefined` for any other error. */
-export function staleStatementReason(error: unknown): 'result type changed' | 'missing' | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === '26000') return 'missing';
-  if (code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message))) {
-    return 'result type changed';
-  }
-  return undefined;
-}
