@@ -13,7 +13,7 @@ export {
 } from './connection/sa-connection.js';
 export type { ExecuteOptions, StreamOptions } from './connection/stream-options.js';
 export type { CopyFromOptions, CopyToOptions } from './connection/bulk-writes.js';
-export type { CopyData, CopyRecords } from './connection/copy-in-query.js';
+export type { CopyData, CopyRecords } from './protocol/copy-in-query.js';
 export { PgsaDialect } from './dialect/pgsa-dialect.js';
 export { createEngine } from './engine/create-engine.js';
 export { Engine, type EngineStats } from './engine/engine.js';

@@ -7,11 +7,11 @@ import {
   CopySourceFailure,
   dataChunks,
   recordChunks,
-} from './copy-in-query.js';
-import { copyStatement } from './copy-text.js';
-import { checkParameterSets } from './execute-many-query.js';
-import { runMany } from './run-statement.js';
-import { runQuery } from './run-query.js';
+} from '../protocol/copy-in-query.js';
+import { copyStatement } from '../protocol/copy-text.js';
+import { checkParameterSets } from '../protocol/execute-many-query.js';
+import { runMany } from '../protocol/run-statement.js';
+import { runQuery } from '../protocol/run-query.js';
 
 /**
  * The bulk writes of `SAConnection` (`executeMany`, `copyFrom`), kept out of its file; each

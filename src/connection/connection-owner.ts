@@ -2,22 +2,22 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { ConnectionSettings } from './pgsa-logger.js';
 import type { ShapeCache } from '../result/shape-cache.js';
-import type { SAConnection } from './sa-connection.js';
 
 /**
- * What an `SAConnection` needs from the engine that lent it its client.
+ * What an `SAConnection` needs from the engine that lent it its client. `Conn` is the
+ * connection class (declared by it, so this file does not import it).
  *
  * @internal
  */
-export interface ConnectionOwner<DB> {
+export interface ConnectionOwner<DB, Conn> {
   readonly options: ConnectionSettings;
   /** The password, masked out of every message. */
   readonly secret: string | undefined;
   readonly shapes: ShapeCache;
   /** Returns `client` to the pool; `destroy` closes it instead (it is broken or busy). */
-  releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void;
+  releaseClient(conn: Conn, client: pg.PoolClient, destroy: boolean): void;
   /** The engine's `Kysely<DB>`: compiles `sql` templates without binding one per connection. */
   readonly db: Kysely<DB>;
   /** A `Kysely<DB>` that runs every query on `conn`. */
-  bindKysely(conn: SAConnection<DB>): Kysely<DB>;
+  bindKysely(conn: Conn): Kysely<DB>;
 }

@@ -1,5 +1,5 @@
-import { sendCancelRequest } from './cancel-request.js';
-import { CopyOutQuery } from './copy-out-query.js';
+import { sendCancelRequest } from '../protocol/cancel-request.js';
+import { CopyOutQuery } from '../protocol/copy-out-query.js';
 import type { ExchangeHost } from './exchange-host.js';
 
 /**

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { StatementCache } from './statement-cache.js';
+import type { StatementCache } from '../protocol/statement-cache.js';
 import type { ExecuteOptions } from './stream-options.js';
 
 /** A result read in several round trips (a cursor, `COPY … TO STDOUT`), for {@link ExchangeHost.hold}. @internal */

@@ -20,9 +20,9 @@ import { type RawResult, ResultProxy } from '../result/result-proxy.js';
 import { RowStream } from '../result/row-stream.js';
 import { transformBatches, transformResult } from '../result/transform-rows.js';
 import type { ConnectionOwner } from './connection-owner.js';
-import { sendCancelRequest } from './cancel-request.js';
-import { runQuery } from './run-query.js';
-import { type CursorBatch, StreamCursor } from './stream-cursor.js';
+import { sendCancelRequest } from '../protocol/cancel-request.js';
+import { runQuery } from '../protocol/run-query.js';
+import { type CursorBatch, StreamCursor } from '../protocol/stream-cursor.js';
 import {
   batchSizeOf,
   type ExecuteOptions,
@@ -47,12 +47,13 @@ import {
 } from '../transaction/two-phase-recovery.js';
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom, executeMany } from './bulk-writes.js';
-import type { CopyData, CopyRecords } from './copy-in-query.js';
-import { copyStatement } from './copy-text.js';
+import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
+import { copyStatement } from '../protocol/copy-text.js';
 import { copyOut } from './copy-to.js';
-import { runStatement } from './run-statement.js';
+import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';
-import { StatementCache } from './statement-cache.js';
+import { StatementCache } from '../protocol/statement-cache.js';
+import { backendProcessId } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 
 /** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
@@ -114,7 +115,7 @@ function forwardClientError(this: TrackedClient, error: Error): void {
  * ```
  */
 export class SAConnection<DB = Record<string, never>> implements TransactionHost, ExchangeHost {
-  readonly #owner: ConnectionOwner<DB>;
+  readonly #owner: ConnectionOwner<DB, SAConnection<DB>>;
   readonly #client: pg.PoolClient;
   readonly #cache: StatementCache | undefined;
   /** Call order, the running exchange, the stream hold, and whether the connection is closed. */
@@ -129,7 +130,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   #abort: (() => void) | undefined;
 
   /** @internal Connections are made by `Engine.acquire()`. */
-  constructor(owner: ConnectionOwner<DB>, client: pg.PoolClient) {
+  constructor(owner: ConnectionOwner<DB, SAConnection<DB>>, client: pg.PoolClient) {
     this.#owner = owner;
     this.#client = client;
     this.#cache = StatementCache.of(client, owner.options.statementCacheSize);
@@ -162,7 +163,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
 
   /** The server process id serving this connection (`pg_backend_pid()`). */
   get backendPid(): number {
-    return (this.#client as unknown as { processID: number }).processID;
+    return backendProcessId(this.#client) as number;
   }
 
   /** True after `close()` (or `engine.release(conn)`). */

@@ -1,7 +1,7 @@
 import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import type { SAConnection } from '../connection/sa-connection.js';
-import type { CursorBatch } from '../connection/stream-cursor.js';
+import type { CursorBatch } from '../protocol/stream-cursor.js';
 import { KyselyTransactions } from '../transaction/kysely-transactions.js';
 import type { KyselyHost, QueryTarget } from './kysely-host.js';
 

@@ -4,8 +4,8 @@ import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
-import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
-import { copyStatement } from '../connection/copy-text.js';
+import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
+import { copyStatement } from '../protocol/copy-text.js';
 import { ConnectionTarget } from '../dialect/connection-target.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -42,7 +42,6 @@ export interface EngineStats {
 
 type Status = 'open' | 'closed' | 'terminated';
 
-const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /**
  * A pool of connections to one PostgreSQL database plus a Kysely dialect (aiopg.sa's
@@ -57,7 +56,7 @@ const POOL_QUEUE_TIMEOUT = 'timeout exceeded when trying to connect';
  * await engine.close(); await engine.waitClosed();
  * ```
  */
-export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
+export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, SAConnection<DB>> {
   /** Always `'postgresql'`. */
   readonly name = 'postgresql';
   /** Always `'pg'` (node-postgres). */
@@ -81,6 +80,8 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   #db: Kysely<DB> | undefined;
   #acquires = 0;
   #timeouts = 0;
+  /** `acquire()` calls waiting for a client from the pool. */
+  #waiting = 0;
 
   /** @internal Use {@link createEngine}. */
   constructor(options: ResolvedEngineOptions) {
@@ -167,7 +168,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
       size: this.#pool.totalCount,
       free: this.#pool.idleCount,
       inUse: this.#inUse.size,
-      waiting: this.#pool.waitingCount,
+      waiting: this.#waiting,
       minSize: this.options.minSize,
       maxSize: this.options.maxSize,
       acquires: this.#acquires,
@@ -189,12 +190,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   async acquire(): Promise<SAConnection<DB>> {
     this.#guardOpen('acquire');
     this.#acquires++;
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw this.#acquireError(error);
-    }
+    const client = await this.#checkout();
     const conn = new SAConnection<DB>(this, client);
     if (this.#status !== 'open') {
       conn.detach(true);
@@ -421,19 +417,60 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
     }
   }
 
+  /**
+   * A client from the pool within `acquireTimeoutMs` (0: no bound). pgsa times the wait itself
+   * rather than through pg-pool's `connectionTimeoutMillis`, whose timeout is only recognisable
+   * by its message: when the timer wins, the caller gets a `PoolTimeoutError` and the client
+   * that arrives later goes straight back to the pool (pg-pool cannot withdraw a waiter).
+   */
+  #checkout(): Promise<pg.PoolClient> {
+    const timeoutMs = this.options.acquireTimeoutMs;
+    this.#waiting++;
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              // Described while this caller still counts as waiting.
+              reject(this.#poolTimeout());
+              this.#waiting--;
+            }, timeoutMs)
+          : undefined;
+      // As pg-pool's own timer: a waiting acquire does not keep the process alive.
+      timer?.unref();
+      this.#pool.connect().then(
+        (client) => {
+          if (timedOut) {
+            client.release();
+            return;
+          }
+          clearTimeout(timer);
+          this.#waiting--;
+          resolve(client);
+        },
+        (error: unknown) => {
+          // After the timeout nobody waits for this attempt: its caller has its error.
+          if (timedOut) return;
+          clearTimeout(timer);
+          this.#waiting--;
+          reject(this.#acquireError(error));
+        },
+      );
+    });
+  }
+
+  #poolTimeout(): PoolTimeoutError {
+    this.#timeouts++;
+    const { size, inUse, waiting } = this.stats();
+    return new PoolTimeoutError(
+      `acquire timed out after ${this.options.acquireTimeoutMs} ms ` +
+        `(size ${size}, in use ${inUse}, waiting ${waiting})`,
+    );
+  }
+
   #acquireError(error: unknown): Error {
     const message = error instanceof Error ? error.message : String(error);
-    if (message === POOL_QUEUE_TIMEOUT) {
-      this.#timeouts++;
-      const { size, inUse, waiting } = this.stats();
-      return new PoolTimeoutError(
-        `acquire timed out after ${this.options.acquireTimeoutMs} ms ` +
-          // pg-pool has already dropped this caller from its queue: count it as waiting.
-          `(size ${size}, in use ${inUse}, waiting ${waiting + 1})`,
-        {},
-        { cause: error },
-      );
-    }
     if (this.#status !== 'open') {
       return new InterfaceError(`cannot acquire: the engine is ${this.#status}`, { cause: error });
     }
@@ -450,8 +487,9 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
   #createPool(): pg.Pool {
     const options = this.options;
     const connectTimeoutMs = options.connectTimeoutMs;
-    // node-postgres uses one `connectionTimeoutMillis` for queueing and connecting; the pool's
-    // bounds the wait in acquire(), this subclass gives each connection attempt its own bound.
+    // node-postgres uses one `connectionTimeoutMillis` for queueing and connecting. The pool's
+    // is left at 0 (no bound): acquire() times the wait itself (see #checkout); this subclass
+    // gives each connection attempt its own bound.
     class PgsaClient extends pg.Client {
       constructor(config?: pg.ClientConfig) {
         super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
@@ -462,7 +500,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB> {
       max: options.maxSize,
       min: options.minSize,
       idleTimeoutMillis: options.idleTimeoutMs,
-      connectionTimeoutMillis: options.acquireTimeoutMs,
+      connectionTimeoutMillis: 0,
       ...(options.maxUses ? { maxUses: options.maxUses } : {}),
       ...(options.maxLifetimeMs ? { maxLifetimeSeconds: options.maxLifetimeMs / 1000 } : {}),
       ...(options.statementTimeoutMs !== undefined

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { RowMode } from '../connection/sa-connection.js';
-import { runStatement } from '../connection/run-statement.js';
-import { StatementCache } from '../connection/statement-cache.js';
+import { runStatement } from '../protocol/run-statement.js';
+import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
+import { StatementCache } from '../protocol/statement-cache.js';
 import { echoStatement } from '../connection/statement-echo.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
@@ -172,9 +173,7 @@ export class PipelinePool {
    */
   #batchWrites(slot: Slot, client: pg.Client): void {
     if (slot.corked) return;
-    const stream = (client as unknown as { connection: { stream: NodeJS.WritableStream & Corkable } })
-      .connection.stream;
-    if (typeof stream.cork !== 'function') return;
+    const stream = socketOf(client);
     slot.corked = true;
     stream.cork();
     process.nextTick(() => {
@@ -243,7 +242,7 @@ export class PipelinePool {
     slot.cache = undefined;
     if (now) {
       // pg's end() waits for the pipeline to drain; terminate must not.
-      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      socketOf(client).destroy();
     }
     await client.end().catch(() => {});
   }
@@ -255,11 +254,6 @@ function isFatal(error: unknown): boolean {
   return error instanceof Error && !('severity' in error) && isConnectionFailure(error);
 }
 
-interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 function pid(client: pg.Client | undefined): number {
-  return (client as unknown as { processID?: number } | undefined)?.processID ?? 0;
+  return client === undefined ? 0 : (backendProcessId(client) ?? 0);
 }

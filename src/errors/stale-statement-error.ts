@@ -20,3 +20,25 @@ import { OperationalError } from './database-error.js';
  * ```
  */
 export class StaleStatementError extends OperationalError {}
+
+/** Why the server rejected a cached prepared statement (see {@link staleStatementReason}). @internal */
+export type StaleStatementReason = 'result type changed' | 'missing';
+
+/**
+ * Why the server rejected a cached prepared statement, when it did; `undefined` for any other
+ * error. Decided by SQLSTATE and the ErrorResponse's `routine` (the server function that raised
+ * it), never by the message, which the server translates (`lc_messages`):
+ *
+ * - 0A000 (feature_not_supported) raised by `RevalidateCachedQuery`: "cached plan must not
+ *   change result type" — the schema changed under the statement. 0A000 alone is too broad.
+ * - 26000 (invalid_sql_statement_name): the named statement does not exist (`DEALLOCATE`,
+ *   `DISCARD ALL`); raised by `FetchPreparedStatement`, but the SQLSTATE is specific already.
+ *
+ * @internal
+ */
+export function staleStatementReason(error: unknown): StaleStatementReason | undefined {
+  const { code, routine } = (error ?? {}) as { code?: unknown; routine?: unknown };
+  if (code === '26000') return 'missing';
+  if (code === '0A000' && routine === 'RevalidateCachedQuery') return 'result type changed';
+  return undefined;
+}

@@ -26,9 +26,34 @@ function isPgServerError(error: unknown): error is PgServerError {
   );
 }
 
-/** Messages and socket codes node-postgres uses when the connection itself failed. */
-const CONNECTION_FAILURE =
-  /Connection terminated|connection error|not queryable|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|socket hang up|timeout/i;
+/** Node's codes for a socket or a name lookup that failed: the connection is gone or never was. */
+const SOCKET_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+/**
+ * node-postgres' own errors for a connection that failed. pg gives them no code, so the message
+ * is the only signal; these are fixed English literals in pg's source (not server text, which
+ * `lc_messages` translates), and test/errors/connection-failure.test.ts provokes each one
+ * against the pinned pg version.
+ */
+const PG_CONNECTION_FAILURES: ReadonlySet<string> = new Set([
+  'Connection terminated',
+  'Connection terminated unexpectedly',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'timeout expired',
+  'Query read timeout',
+]);
 
 /**
  * Converts whatever node-postgres threw into a pgsa error: server errors by SQLSTATE, lost or
@@ -57,13 +82,14 @@ export function translateError(error: unknown, secret?: string): unknown {
   return error;
 }
 
-/** True when `error` says the connection to the server failed or was lost. */
+/**
+ * True when `error` says the connection to the server failed or was lost: a socket error (by
+ * its code) or one of node-postgres' connection errors.
+ */
 export function isConnectionFailure(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
-  return (
-    CONNECTION_FAILURE.test(error.message) ||
-    (typeof code === 'string' && CONNECTION_FAILURE.test(code))
-  );
+  if (typeof code === 'string') return SOCKET_FAILURE_CODES.has(code);
+  return PG_CONNECTION_FAILURES.has(error.message);
 }
 
 /**

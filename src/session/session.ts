@@ -8,7 +8,7 @@ import type {
 } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, copyFrom } from '../connection/bulk-writes.js';
-import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
+import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';

@@ -161,6 +161,21 @@ describe('acquire and release', () => {
     await e.release(held);
   });
 
+  it('hands a connection that frees up after an acquire timed out to the next caller', async () => {
+    const e = await engine({ minSize: 1, maxSize: 1, acquireTimeoutMs: 100 });
+    const held = await e.acquire();
+    const error = await e.acquire().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PoolTimeoutError);
+    const next = e.acquire();
+    expect(e.stats()).toMatchObject({ waiting: 1, inUse: 1, timeouts: 1 });
+    await e.release(held);
+    const conn = await next;
+    expect(await conn.scalar('select 1')).toBe(1);
+    expect(e.stats()).toMatchObject({ size: 1, inUse: 1, waiting: 0, timeouts: 1 });
+    await e.release(conn);
+    expect(e.stats()).toMatchObject({ size: 1, free: 1, inUse: 0 });
+  });
+
   it('serves waiters first-in first-out', async () => {
     const e = await engine({ minSize: 1, maxSize: 1 });
     const held = await e.acquire();

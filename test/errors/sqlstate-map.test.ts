@@ -129,7 +129,8 @@ describe('translateError', () => {
   });
 
   it('masks the password in the message', () => {
-    const translated = translateError(new Error('connect ECONNREFUSED s3cret'), 's3cret') as Error;
+    const refused = Object.assign(new Error('connect ECONNREFUSED s3cret'), { code: 'ECONNREFUSED' });
+    const translated = translateError(refused, 's3cret') as Error;
     expect(translated.message).toBe('connect ECONNREFUSED ***');
     expect(mask('a s3cret b s3cret', 's3cret')).toBe('a *** b ***');
   });

@@ -4,7 +4,7 @@ import { ProgrammingError, QueryCanceledError } from '../../src/index.js';
 import { UNSENDABLE, useEngineFactory } from '../connection/engine-fixture.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 
-// Cached statements run through pgsa's own row path (src/connection/prepared-query.ts): the
+// Cached statements run through pgsa's own row path (src/protocol/prepared-query.ts): the
 // statement is described once per connection, later executions reuse that description. These
 // tests pin what must not change because of it.
 

@@ -1,10 +1,5 @@
 import type pg from 'pg';
-
-/** node-postgres' per-socket record of the named statements it has parsed (untyped in @types/pg). */
-interface PgConnectionInternals {
-  parsedStatements: Record<string, string | undefined>;
-  submittedNamedStatements?: Record<string, string | undefined>;
-}
+import { forgetParsedStatement } from './pg-internals.js';
 
 const caches = new WeakMap<pg.ClientBase, StatementCache>();
 
@@ -17,10 +12,6 @@ const caches = new WeakMap<pg.ClientBase, StatementCache>();
 export interface StatementDescription {
   readonly fields: readonly pg.FieldDef[];
   readonly parsers: readonly ((text: string) => unknown)[];
-}
-
-interface TypeParsing {
-  getTypeParser(oid: number, format: 'text'): (text: string) => unknown;
 }
 
 /**
@@ -108,10 +99,10 @@ export class StatementCache {
 
   /** Records what the server described for `name` (its parsers use the client's types). */
   describe(name: string, fields: readonly pg.FieldDef[]): StatementDescription {
-    const types = this.#client as unknown as TypeParsing;
+    const client = this.#client;
     const description: StatementDescription = {
       fields: Object.freeze([...fields]),
-      parsers: fields.map((field) => types.getTypeParser(field.dataTypeID, 'text')),
+      parsers: fields.map((field) => client.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown),
     };
     // Only names still in use are remembered: a retired one is never executed again.
     if (this.#live.has(name)) this.#descriptions.set(name, description);
@@ -145,23 +136,9 @@ export class StatementCache {
   }
 
   #retire(name: string): void {
-    // pg tracks parsed names per socket and would skip the Parse for a name it believes exists.
-    const connection = (this.#client as unknown as { connection: PgConnectionInternals })
-      .connection;
-    delete connection.parsedStatements[name];
+    forgetParsedStatement(this.#client, name);
     this.#live.delete(name);
     this.#descriptions.delete(name);
-    if (connection.submittedNamedStatements) delete connection.submittedNamedStatements[name];
     this.#retired.push(name);
   }
-}
-
-/** Why a cached statement was rejected, when it was; `undefined` for any other error. */
-export function staleStatementReason(error: unknown): 'result type changed' | 'missing' | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === '26000') return 'missing';
-  if (code === '0A000' && /cached plan must not change result type/.test(String((error as Error).message))) {
-    return 'result type changed';
-  }
-  return undefined;
 }

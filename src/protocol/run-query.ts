@@ -1,5 +1,5 @@
-import type { EventEmitter } from 'node:events';
 import type pg from 'pg';
+import { isReadyForQuery, onNextReadyForQuery } from './pg-internals.js';
 
 /**
  * Runs one statement (SQL text, a config, or a query object of pgsa's own without a callback) with
@@ -32,35 +32,17 @@ export function runQuery(
  * @internal
  */
 export function afterError(client: pg.ClientBase, error: Error, settle: () => void): void {
-  if (awaitsReadyForQuery(client, error)) whenReady(client, settle);
+  if (awaitsReadyForQuery(client, error)) onNextReadyForQuery(client, settle);
   else settle();
 }
 
-interface ProtocolState {
-  readonly readyForQuery?: boolean;
-  readonly connection?: EventEmitter;
-}
-
 function awaitsReadyForQuery(client: pg.ClientBase, error: Error): boolean {
-  const state = client as unknown as ProtocolState;
   const severity = (error as { severity?: unknown }).severity;
   // ERROR is followed by ReadyForQuery; FATAL/PANIC end the connection instead.
   return (
-    state.readyForQuery === false &&
-    state.connection !== undefined &&
+    !isReadyForQuery(client) &&
     typeof severity === 'string' &&
     severity !== 'FATAL' &&
     severity !== 'PANIC'
   );
-}
-
-function whenReady(client: pg.ClientBase, settle: () => void): void {
-  const protocol = (client as unknown as ProtocolState).connection as EventEmitter;
-  const done = (): void => {
-    protocol.removeListener('readyForQuery', done);
-    protocol.removeListener('end', done);
-    settle();
-  };
-  protocol.on('readyForQuery', done);
-  protocol.on('end', done);
 }

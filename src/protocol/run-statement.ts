@@ -1,13 +1,13 @@
 import pg from 'pg';
 import type { DatabaseError } from '../errors/database-error.js';
-import { StaleStatementError } from '../errors/stale-statement-error.js';
+import { StaleStatementError, staleStatementReason } from '../errors/stale-statement-error.js';
 import { translateError } from '../errors/translate-error.js';
-import type { RowMode } from './sa-connection.js';
 import { ExecuteManyQuery } from './execute-many-query.js';
+import type { QueryCallback } from './pg-internals.js';
 import { PreparedQuery } from './prepared-query.js';
-import type { QueryCallback } from './protocol-query.js';
+import type { RowMode } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
-import { type StatementCache, staleStatementReason } from './statement-cache.js';
+import type { StatementCache } from './statement-cache.js';
 
 /** Makes the query object that runs a statement under `name` (`undefined`: unnamed). */
 type MakeQuery = (name: string | undefined, done: QueryCallback) => pg.Submittable;
@@ -17,10 +17,10 @@ type MakeQuery = (name: string | undefined, done: QueryCallback) => pg.Submittab
  * parameterized SQL runs as a named server-side statement, prepared on first use.
  *
  * When the server rejects a cached statement (schema change: 0A000 "cached plan must not change
- * result type"; dropped statement: 26000), the statement is forgotten and, if the connection is
- * outside a transaction, prepared again and retried once — nothing was committed or aborted.
- * Inside a transaction the server has already aborted it, so a {@link StaleStatementError} is
- * thrown instead. Other errors are rethrown untranslated (the caller translates them).
+ * result type"; dropped statement: 26000; see `staleStatementReason`), the statement is
+ * forgotten and, if the connection is outside a transaction, prepared again and retried once
+ * — nothing was committed or aborted. Inside a transaction the server has already aborted it,
+ * so a {@link StaleStatementError} is thrown instead. Other errors are rethrown untranslated (the caller translates them).
  *
  * Shared by `SAConnection.query` and the engine's pipelined autocommit path.
  *

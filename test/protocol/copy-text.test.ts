@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copySql, encodeCopyRow, isCopyStatement } from '../../src/connection/copy-text.js';
+import { copySql, encodeCopyRow, isCopyStatement } from '../../src/protocol/copy-text.js';
 
 describe('COPY text format', () => {
   it('separates fields with tabs, ends the row with a newline and writes NULL as \\N', () => {

@@ -1,21 +1,17 @@
 import type pg from 'pg';
 import { ProgrammingError } from '../errors/database-error.js';
 import { PgsaError } from '../errors/pgsa-error.js';
+import { SOCKET_HIGH_WATER_BYTES, WRITE_CHUNK_SIZE } from './backpressure.js';
 import { encodeCopyRow } from './copy-text.js';
 import { CopyQuery } from './copy-query.js';
-import { type ProtocolConnection, type QueryCallback, whenDrained } from './protocol-query.js';
+import type { ProtocolConnection, QueryCallback } from './pg-internals.js';
+import { whenDrained } from './protocol-query.js';
 
 /** Rows for `copyFrom(table, rows)`: arrays of values in column order. */
 export type CopyRecords = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>;
 
 /** Raw COPY data for `copyFrom('COPY … FROM STDIN …', data)`: text or bytes, in any chunks. */
 export type CopyData = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
-
-/** Bytes waiting in the socket's buffer above which sending pauses until it drains. */
-const HIGH_WATER_BYTES = 256 * 1024;
-
-/** Rows are sent in chunks of about this many characters. */
-const CHUNK_CHARS = 64 * 1024;
 
 /**
  * `COPY … FROM STDIN` as one query of pg's client: sends the statement, and once the server
@@ -64,7 +60,7 @@ export class CopyInQuery extends CopyQuery {
       for await (const chunk of this.#source) {
         if (this.#stopped()) return;
         protocol.sendCopyFromChunk(chunk);
-        if ((protocol.stream.writableLength ?? 0) > HIGH_WATER_BYTES) await drained(protocol);
+        if (protocol.stream.writableLength > SOCKET_HIGH_WATER_BYTES) await drained(protocol);
         if (this.#stopped()) return;
       }
       this.#ended = true;
@@ -126,7 +122,7 @@ function describe(error: unknown): string {
 }
 
 /**
- * The rows of `records` in COPY text format, in chunks of about {@link CHUNK_CHARS}. A
+ * The rows of `records` in COPY text format, in chunks of about {@link WRITE_CHUNK_SIZE} characters. A
  * synchronous source is encoded without a microtask per row.
  *
  * @throws TypeError (from the iteration) when a row is not an array or a value cannot be sent.
@@ -147,7 +143,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
   if (Symbol.iterator in records) {
     for (const row of records) {
       add(row);
-      if (text.length >= CHUNK_CHARS) {
+      if (text.length >= WRITE_CHUNK_SIZE) {
         yield Buffer.from(text);
         text = '';
       }
@@ -155,7 +151,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
   } else {
     for await (const row of records) {
       add(row);
-      if (text.length >= CHUNK_CHARS) {
+      if (text.length >= WRITE_CHUNK_SIZE) {
         yield Buffer.from(text);
         text = '';
       }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
+import { type CursorState, cursorState } from './pg-internals.js';
 
 /** One batch read from a server-side cursor. @internal */
 export interface CursorBatch {
@@ -8,9 +9,6 @@ export interface CursorBatch {
   /** The column layout (the same for every batch of one cursor). */
   readonly fields: readonly pg.FieldDef[];
 }
-
-/** pg-cursor's internal state; `'done'` once the portal is closed and the server is ready. */
-type CursorState = 'initialized' | 'submitted' | 'idle' | 'busy' | 'error' | 'done';
 
 /**
  * A server-side cursor (a named portal, through `pg-cursor`) on one client: `read(n)` fetches
@@ -114,6 +112,6 @@ export class StreamCursor {
   }
 
   #state(): CursorState {
-    return (this.#cursor as unknown as { state: CursorState }).state;
+    return cursorState(this.#cursor);
   }
 }

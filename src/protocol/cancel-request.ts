@@ -1,15 +1,9 @@
 import { connect } from 'node:net';
 import type pg from 'pg';
+import { cancelKeys } from './pg-internals.js';
 
 /** The protocol's CancelRequest code (1234 << 16 | 5678). */
 const CANCEL_REQUEST_CODE = 80877102;
-
-interface ClientKeys {
-  readonly processID: number | null;
-  readonly secretKey: number | null;
-  readonly host: string;
-  readonly port: number;
-}
 
 /**
  * Asks the server to cancel whatever `client` is running, over a separate socket (the
@@ -19,13 +13,13 @@ interface ClientKeys {
  * @internal
  */
 export function sendCancelRequest(client: pg.ClientBase, timeoutMs = 5_000): Promise<void> {
-  const keys = client as unknown as ClientKeys;
-  if (keys.processID === null || keys.secretKey === null) return Promise.resolve();
+  const keys = cancelKeys(client);
+  if (keys === undefined) return Promise.resolve();
   const packet = Buffer.alloc(16);
   packet.writeInt32BE(16, 0);
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
-  packet.writeInt32BE(keys.processID, 8);
-  packet.writeInt32BE(keys.secretKey, 12);
+  packet.writeInt32BE(keys.pid, 8);
+  packet.writeInt32BE(keys.key, 12);
   return new Promise((resolve, reject) => {
     const socket = keys.host.startsWith('/')
       ? connect(`${keys.host}/.s.PGSQL.${keys.port}`)

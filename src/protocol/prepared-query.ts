@@ -1,23 +1,16 @@
 import type pg from 'pg';
 import {
-  type CommandComplete,
-  NO_TYPES,
-  parseCommandTag,
-  prepareValues,
-  type ProtocolConnection,
+  type CommandCompleteMessage,
+  type DataRowMessage,
+  isStatementParsed,
+  markStatementSubmitted,
   QueryBase,
   type QueryCallback,
-} from './protocol-query.js';
-import type { RowMode } from './sa-connection.js';
+  type RowDescriptionMessage,
+  submittedOn,
+} from './pg-internals.js';
+import { NO_TYPES, parseCommandTag, prepareValues, type RowMode } from './protocol-query.js';
 import type { StatementCache, StatementDescription } from './statement-cache.js';
-
-interface RowDescriptionMessage {
-  readonly fields: pg.FieldDef[];
-}
-
-interface DataRowMessage {
-  readonly fields: (string | null)[];
-}
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -64,7 +57,7 @@ export class PreparedQuery extends QueryBase {
 
   /** Called by pg's client when it is this query's turn: writes the whole exchange at once. */
   submit(connection: unknown): Error | null {
-    const protocol = connection as ProtocolConnection;
+    const protocol = submittedOn(connection);
     const name = this.name as string;
     let values: unknown[];
     try {
@@ -75,16 +68,12 @@ export class PreparedQuery extends QueryBase {
       return error as Error;
     }
     this.#description = this.#cache.description(name);
-    const parsed =
-      protocol.parsedStatements[name] !== undefined ||
-      protocol.submittedNamedStatements?.[name] !== undefined;
-    protocol.stream.cork?.();
+    const parsed = isStatementParsed(protocol, name);
+    protocol.stream.cork();
     try {
       if (!parsed) {
         protocol.parse({ text: this.text, name, types: NO_TYPES });
-        if (protocol.submittedNamedStatements) {
-          protocol.submittedNamedStatements[name] = this.text;
-        }
+        markStatementSubmitted(protocol, name, this.text);
       }
       if (this.#description === undefined) {
         protocol.describe({ type: 'S', name });
@@ -94,7 +83,7 @@ export class PreparedQuery extends QueryBase {
       protocol.execute();
       protocol.sync();
     } finally {
-      protocol.stream.uncork?.();
+      protocol.stream.uncork();
     }
     return null;
   }
@@ -135,7 +124,7 @@ export class PreparedQuery extends QueryBase {
     }
   }
 
-  handleCommandComplete(message: CommandComplete): void {
+  handleCommandComplete(message: CommandCompleteMessage): void {
     if (this.#describing && this.#description === undefined) {
       // Described, and no RowDescription came: the statement returns no rows (NoData).
       this.#description = this.#cache.describe(this.name as string, []);

@@ -1,9 +1,10 @@
 import {
-  type CommandComplete,
-  parseCommandTag,
+  type CommandCompleteMessage,
   type ProtocolConnection,
   QueryBase,
-} from './protocol-query.js';
+  submittedOn,
+} from './pg-internals.js';
+import { parseCommandTag } from './protocol-query.js';
 
 /**
  * What both directions of COPY share as queries of pg's client: the statement goes out as a
@@ -27,7 +28,7 @@ export abstract class CopyQuery extends QueryBase {
   }
 
   submit(connection: unknown): Error | null {
-    const protocol = connection as ProtocolConnection & { query(text: string): void };
+    const protocol = submittedOn(connection);
     this.#protocol = protocol;
     protocol.query(this.text);
     return null;
@@ -37,7 +38,7 @@ export abstract class CopyQuery extends QueryBase {
 
   handleDataRow(): void {}
 
-  handleCommandComplete(message: CommandComplete): void {
+  handleCommandComplete(message: CommandCompleteMessage): void {
     this.#rowCount = parseCommandTag(message.text)?.rowCount ?? 0;
   }
 

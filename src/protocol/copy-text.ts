@@ -6,7 +6,7 @@
  * @internal
  */
 import { quoteIdentifier } from '../transaction/transaction-sql.js';
-import { prepareValue } from './protocol-query.js';
+import { prepareValue } from './pg-internals.js';
 
 /** Which way a COPY goes: into a table from the client, or out of it to the client. */
 export type CopyDirection = 'from' | 'to';

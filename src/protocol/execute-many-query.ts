@@ -1,21 +1,16 @@
 import type pg from 'pg';
 import { ProgrammingError } from '../errors/database-error.js';
+import { SOCKET_HIGH_WATER_BYTES, WRITE_CHUNK_SIZE } from './backpressure.js';
 import {
-  type CommandComplete,
-  NO_TYPES,
-  parseCommandTag,
-  prepareValues,
+  type CommandCompleteMessage,
+  isStatementParsed,
+  markStatementSubmitted,
   type ProtocolConnection,
   QueryBase,
   type QueryCallback,
-  whenDrained,
-} from './protocol-query.js';
-
-/** Bytes waiting in the socket's buffer above which writing pauses until it drains. */
-const HIGH_WATER_BYTES = 256 * 1024;
-
-/** Bind/Execute messages are written to the socket in chunks of about this size. */
-const CHUNK_BYTES = 64 * 1024;
+  submittedOn,
+} from './pg-internals.js';
+import { NO_TYPES, parseCommandTag, prepareValues, whenDrained } from './protocol-query.js';
 
 /** Execute of the unnamed portal, all rows: `E`, length 9, portal "", max rows 0. */
 const EXECUTE = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0]);
@@ -27,7 +22,7 @@ const EXECUTE = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0]);
  */
 class BindExecuteWriter {
   readonly #statement: string;
-  #buffer = Buffer.allocUnsafe(CHUNK_BYTES + 1024);
+  #buffer = Buffer.allocUnsafe(WRITE_CHUNK_SIZE + 1024);
   #offset = 0;
 
   constructor(statement: string) {
@@ -87,7 +82,7 @@ class BindExecuteWriter {
   /** The messages written so far; the writer starts a new buffer. */
   take(): Buffer {
     const written = this.#buffer.subarray(0, this.#offset);
-    this.#buffer = Buffer.allocUnsafe(CHUNK_BYTES + 1024);
+    this.#buffer = Buffer.allocUnsafe(WRITE_CHUNK_SIZE + 1024);
     this.#offset = 0;
     return written;
   }
@@ -111,7 +106,7 @@ class BindExecuteWriter {
  *
  * Every parameter is converted before anything is written, so a value that cannot be sent
  * fails the call with nothing sent. Sets are written while the socket drains (its buffer stays
- * near {@link HIGH_WATER_BYTES}), so a long list is never serialized in memory at once.
+ * near {@link SOCKET_HIGH_WATER_BYTES}), so a long list is never serialized in memory at once.
  *
  * @internal
  */
@@ -134,7 +129,7 @@ export class ExecuteManyQuery extends QueryBase {
 
   /** Called by pg's client when it is this query's turn. */
   submit(connection: unknown): Error | null {
-    const protocol = connection as ProtocolConnection;
+    const protocol = submittedOn(connection);
     try {
       this.#prepared = this.#sets.map((values) => prepareValues(values));
     } catch (error) {
@@ -142,15 +137,10 @@ export class ExecuteManyQuery extends QueryBase {
     }
     this.#protocol = protocol;
     const name = this.name ?? '';
-    const parsed =
-      name !== '' &&
-      (protocol.parsedStatements[name] !== undefined ||
-        protocol.submittedNamedStatements?.[name] !== undefined);
+    const parsed = name !== '' && isStatementParsed(protocol, name);
     if (!parsed) {
       protocol.parse({ text: this.text, name, types: NO_TYPES });
-      if (name !== '' && protocol.submittedNamedStatements) {
-        protocol.submittedNamedStatements[name] = this.text;
-      }
+      if (name !== '') markStatementSubmitted(protocol, name, this.text);
     }
     this.#write();
     return null;
@@ -164,9 +154,9 @@ export class ExecuteManyQuery extends QueryBase {
     while (!this.#synced && this.#next < this.#prepared.length) {
       messages.add(this.#prepared[this.#next] as unknown[]);
       this.#prepared[this.#next++] = [];
-      if (messages.size >= CHUNK_BYTES) {
+      if (messages.size >= WRITE_CHUNK_SIZE) {
         stream.write(messages.take());
-        if ((stream.writableLength ?? 0) > HIGH_WATER_BYTES) break;
+        if (stream.writableLength > SOCKET_HIGH_WATER_BYTES) break;
       }
     }
     if (messages.size > 0) stream.write(messages.take());
@@ -193,7 +183,7 @@ export class ExecuteManyQuery extends QueryBase {
   /** Rows of a statement with RETURNING are not collected: executeMany returns a count. */
   handleDataRow(): void {}
 
-  handleCommandComplete(message: CommandComplete): void {
+  handleCommandComplete(message: CommandCompleteMessage): void {
     const tag = parseCommandTag(message.text);
     if (tag === undefined) return;
     this.#command = tag.command;

@@ -1,25 +1,13 @@
 import type pg from 'pg';
+import { COPY_OUT_HIGH_WATER_BYTES, COPY_OUT_INITIAL_BYTES } from './backpressure.js';
 import { CopyQuery } from './copy-query.js';
+import type { CopyDataMessage } from './pg-internals.js';
 import { afterError } from './run-query.js';
-
-/** Bytes of COPY data held for the consumer above which the socket is paused. */
-const HIGH_WATER_BYTES = 1024 * 1024;
-
-const INITIAL_BYTES = 64 * 1024;
-
-interface CopyDataMessage {
-  readonly chunk: Buffer;
-}
-
-interface PausableStream {
-  pause(): void;
-  resume(): void;
-}
 
 /**
  * `COPY … TO STDOUT` as one query of pg's client: the server's CopyData messages are copied
  * into a buffer (pg's parser reuses its own) that `read()` hands out, all that arrived since
- * the last read in one chunk. While more than {@link HIGH_WATER_BYTES} wait for the consumer
+ * the last read in one chunk. While more than {@link COPY_OUT_HIGH_WATER_BYTES} wait for the consumer
  * the socket is paused, so a slow consumer holds memory bounded. `close()` before the end
  * cancels the COPY and discards the rest.
  *
@@ -27,7 +15,7 @@ interface PausableStream {
  */
 export class CopyOutQuery extends CopyQuery {
   readonly #client: pg.ClientBase;
-  #buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+  #buffer = Buffer.allocUnsafe(COPY_OUT_INITIAL_BYTES);
   #size = 0;
   #paused = false;
   #discarding = false;
@@ -50,7 +38,7 @@ export class CopyOutQuery extends CopyQuery {
     }
     chunk.copy(this.#buffer, this.#size);
     this.#size += chunk.byteLength;
-    if (this.#size > HIGH_WATER_BYTES && !this.#paused) this.#pause(true);
+    if (this.#size > COPY_OUT_HIGH_WATER_BYTES && !this.#paused) this.#pause(true);
     this.#notify();
   }
 
@@ -77,7 +65,7 @@ export class CopyOutQuery extends CopyQuery {
     }
     if (this.#size > 0) {
       const data = this.#buffer.subarray(0, this.#size);
-      this.#buffer = Buffer.allocUnsafe(INITIAL_BYTES);
+      this.#buffer = Buffer.allocUnsafe(COPY_OUT_INITIAL_BYTES);
       this.#size = 0;
       if (this.#paused) this.#pause(false);
       return data;
@@ -113,7 +101,7 @@ export class CopyOutQuery extends CopyQuery {
 
   #pause(pause: boolean): void {
     this.#paused = pause;
-    const stream = this.protocol.stream as unknown as PausableStream;
+    const stream = this.protocol.stream;
     if (pause) stream.pause();
     else stream.resume();
   }

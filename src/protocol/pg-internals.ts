@@ -1,0 +1,235 @@
+/**
+ * Every private or undocumented part of node-postgres (`pg`) and `pg-cursor` that pgsa uses,
+ * in one place: structural types for the subset read or written, and one small named accessor
+ * per use. No other file under `src/` reaches past pg's typed API.
+ *
+ * Why pgsa needs them at all: its own protocol queries (prepared statements described once,
+ * executeMany, COPY in/out) run as queries of pg's client, so they receive pg's protocol
+ * connection and share its record of parsed statements; cancel requests need the backend key;
+ * the transaction status is only current once the server's ReadyForQuery was processed.
+ *
+ * `test/protocol/pg-internals.test.ts` checks each of these against the installed pg and
+ * pg-cursor, and package.json pins both to the minor range that test covers: upgrading either is
+ * a deliberate change that must pass it.
+ *
+ * @internal
+ */
+import type { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type Cursor from 'pg-cursor';
+
+// ——— pg's protocol connection (`client.connection`, the object pg passes to `submit`) ———
+
+/** The socket under pg's protocol connection (a `net.Socket` or a `tls.TLSSocket`). */
+export interface ProtocolSocket {
+  cork(): void;
+  uncork(): void;
+  readonly writableLength: number;
+  write(chunk: Uint8Array): boolean;
+  pause(): void;
+  resume(): void;
+  destroy(): void;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * pg's protocol connection: the message writers pgsa's queries call from `submit`, its socket,
+ * and its per-socket record of the named statements it has parsed (SQL text by name).
+ */
+export interface ProtocolConnection extends EventEmitter {
+  readonly parsedStatements: Record<string, string | undefined>;
+  readonly submittedNamedStatements: Record<string, string | undefined>;
+  readonly stream: ProtocolSocket;
+  query(text: string): void;
+  parse(message: { text: string; name: string; types: readonly number[] }): void;
+  describe(message: { type: 'S'; name: string }): void;
+  bind(message: { statement: string; values: readonly unknown[] }): void;
+  execute(): void;
+  sync(): void;
+  sendCopyFromChunk(chunk: Uint8Array): void;
+  endCopyFrom(): void;
+  sendCopyFail(message: string): void;
+}
+
+/** The fields of pg's client that are not in its typed API. */
+interface ClientInternals {
+  /** The backend's process id and secret key (BackendKeyData); `null` before the login. */
+  readonly processID: number | null;
+  readonly secretKey: number | null;
+  /** `false` from the moment a query is sent until the server's ReadyForQuery; unset before. */
+  readonly readyForQuery: boolean | undefined;
+  /** `true` once `end()` was called. */
+  readonly _ending: boolean;
+  readonly connection: ProtocolConnection;
+  readonly host: string;
+  readonly port: number;
+}
+
+function internals(client: pg.ClientBase): ClientInternals {
+  return client as unknown as ClientInternals;
+}
+
+/** pg's protocol connection of `client` (an EventEmitter of protocol messages). */
+export function protocolOf(client: pg.ClientBase): ProtocolConnection {
+  return internals(client).connection;
+}
+
+/** The socket of `client`. */
+export function socketOf(client: pg.ClientBase): ProtocolSocket {
+  return internals(client).connection.stream;
+}
+
+/** The protocol connection pg hands a query's `submit` (typed `unknown` by the caller). */
+export function submittedOn(connection: unknown): ProtocolConnection {
+  return connection as ProtocolConnection;
+}
+
+// ——— the backend key ———
+
+/** The server process id serving `client` (`pg_backend_pid()`); `null` before the login. */
+export function backendProcessId(client: pg.ClientBase): number | null {
+  return internals(client).processID;
+}
+
+/** What a CancelRequest for `client` needs: its backend key and where the server listens. */
+export interface CancelKeys {
+  /** The backend's process id. */
+  readonly pid: number;
+  /** The backend's secret key. */
+  readonly key: number;
+  /** A host name or address, or a Unix socket directory (starts with `/`). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The backend key of `client` and its server's address; `undefined` before the login. */
+export function cancelKeys(client: pg.ClientBase): CancelKeys | undefined {
+  const { processID, secretKey, host, port } = internals(client);
+  if (processID === null || secretKey === null) return undefined;
+  return { pid: processID, key: secretKey, host, port };
+}
+
+// ——— ReadyForQuery ———
+
+/** False while `client` waits for the server's ReadyForQuery after sending a query. */
+export function isReadyForQuery(client: pg.ClientBase): boolean {
+  return internals(client).readyForQuery !== false;
+}
+
+/** True once `end()` was called on `client`. */
+export function isEnding(client: pg.ClientBase): boolean {
+  return internals(client)._ending;
+}
+
+/**
+ * Calls `listener` once, at the next ReadyForQuery `client` processes or when its connection
+ * ends. pg's client listens first, so its transaction status is already updated then.
+ */
+export function onNextReadyForQuery(client: pg.ClientBase, listener: () => void): void {
+  const protocol = internals(client).connection;
+  const done = (): void => {
+    protocol.removeListener('readyForQuery', done);
+    protocol.removeListener('end', done);
+    listener();
+  };
+  protocol.on('readyForQuery', done);
+  protocol.on('end', done);
+}
+
+/**
+ * Resolves once `client` processed the server's ReadyForQuery (at once when it is not waiting
+ * for one, or is ending), when the connection ends, or after `timeoutMs` at most (a connection
+ * that never becomes ready is broken and gets discarded anyway).
+ */
+export function whenReadyForQuery(client: pg.ClientBase, timeoutMs: number): Promise<void> {
+  if (isReadyForQuery(client) || isEnding(client)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    onNextReadyForQuery(client, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+// ——— named statements pg believes parsed ———
+
+/** True when pg has parsed (or is parsing) the statement `name` on this connection. */
+export function isStatementParsed(protocol: ProtocolConnection, name: string): boolean {
+  return (
+    protocol.parsedStatements[name] !== undefined ||
+    protocol.submittedNamedStatements[name] !== undefined
+  );
+}
+
+/**
+ * Records that a Parse for `name` was sent, as pg does for its own named queries, so that a
+ * pipelined query behind it skips the Parse; pg moves it to its parsed record on ParseComplete.
+ */
+export function markStatementSubmitted(protocol: ProtocolConnection, name: string, text: string): void {
+  protocol.submittedNamedStatements[name] = text;
+}
+
+/**
+ * Makes pg forget the named statement `name` of `client` (pgsa deallocates it): pg would
+ * otherwise skip the Parse for a name it believes exists.
+ */
+export function forgetParsedStatement(client: pg.ClientBase, name: string): void {
+  const protocol = internals(client).connection;
+  delete protocol.parsedStatements[name];
+  delete protocol.submittedNamedStatements[name];
+}
+
+// ——— pg's Query, as a base class, and its value conversion ———
+
+/** A query's completion callback, as pg's client calls it. */
+export type QueryCallback = (error: Error | null | undefined, result?: pg.QueryResult) => void;
+
+/** What pg's client reads of the queries it runs (`name` and `text` track parsed statements). */
+export interface QueryFields {
+  text: string;
+  name: string | undefined;
+  callback: QueryCallback | undefined;
+}
+
+/**
+ * pg's `Query`, typed as pg's client and pgsa's subclasses use it (@types/pg types it for
+ * users). Extending it makes pg's client run a subclass as one of its own queries; the subclass
+ * implements `submit(connection)` and the `handle…` methods for the messages it expects.
+ */
+export const QueryBase = pg.Query as unknown as new (text: string) => QueryFields;
+
+/** pg's conversion of a JavaScript value to what it sends (text, a Buffer, or null). */
+export const prepareValue = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } })
+  .utils.prepareValue;
+
+/** The RowDescription message pg's client hands a query. */
+export interface RowDescriptionMessage {
+  readonly fields: pg.FieldDef[];
+}
+
+/** The DataRow message pg's client hands a query (text-format values). */
+export interface DataRowMessage {
+  readonly fields: (string | null)[];
+}
+
+/** The CommandComplete message pg's client hands a query (`text` is the tag). */
+export interface CommandCompleteMessage {
+  readonly text: string;
+}
+
+/** The CopyData message pg's client hands a query (`chunk` is reused by pg's parser). */
+export interface CopyDataMessage {
+  readonly chunk: Buffer;
+}
+
+// ——— pg-cursor ———
+
+/** pg-cursor's state; `'done'` once the portal is closed and the server is ready. */
+export type CursorState = 'initialized' | 'submitted' | 'idle' | 'busy' | 'error' | 'done';
+
+/** The state of a pg-cursor `Cursor`. */
+export function cursorState(cursor: Cursor<unknown>): CursorState {
+  return (cursor as unknown as { state: CursorState }).state;
+}
