@@ -6,26 +6,33 @@ import type {
   RowMode,
   SAConnection,
 } from '../connection/sa-connection.js';
-import type { ExecuteOptions } from '../connection/stream-options.js';
-import { type CopyFromOptions, copyFrom } from '../connection/bulk-writes.js';
+import {
+  batchSizeOf,
+  type ExecuteOptions,
+  statementArguments,
+  type StreamOptions,
+} from '../connection/stream-options.js';
+import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../connection/copy-in-query.js';
+import { copyStatement } from '../connection/copy-text.js';
+import { copyOut } from '../connection/copy-to.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
-import { failed, settled } from './connection-status.js';
-import { type PinnedConnection, pinnedConnection } from './pinned-connection.js';
-import { SessionDriver } from './session-driver.js';
+import { RowStream } from '../result/row-stream.js';
+import type { NestedTransaction } from '../transaction/nested-transaction.js';
+import { beginUnit, rollBackQuietly } from '../transaction/run-in-transaction.js';
+import type { Transaction } from '../transaction/transaction.js';
 import {
-  releaseSavepointSql,
-  rollbackToSavepointSql,
-  savepointSql,
+  type TransactionOptions,
+  validateTransactionOptions,
 } from '../transaction/transaction-sql.js';
-import { beginSql, COMMIT_SQL, ROLLBACK_SQL, type SessionBeginOptions } from './session-sql.js';
+import { pinnedConnection } from './pinned-connection.js';
+import { SessionDriver, type SessionHost } from './session-driver.js';
+import { SessionGate } from './session-gate.js';
 
 type Status = 'idle' | 'connected' | 'closed';
-
-
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -34,22 +41,21 @@ type ForwardedCall<T> = (
   options?: ExecuteOptions,
 ) => Promise<T>;
 
-/** A Kysely transaction opened on `session.db`: null when it is the session's own transaction. */
-type KyselyLevel = string | null;
-
 /**
- * A unit of work on one engine (context-async-sqlalchemy's session): it behaves like an
- * `SAConnection` whose transaction begins lazily. No pool connection is taken and no `BEGIN`
- * is sent until the first query; every query then runs inside the session's current
- * transaction, which lasts until `commit()` or `rollback()`; the next query begins a new one on
- * the same connection. `close()` rolls back what is uncommitted and returns the connection.
+ * A unit of work on one engine (context-async-sqlalchemy's session): an `SAConnection` whose
+ * transaction begins lazily. No pool connection is taken and no `BEGIN` is sent until the first
+ * operation; every operation then runs inside the session's current transaction, which lasts
+ * until `commit()` or `rollback()`; the next operation begins a new one on the same connection.
+ * `close()` rolls back what is uncommitted and returns the connection.
+ *
+ * The session's transaction is a pgsa {@link Transaction} of its connection, so transaction
+ * objects, savepoints (`beginNested()`, `transaction(fn)`, Kysely's `db.transaction()`) and
+ * errors behave as on a connection. Under the test kit (`pgsa/testing`) the session's
+ * transaction is a savepoint of the pinned test transaction instead.
  *
  * Get one with `dbSession(engine)` (the session of the current async context), or
  * `newSession(engine)` / `newAtomicSession(engine, fn)` for work outside the context.
- * Operations on one session run one at a time, in call order.
- *
- * `session.db.transaction().execute(fn)` begins the session's transaction when none is open
- * (with the given isolation level) and ends it; inside an open one it is a savepoint.
+ * Operations on one session run in call order.
  *
  * @example
  * ```ts
@@ -58,18 +64,17 @@ type KyselyLevel = string | null;
  * await session.commit();                         // COMMIT
  * ```
  */
-export class Session<DB = Record<string, never>> {
+export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   readonly #engine: Engine<DB>;
+  readonly #gate = new SessionGate();
   #status: Status = 'idle';
   #conn: SAConnection<DB> | undefined;
-  /** Set when the test kit pinned a connection: transactions are then savepoints. */
-  #pin: PinnedConnection | undefined;
-  #savepoint: string | undefined;
-  readonly #kysely: KyselyLevel[] = [];
-  #kyselyCount = 0;
-  /** The error that put the current transaction into the failed state. */
-  #failure: unknown;
-  #tail: Promise<unknown> = Promise.resolve();
+  /** True when the test kit lent the connection: the session's transactions are savepoints. */
+  #pinned = false;
+  /** The session's current transaction (may have ended: check `#isOpen`). */
+  #tx: Transaction<DB> | undefined;
+  /** The statement error that failed `tx`, named by `commit()`. */
+  #failure: { readonly tx: Transaction<DB>; readonly error: unknown } | undefined;
   #closing: Promise<void> | undefined;
   #closedBecause = 'the session is closed';
   #db: Kysely<DB> | undefined;
@@ -87,6 +92,8 @@ export class Session<DB = Record<string, never>> {
   /**
    * A `Kysely<DB>` bound to this session: queries built and executed through it take the
    * session's connection and run inside its transaction (beginning it when none is open).
+   * `db.transaction()` begins the session's transaction when none is open (with Kysely's
+   * isolation level; `'snapshot'` is refused with TypeError) and is a savepoint inside one.
    *
    * @example
    * ```ts
@@ -98,7 +105,7 @@ export class Session<DB = Record<string, never>> {
     return this.#db;
   }
 
-  /** True while the session holds a pool connection (after its first query, until close). */
+  /** True while the session holds a pool connection (after its first operation, until close). */
   get connected(): boolean {
     return this.#conn !== undefined;
   }
@@ -110,7 +117,7 @@ export class Session<DB = Record<string, never>> {
 
   /** True while the session has an open (or failed) transaction. */
   get inTransaction(): boolean {
-    return this.#conn !== undefined && this.#isOpen(this.#conn);
+    return this.#openTransaction() !== undefined;
   }
 
   /** The server process id of the session's connection, or `undefined` before the first query. */
@@ -123,8 +130,8 @@ export class Session<DB = Record<string, never>> {
    * `BEGIN` first when needed) and returns its result, exactly as `SAConnection.execute`.
    *
    * @throws ResourceClosedError (an `InterfaceError`) when the session is closed;
-   *   `PoolTimeoutError` when no connection frees up in time; `DatabaseError` subclasses when
-   *   the server rejects the statement.
+   *   `PoolTimeoutError` when no connection frees up in time; otherwise as
+   *   `SAConnection.execute` (InterfaceError while a stream is open, `DatabaseError` subclasses).
    * @example
    * ```ts
    * const result = await session.execute(session.db.selectFrom('users').select('name'));
@@ -148,13 +155,8 @@ export class Session<DB = Record<string, never>> {
     paramsOrOptions?: readonly unknown[] | ExecuteOptions,
     options?: ExecuteOptions,
   ): Promise<ResultProxy<unknown>> {
-    return this.#run('execute', (conn) =>
-      (conn.execute as ForwardedCall<ResultProxy<unknown>>).call(
-        conn,
-        query,
-        paramsOrOptions,
-        options,
-      ),
+    return this.#statement('execute', (conn) =>
+      (conn.execute as ForwardedCall<ResultProxy<unknown>>).call(conn, query, paramsOrOptions, options),
     );
   }
 
@@ -162,7 +164,7 @@ export class Session<DB = Record<string, never>> {
    * The first column of the first row, or `null` (as `SAConnection.scalar`), inside the
    * session's transaction.
    *
-   * @throws ResourceClosedError when the session is closed.
+   * @throws as {@link Session.execute}.
    * @example
    * ```ts
    * const n = await session.scalar('select count(*)::int from users');
@@ -179,7 +181,7 @@ export class Session<DB = Record<string, never>> {
     paramsOrOptions?: readonly unknown[] | ExecuteOptions,
     options?: ExecuteOptions,
   ): Promise<unknown> {
-    return this.#run('execute', (conn) =>
+    return this.#statement('execute', (conn) =>
       (conn.scalar as ForwardedCall<unknown>).call(conn, query, paramsOrOptions, options),
     );
   }
@@ -200,7 +202,7 @@ export class Session<DB = Record<string, never>> {
     parameterSets: readonly (readonly unknown[])[],
     options?: ExecuteOptions,
   ): Promise<number> {
-    return this.#run('execute', (conn) => conn.executeMany(sql, parameterSets, options));
+    return this.#statement('execute', (conn) => conn.executeMany(sql, parameterSets, options));
   }
 
   /**
@@ -224,19 +226,157 @@ export class Session<DB = Record<string, never>> {
     source: CopyRecords | CopyData,
     options?: CopyFromOptions,
   ): Promise<number> {
-    return this.#run('execute', (conn) =>
+    return this.#statement('execute', (conn) =>
       copyFrom(conn as SAConnection<unknown>, target, source, options),
     );
   }
 
   /**
-   * Commits the current transaction (`COMMIT`); does nothing when none is open. The session
-   * stays usable: the next query begins a new transaction on the same connection.
+   * Streams rows through a server-side cursor inside the session's transaction, as
+   * `SAConnection.stream`: nothing happens until iteration starts, which takes the connection
+   * and begins the transaction when needed. While the stream is open, other operations on the
+   * session raise `InterfaceError` ("another operation is in progress").
+   *
+   * @throws InterfaceError (at once) for arguments of the wrong shape; from the loop, as
+   *   `SAConnection.stream`, and ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * for await (const row of session.stream(session.db.selectFrom('users').select('name'))) {
+   *   console.log(row.name);
+   * }
+   * ```
+   */
+  stream<Row>(query: Executable<Row>, options?: StreamOptions): RowStream<ResultRow<Row>>;
+  stream<Row = Record<string, unknown>>(
+    query: string,
+    params?: readonly unknown[],
+    options?: StreamOptions,
+  ): RowStream<Row>;
+  stream<Row = Record<string, unknown>>(query: string, options: StreamOptions): RowStream<Row>;
+  stream<Row>(
+    query: Executable<Row> | string,
+    paramsOrOptions?: readonly unknown[] | StreamOptions,
+    options?: StreamOptions,
+  ): RowStream<Row> {
+    const args = statementArguments(paramsOrOptions, options);
+    const batchSize = batchSizeOf(args.options);
+    const { sql, parameters } = compileStatement(query, args.params, this.#engine.db);
+    return new RowStream<Row>(
+      () =>
+        this.#held('stream', (conn) => conn.cursorBatches(sql, parameters, 'array', batchSize)),
+      this.#engine.shapes,
+    );
+  }
+
+  /**
+   * Reads a table or query out with `COPY … TO STDOUT` inside the session's transaction, as
+   * `SAConnection.copyTo` (Buffers; nothing is sent until iteration starts; other operations
+   * on the session raise `InterfaceError` while it is read).
+   *
+   * @throws TypeError (at once) as `SAConnection.copyTo`; from the loop, as it.
+   * @example
+   * ```ts
+   * for await (const chunk of session.copyTo('users', { columns: ['name'] })) out.write(chunk);
+   * ```
+   */
+  copyTo<T extends keyof DB & string>(
+    table: T,
+    options?: CopyToOptions<keyof DB[T] & string>,
+  ): AsyncIterable<Buffer>;
+  copyTo(statement: string): AsyncIterable<Buffer>;
+  copyTo(target: string, options?: CopyToOptions): AsyncIterable<Buffer> {
+    const { sql } = copyStatement('to', target, options?.columns);
+    return {
+      [Symbol.asyncIterator]: () =>
+        this.#held('copy', (conn) => copyOut(conn as SAConnection<unknown>, sql)),
+    };
+  }
+
+  /**
+   * Begins the session's transaction explicitly, e.g. with an isolation level, and returns it
+   * (ending it, also through `session.commit()` / `rollback()`, ends the session's
+   * transaction). When one is open it behaves as `SAConnection.begin`: it sends nothing and
+   * returns an inner transaction joined to it (options are then refused). Under the test kit
+   * the transaction is a savepoint and options cannot change it: they are checked and ignored.
+   *
+   * @throws TypeError for unknown options, before a connection is taken; InterfaceError for
+   *   options while a transaction is open; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * await session.begin({ isolationLevel: 'serializable' }); // BEGIN ISOLATION LEVEL SERIALIZABLE
+   * await session.execute('update users set name = $1 where id = $2', ['ann', 1]);
+   * await session.commit();
+   * ```
+   */
+  begin(options?: TransactionOptions): Promise<Transaction<DB>> {
+    return this.#control('begin', async () => {
+      const validated = validateTransactionOptions(options);
+      const open = this.#openTransaction();
+      if (open !== undefined) return open.connection.begin(validated);
+      return this.#beginOn(await this.#connect(), validated);
+    });
+  }
+
+  /**
+   * Opens a savepoint inside the session's transaction (`SAVEPOINT "pgsa_savepoint_<n>"`),
+   * beginning that transaction first when none is open, as SQLAlchemy's `begin_nested()`.
+   * Rolling the savepoint back keeps the session's transaction usable.
+   *
+   * @throws ResourceClosedError when the session is closed; as `SAConnection.beginNested`.
+   * @example
+   * ```ts
+   * const savepoint = await session.beginNested(); // BEGIN; SAVEPOINT "pgsa_savepoint_1"
+   * await session.execute("insert into users (name) values ('draft')");
+   * await savepoint.rollback();                    // the insert is undone, the session goes on
+   * ```
+   */
+  beginNested(): Promise<NestedTransaction<DB>> {
+    return this.#control('beginNested', async () => {
+      const tx = await this.#ensureTransaction();
+      return tx.connection.beginNested();
+    });
+  }
+
+  /**
+   * Runs `fn(session)` as a unit, as `SAConnection.transaction`: it begins the session's
+   * transaction (with `options`) when none is open and commits it when `fn` resolves; inside an
+   * open transaction it uses a savepoint. When `fn` throws, the unit is rolled back and the
+   * error rethrown (a failing rollback is logged, never thrown instead).
+   *
+   * @throws whatever `fn` throws; InterfaceError for options inside an open transaction; the
+   *   commit's error; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const id = await session.transaction(async (s) =>
+   *   s.scalar("insert into users (name) values ('ann') returning id"),
+   * );
+   * ```
+   */
+  async transaction<T>(
+    fn: (session: Session<DB>) => T | PromiseLike<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('transaction(fn) expects a function');
+    const unit = await this.beginUnit(options);
+    let result: T;
+    try {
+      result = await fn(this);
+      await this.endUnit(unit, 'commit');
+    } catch (error) {
+      await this.endUnit(unit, 'rollback', error);
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * Commits the current transaction; does nothing when none is open. The session stays usable:
+   * the next operation begins a new transaction on the same connection.
    *
    * @throws InterfaceError when a statement failed inside the transaction (it is rolled back
-   *   instead, and the failure is the `cause`) or when the session is closed;
-   *   `IntegrityError` etc. when the server refuses the commit (e.g. a deferred constraint):
-   *   the transaction is then rolled back.
+   *   instead, and the failure is the `cause`), when a savepoint opened in it is still active,
+   *   or when the session is closed; `IntegrityError` etc. when the server refuses the commit
+   *   (e.g. a deferred constraint): the transaction is then rolled back.
    * @example
    * ```ts
    * await session.execute("insert into users (name) values ('ann')");
@@ -244,26 +384,23 @@ export class Session<DB = Record<string, never>> {
    * ```
    */
   commit(): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('commit');
-      const conn = this.#conn;
-      if (conn === undefined || !this.#isOpen(conn)) return;
-      await this.#commitOn(conn);
+    return this.#control('commit', async () => {
+      // Statements still running may fail the transaction: decide once they are done.
+      await this.#gate.settled();
+      const tx = this.#openTransaction();
+      if (tx !== undefined) await this.#commitSession(tx);
     });
   }
 
   /**
-   * Rolls back the current transaction (`ROLLBACK`); does nothing when none is open. The
-   * session stays usable.
+   * Rolls back the current transaction, with any savepoint opened in it; does nothing when
+   * none is open. The session stays usable.
    *
    * @throws ResourceClosedError when the session is closed.
    */
   rollback(): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('rollback');
-      const conn = this.#conn;
-      if (conn === undefined || !this.#isOpen(conn)) return;
-      await this.#end(conn, 'rollback');
+    return this.#control('rollback', async () => {
+      await this.#tx?.close();
     });
   }
 
@@ -274,7 +411,7 @@ export class Session<DB = Record<string, never>> {
    * discarded instead of reused).
    */
   close(): Promise<void> {
-    this.#closing ??= this.#enqueue(() => this.#release());
+    this.#closing ??= this.#gate.step(() => this.#release());
     return this.#closing;
   }
 
@@ -288,14 +425,49 @@ export class Session<DB = Record<string, never>> {
     await this.#conn?.cancel();
   }
 
-  /**
-   * The one execution path for `session.db`: like `SAConnection.query`, after the lazy
-   * connection and `BEGIN`.
-   *
-   * @internal
-   */
+  /** The execution path of `session.db`: `SAConnection.query` after the lazy steps. @internal */
   query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
-    return this.#run('execute', (conn) => conn.query(sql, parameters, rowMode));
+    return this.#statement('execute', (conn) => conn.query(sql, parameters, rowMode));
+  }
+
+  /**
+   * Begins a unit of work for `transaction(fn)` and Kysely's `db.transaction()`: the session's
+   * transaction when none is open, else a savepoint in it (options refused). @internal
+   */
+  beginUnit(options?: TransactionOptions): Promise<Transaction<DB>> {
+    return this.#control('begin a transaction', async () => {
+      const validated = validateTransactionOptions(options);
+      const open = this.#openTransaction();
+      if (open !== undefined) return beginUnit(open.connection, validated);
+      return this.#beginOn(await this.#connect(), validated);
+    });
+  }
+
+  /**
+   * Ends a unit from `beginUnit`, in call order. A rollback never throws: a failure is logged
+   * (with `original`, the error that caused it) so it cannot hide that error. @internal
+   */
+  endUnit(unit: Transaction<DB>, outcome: 'commit' | 'rollback', original?: unknown): Promise<void> {
+    return this.#gate.step(async () => {
+      if (outcome === 'rollback') {
+        await rollBackQuietly(unit, original ?? new Error('the unit of work was rolled back'));
+        return;
+      }
+      await this.#gate.settled();
+      if (unit === this.#tx) await this.#commitSession(unit);
+      else await unit.commit();
+    });
+  }
+
+  /**
+   * Rolls back the current transaction after `original` was raised, logging (never throwing)
+   * a failure of the rollback itself. @internal
+   */
+  rollBackAfter(original: unknown): Promise<void> {
+    return this.#gate.step(async () => {
+      const tx = this.#tx;
+      if (tx !== undefined) await rollBackQuietly(tx, original);
+    });
   }
 
   /** Closes the session because the context owning it ended. @internal */
@@ -304,81 +476,88 @@ export class Session<DB = Record<string, never>> {
     return this.close();
   }
 
-  /** Kysely's `beginTransaction` on `session.db`. @internal */
-  beginKysely(options: SessionBeginOptions): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('begin a transaction');
-      const conn = await this.#connect();
-      if (!this.#isOpen(conn)) {
-        await this.#begin(conn, options);
-        this.#kysely.push(null);
-        return;
-      }
-      if (options.isolationLevel !== undefined || options.accessMode !== undefined) {
-        throw new InterfaceError(
-          'cannot set an isolation level or access mode: the session already has an open ' +
-            'transaction, and a Kysely transaction inside it is a savepoint',
-        );
-      }
-      const name = `pgsa_kysely_${++this.#kyselyCount}`;
-      await conn.query(savepointSql(name), [], 'object');
-      this.#kysely.push(name);
-    });
+  /**
+   * Hands a statement to the connection inside the session's transaction: at once when the
+   * transaction is open and no lazy step is pending, else as a step after those before it.
+   */
+  #statement<T>(operation: string, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(operation));
+    const open = this.#gate.open ? this.#openTransaction() : undefined;
+    if (open !== undefined) return this.#sent(open, send);
+    // Boxed, so the step ends once the statement is queued on the connection, not run.
+    return this.#gate
+      .step(async () => {
+        this.#guard(operation);
+        return { sent: this.#sent(await this.#ensureTransaction(), send) };
+      })
+      .then((box) => box.sent);
   }
 
-  /** Kysely's `commitTransaction` / `rollbackTransaction` on `session.db`. @internal */
-  endKysely(outcome: 'commit' | 'rollback'): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard(outcome);
-      const conn = this.#conn;
-      const level = this.#kysely.pop();
-      if (conn === undefined || level === undefined || !this.#isOpen(conn)) {
-        throw new InterfaceError(`cannot ${outcome}: the Kysely transaction is no longer open`);
-      }
-      if (level === null) {
-        if (outcome === 'commit') await this.#commitOn(conn);
-        else await this.#end(conn, 'rollback');
-      } else if (outcome === 'commit') {
-        await conn.query(releaseSavepointSql(level), [], 'object');
-      } else {
-        await conn.query(rollbackToSavepointSql(level), [], 'object');
-      }
-    });
+  #sent<T>(tx: Transaction<DB>, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
+    const sent = send(tx.connection);
+    this.#gate.track(sent, (error) => this.#noteFailure(tx, error));
+    return sent;
   }
 
-  /** Runs `operation` after everything already called on this session. */
-  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(operation).catch(async (error: unknown) => {
-      if (this.#conn) await settled(this.#conn);
-      throw error;
-    });
-    this.#tail = result.catch(() => undefined);
-    return result;
+  /**
+   * The iterator of a stream or COPY out: the connection's, started at once when the
+   * transaction is open, else after the lazy steps (and the steps called before it).
+   */
+  #held<T>(
+    operation: string,
+    open: (conn: SAConnection<DB>) => AsyncGenerator<T, void, undefined>,
+  ): AsyncGenerator<T, void, undefined> {
+    const tx = this.#closing === undefined && this.#gate.open ? this.#openTransaction() : undefined;
+    return tx === undefined ? this.#heldLater(operation, open) : open(tx.connection);
   }
 
-  /** Queues `operation` on the connection, taking it and beginning a transaction first. */
-  #run<T>(name: string, operation: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new ResourceClosedError(`cannot ${name}: ${this.#closedBecause}`));
+  async *#heldLater<T>(
+    operation: string,
+    open: (conn: SAConnection<DB>) => AsyncGenerator<T, void, undefined>,
+  ): AsyncGenerator<T, void, undefined> {
+    if (this.#closing !== undefined) throw this.#closedError(operation);
+    const { items, first } = await this.#gate.step(async () => {
+      this.#guard(operation);
+      const items = open((await this.#ensureTransaction()).connection);
+      // Started inside the step, so it takes the connection before any later call.
+      const first = items.next();
+      first.catch(() => {});
+      return { items, first };
+    });
+    try {
+      const step = await first;
+      if (step.done) return;
+      yield step.value;
+      yield* items;
+    } finally {
+      await items.return(undefined);
     }
-    return this.#enqueue(async () => {
-      this.#guard(name);
-      const conn = await this.#connect();
-      if (!this.#isOpen(conn)) await this.#begin(conn);
-      try {
-        return await operation(conn);
-      } catch (error) {
-        await settled(conn);
-        if (this.#failure === undefined && failed(conn)) this.#failure = error;
-        throw error;
-      }
+  }
+
+  /** Runs a control operation as a step, in call order. */
+  #control<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(operation));
+    return this.#gate.step(async () => {
+      this.#guard(operation);
+      return run();
     });
   }
 
   #guard(operation: string): void {
-    if (this.#status === 'closed') {
-      throw new ResourceClosedError(`cannot ${operation}: ${this.#closedBecause}`);
-    }
+    if (this.#status === 'closed') throw this.#closedError(operation);
+  }
+
+  #closedError(operation: string): ResourceClosedError {
+    return new ResourceClosedError(`cannot ${operation}: ${this.#closedBecause}`);
+  }
+
+  /** The session's transaction when it is open on its connection. */
+  #openTransaction(): Transaction<DB> | undefined {
+    const tx = this.#tx;
+    const conn = this.#conn;
+    if (tx === undefined || conn === undefined || !tx.isActive) return undefined;
+    // A COMMIT or ROLLBACK sent as SQL ends the transaction behind its object's back.
+    return this.#pinned || conn.inTransaction ? tx : undefined;
   }
 
   async #connect(): Promise<SAConnection<DB>> {
@@ -387,77 +566,82 @@ export class Session<DB = Record<string, never>> {
     const conn = pin
       ? (pin.connection as unknown as SAConnection<DB>)
       : await this.#engine.acquire();
-    this.#pin = pin;
+    this.#pinned = pin !== undefined;
     this.#conn = conn;
     this.#status = 'connected';
     return conn;
   }
 
-  #isOpen(conn: SAConnection<DB>): boolean {
-    // A pinned connection is always inside the test's transaction: only our savepoint counts.
-    return this.#pin ? this.#savepoint !== undefined : conn.inTransaction;
+  /** The open transaction, or a new one begun lazily. */
+  async #ensureTransaction(): Promise<Transaction<DB>> {
+    const open = this.#openTransaction();
+    if (open !== undefined) return open;
+    return this.#beginOn(await this.#connect(), {});
   }
 
-  async #begin(conn: SAConnection<DB>, options?: SessionBeginOptions): Promise<void> {
+  /** Begins the session's transaction: `BEGIN …`, or a savepoint on a pinned connection. */
+  async #beginOn(conn: SAConnection<DB>, options: TransactionOptions): Promise<Transaction<DB>> {
+    const stale = this.#tx;
+    this.#tx = undefined;
     this.#failure = undefined;
-    this.#kysely.length = 0;
-    if (this.#pin) {
-      // The test transaction fixes isolation; a savepoint cannot change it, so options are moot.
-      const name = this.#pin.nextSavepoint();
-      await conn.query(savepointSql(name), [], 'object');
-      this.#savepoint = name;
-    } else {
-      await conn.query(beginSql(options), [], 'object');
-    }
+    // Ended by SQL behind its back: close the object (its ROLLBACK is a no-op warning).
+    if (stale?.isActive) await stale.close();
+    const tx = this.#pinned ? await conn.beginNested() : await conn.begin(options);
+    this.#tx = tx;
+    return tx;
   }
 
-  async #commitOn(conn: SAConnection<DB>): Promise<void> {
-    if (failed(conn)) {
-      const failure = this.#failure;
-      await this.#end(conn, 'rollback');
-      const reason = failure instanceof Error ? ` (${failure.message})` : '';
-      throw new InterfaceError(
-        `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
-        { cause: failure },
-      );
-    }
-    await this.#end(conn, 'commit');
-  }
-
-  async #end(conn: SAConnection<DB>, outcome: 'commit' | 'rollback'): Promise<void> {
-    const savepoint = this.#savepoint;
-    this.#savepoint = undefined;
-    this.#kysely.length = 0;
-    this.#failure = undefined;
-    if (savepoint === undefined) {
-      const result = await conn.query(outcome === 'commit' ? COMMIT_SQL : ROLLBACK_SQL, [], 'object');
-      // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never report that as a commit.
-      if (outcome === 'commit' && result.command === 'ROLLBACK') {
-        throw new InterfaceError(
-          'cannot commit: the transaction had failed on the server; it was rolled back',
-        );
-      }
+  async #commitSession(tx: Transaction<DB>): Promise<void> {
+    if (tx.status !== 'failed') {
+      await tx.commit();
       return;
     }
-    // ROLLBACK TO SAVEPOINT releases it too (one round trip).
-    const sql =
-      outcome === 'rollback' ? rollbackToSavepointSql(savepoint) : releaseSavepointSql(savepoint);
-    await conn.query(sql, [], 'object');
+    const failure = this.#failure?.tx === tx ? this.#failure.error : undefined;
+    await tx.close();
+    const reason = failure instanceof Error ? ` (${failure.message})` : '';
+    throw new InterfaceError(
+      `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
+      failure === undefined ? undefined : { cause: failure },
+    );
+  }
+
+  /** Remembers the error that failed `tx` (not the 25P02 answers to the statements after it). */
+  #noteFailure(tx: Transaction<DB>, error: unknown): void {
+    if (tx.status !== 'failed') return;
+    const inFailedTransaction = (error as { sqlstate?: unknown }).sqlstate === '25P02';
+    if (this.#failure?.tx !== tx || !inFailedTransaction) this.#failure = { tx, error };
   }
 
   async #release(): Promise<void> {
+    await this.#gate.settled();
     const conn = this.#conn;
-    const pinned = this.#pin !== undefined;
+    const tx = this.#tx;
     this.#status = 'closed';
     if (conn === undefined) return;
     try {
-      if (this.#isOpen(conn)) await this.#end(conn, 'rollback');
+      if (tx?.isActive) await tx.close();
     } catch {
       // SAConnection.close() retries the rollback and discards the connection if it fails.
     } finally {
       this.#conn = undefined;
-      this.#pin = undefined;
-      if (!pinned) await conn.close();
+      this.#tx = undefined;
+      this.#failure = undefined;
+      if (!this.#pinned) await conn.close();
+      this.#pinned = false;
     }
   }
+}
+
+/** The SQL and parameters of a query, as `SAConnection` compiles them. */
+function compileStatement(
+  query: Executable<unknown> | string,
+  params: readonly unknown[] | undefined,
+  db: unknown,
+): { readonly sql: string; readonly parameters: readonly unknown[] } {
+  if (typeof query === 'string') return { sql: query, parameters: params ?? [] };
+  if (params !== undefined) throw new InterfaceError('params are only accepted with a SQL string');
+  if ('sql' in query && 'parameters' in query) return query;
+  // Builders ignore the argument; a `sql` template needs an executor provider to compile.
+  type Compiles = { compile(db: unknown): { sql: string; parameters: readonly unknown[] } };
+  return (query as Compiles).compile(db);
 }
