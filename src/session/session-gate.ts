@@ -44,6 +44,30 @@ export class SessionGate {
     this.#lastStatement = statement.then(ignore, onFailure);
   }
 
+  /**
+   * The items of an iterator made by `start`, run as a step: the iterator is asked for its
+   * first item inside the step, so it takes the connection before any call after it; the rest
+   * is read outside the gate. Leaving the loop early closes the iterator.
+   */
+  async *iterate<T>(
+    start: () => Promise<AsyncGenerator<T, void, undefined>>,
+  ): AsyncGenerator<T, void, undefined> {
+    const { items, first } = await this.step(async () => {
+      const items = await start();
+      const first = items.next();
+      first.catch(ignore); // read right after the step; never an unhandled rejection
+      return { items, first };
+    });
+    try {
+      const head = await first;
+      if (head.done) return;
+      yield head.value;
+      yield* items;
+    } finally {
+      await items.return(undefined);
+    }
+  }
+
   /** Resolves once every statement handed to the connection so far has settled. */
   settled(): Promise<unknown> {
     return this.#lastStatement;

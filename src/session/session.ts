@@ -18,7 +18,7 @@ import { copyStatement } from '../connection/copy-text.js';
 import { copyOut } from '../connection/copy-to.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
-import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
+import { ResourceClosedError } from '../errors/pgsa-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
 import { RowStream } from '../result/row-stream.js';
 import type { NestedTransaction } from '../transaction/nested-transaction.js';
@@ -28,11 +28,10 @@ import {
   type TransactionOptions,
   validateTransactionOptions,
 } from '../transaction/transaction-sql.js';
-import { pinnedConnection } from './pinned-connection.js';
+import { compileStatement } from './compile-statement.js';
+import { LazyConnection } from './lazy-connection.js';
 import { SessionDriver, type SessionHost } from './session-driver.js';
 import { SessionGate } from './session-gate.js';
-
-type Status = 'idle' | 'connected' | 'closed';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -67,21 +66,18 @@ type ForwardedCall<T> = (
 export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   readonly #engine: Engine<DB>;
   readonly #gate = new SessionGate();
-  #status: Status = 'idle';
-  #conn: SAConnection<DB> | undefined;
-  /** True when the test kit lent the connection: the session's transactions are savepoints. */
-  #pinned = false;
-  /** The session's current transaction (may have ended: check `#isOpen`). */
-  #tx: Transaction<DB> | undefined;
-  /** The statement error that failed `tx`, named by `commit()`. */
-  #failure: { readonly tx: Transaction<DB>; readonly error: unknown } | undefined;
+  readonly #lazy: LazyConnection<DB>;
+  /** Set by `close()`: calls from then on are refused. */
   #closing: Promise<void> | undefined;
+  /** Set once the connection is released: steps queued before `close()` are refused too. */
+  #released = false;
   #closedBecause = 'the session is closed';
   #db: Kysely<DB> | undefined;
 
   /** @internal Sessions are made by `dbSession`, `newSession` and `newAtomicSession`. */
   constructor(engine: Engine<DB>) {
     this.#engine = engine;
+    this.#lazy = new LazyConnection(engine);
   }
 
   /** The engine whose pool lends this session its connection. */
@@ -107,7 +103,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
 
   /** True while the session holds a pool connection (after its first operation, until close). */
   get connected(): boolean {
-    return this.#conn !== undefined;
+    return this.#lazy.connection !== undefined;
   }
 
   /** True once `close()` was called (directly or because the session's context ended). */
@@ -117,12 +113,12 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
 
   /** True while the session has an open (or failed) transaction. */
   get inTransaction(): boolean {
-    return this.#openTransaction() !== undefined;
+    return this.#lazy.open() !== undefined;
   }
 
   /** The server process id of the session's connection, or `undefined` before the first query. */
   get backendPid(): number | undefined {
-    return this.#conn?.backendPid;
+    return this.#lazy.connection?.backendPid;
   }
 
   /**
@@ -311,9 +307,9 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   begin(options?: TransactionOptions): Promise<Transaction<DB>> {
     return this.#control('begin', async () => {
       const validated = validateTransactionOptions(options);
-      const open = this.#openTransaction();
+      const open = this.#lazy.open();
       if (open !== undefined) return open.connection.begin(validated);
-      return this.#beginOn(await this.#connect(), validated);
+      return this.#lazy.begin(validated);
     });
   }
 
@@ -332,7 +328,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    */
   beginNested(): Promise<NestedTransaction<DB>> {
     return this.#control('beginNested', async () => {
-      const tx = await this.#ensureTransaction();
+      const tx = await this.#lazy.ensure();
       return tx.connection.beginNested();
     });
   }
@@ -387,8 +383,8 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
     return this.#control('commit', async () => {
       // Statements still running may fail the transaction: decide once they are done.
       await this.#gate.settled();
-      const tx = this.#openTransaction();
-      if (tx !== undefined) await this.#commitSession(tx);
+      const tx = this.#lazy.open();
+      if (tx !== undefined) await this.#lazy.commit(tx);
     });
   }
 
@@ -399,9 +395,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    * @throws ResourceClosedError when the session is closed.
    */
   rollback(): Promise<void> {
-    return this.#control('rollback', async () => {
-      await this.#tx?.close();
-    });
+    return this.#control('rollback', () => this.#lazy.rollback());
   }
 
   /**
@@ -422,7 +416,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
 
   /** Cancels the statement the session's connection is running (see `SAConnection.cancel`). */
   async cancel(): Promise<void> {
-    await this.#conn?.cancel();
+    await this.#lazy.connection?.cancel();
   }
 
   /** The execution path of `session.db`: `SAConnection.query` after the lazy steps. @internal */
@@ -437,9 +431,9 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   beginUnit(options?: TransactionOptions): Promise<Transaction<DB>> {
     return this.#control('begin a transaction', async () => {
       const validated = validateTransactionOptions(options);
-      const open = this.#openTransaction();
+      const open = this.#lazy.open();
       if (open !== undefined) return beginUnit(open.connection, validated);
-      return this.#beginOn(await this.#connect(), validated);
+      return this.#lazy.begin(validated);
     });
   }
 
@@ -454,7 +448,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
         return;
       }
       await this.#gate.settled();
-      if (unit === this.#tx) await this.#commitSession(unit);
+      if (this.#lazy.isCurrent(unit)) await this.#lazy.commit(unit);
       else await unit.commit();
     });
   }
@@ -465,7 +459,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    */
   rollBackAfter(original: unknown): Promise<void> {
     return this.#gate.step(async () => {
-      const tx = this.#tx;
+      const tx = this.#lazy.open();
       if (tx !== undefined) await rollBackQuietly(tx, original);
     });
   }
@@ -482,56 +476,37 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    */
   #statement<T>(operation: string, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(this.#closedError(operation));
-    const open = this.#gate.open ? this.#openTransaction() : undefined;
+    const open = this.#gate.open ? this.#lazy.open() : undefined;
     if (open !== undefined) return this.#sent(open, send);
     // Boxed, so the step ends once the statement is queued on the connection, not run.
     return this.#gate
       .step(async () => {
         this.#guard(operation);
-        return { sent: this.#sent(await this.#ensureTransaction(), send) };
+        return { sent: this.#sent(await this.#lazy.ensure(), send) };
       })
       .then((box) => box.sent);
   }
 
   #sent<T>(tx: Transaction<DB>, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
     const sent = send(tx.connection);
-    this.#gate.track(sent, (error) => this.#noteFailure(tx, error));
+    this.#gate.track(sent, (error) => this.#lazy.noteFailure(tx, error));
     return sent;
   }
 
   /**
    * The iterator of a stream or COPY out: the connection's, started at once when the
-   * transaction is open, else after the lazy steps (and the steps called before it).
+   * transaction is open and no lazy step is pending, else as a step.
    */
   #held<T>(
     operation: string,
     open: (conn: SAConnection<DB>) => AsyncGenerator<T, void, undefined>,
   ): AsyncGenerator<T, void, undefined> {
-    const tx = this.#closing === undefined && this.#gate.open ? this.#openTransaction() : undefined;
-    return tx === undefined ? this.#heldLater(operation, open) : open(tx.connection);
-  }
-
-  async *#heldLater<T>(
-    operation: string,
-    open: (conn: SAConnection<DB>) => AsyncGenerator<T, void, undefined>,
-  ): AsyncGenerator<T, void, undefined> {
-    if (this.#closing !== undefined) throw this.#closedError(operation);
-    const { items, first } = await this.#gate.step(async () => {
+    const tx = this.#closing === undefined && this.#gate.open ? this.#lazy.open() : undefined;
+    if (tx !== undefined) return open(tx.connection);
+    return this.#gate.iterate(async () => {
       this.#guard(operation);
-      const items = open((await this.#ensureTransaction()).connection);
-      // Started inside the step, so it takes the connection before any later call.
-      const first = items.next();
-      first.catch(() => {});
-      return { items, first };
+      return open((await this.#lazy.ensure()).connection);
     });
-    try {
-      const step = await first;
-      if (step.done) return;
-      yield step.value;
-      yield* items;
-    } finally {
-      await items.return(undefined);
-    }
   }
 
   /** Runs a control operation as a step, in call order. */
@@ -544,104 +519,16 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   }
 
   #guard(operation: string): void {
-    if (this.#status === 'closed') throw this.#closedError(operation);
+    if (this.#released) throw this.#closedError(operation);
   }
 
   #closedError(operation: string): ResourceClosedError {
     return new ResourceClosedError(`cannot ${operation}: ${this.#closedBecause}`);
   }
 
-  /** The session's transaction when it is open on its connection. */
-  #openTransaction(): Transaction<DB> | undefined {
-    const tx = this.#tx;
-    const conn = this.#conn;
-    if (tx === undefined || conn === undefined || !tx.isActive) return undefined;
-    // A COMMIT or ROLLBACK sent as SQL ends the transaction behind its object's back.
-    return this.#pinned || conn.inTransaction ? tx : undefined;
-  }
-
-  async #connect(): Promise<SAConnection<DB>> {
-    if (this.#conn !== undefined) return this.#conn;
-    const pin = pinnedConnection(this.#engine);
-    const conn = pin
-      ? (pin.connection as unknown as SAConnection<DB>)
-      : await this.#engine.acquire();
-    this.#pinned = pin !== undefined;
-    this.#conn = conn;
-    this.#status = 'connected';
-    return conn;
-  }
-
-  /** The open transaction, or a new one begun lazily. */
-  async #ensureTransaction(): Promise<Transaction<DB>> {
-    const open = this.#openTransaction();
-    if (open !== undefined) return open;
-    return this.#beginOn(await this.#connect(), {});
-  }
-
-  /** Begins the session's transaction: `BEGIN …`, or a savepoint on a pinned connection. */
-  async #beginOn(conn: SAConnection<DB>, options: TransactionOptions): Promise<Transaction<DB>> {
-    const stale = this.#tx;
-    this.#tx = undefined;
-    this.#failure = undefined;
-    // Ended by SQL behind its back: close the object (its ROLLBACK is a no-op warning).
-    if (stale?.isActive) await stale.close();
-    const tx = this.#pinned ? await conn.beginNested() : await conn.begin(options);
-    this.#tx = tx;
-    return tx;
-  }
-
-  async #commitSession(tx: Transaction<DB>): Promise<void> {
-    if (tx.status !== 'failed') {
-      await tx.commit();
-      return;
-    }
-    const failure = this.#failure?.tx === tx ? this.#failure.error : undefined;
-    await tx.close();
-    const reason = failure instanceof Error ? ` (${failure.message})` : '';
-    throw new InterfaceError(
-      `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
-      failure === undefined ? undefined : { cause: failure },
-    );
-  }
-
-  /** Remembers the error that failed `tx` (not the 25P02 answers to the statements after it). */
-  #noteFailure(tx: Transaction<DB>, error: unknown): void {
-    if (tx.status !== 'failed') return;
-    const inFailedTransaction = (error as { sqlstate?: unknown }).sqlstate === '25P02';
-    if (this.#failure?.tx !== tx || !inFailedTransaction) this.#failure = { tx, error };
-  }
-
   async #release(): Promise<void> {
     await this.#gate.settled();
-    const conn = this.#conn;
-    const tx = this.#tx;
-    this.#status = 'closed';
-    if (conn === undefined) return;
-    try {
-      if (tx?.isActive) await tx.close();
-    } catch {
-      // SAConnection.close() retries the rollback and discards the connection if it fails.
-    } finally {
-      this.#conn = undefined;
-      this.#tx = undefined;
-      this.#failure = undefined;
-      if (!this.#pinned) await conn.close();
-      this.#pinned = false;
-    }
+    this.#released = true;
+    await this.#lazy.release();
   }
-}
-
-/** The SQL and parameters of a query, as `SAConnection` compiles them. */
-function compileStatement(
-  query: Executable<unknown> | string,
-  params: readonly unknown[] | undefined,
-  db: unknown,
-): { readonly sql: string; readonly parameters: readonly unknown[] } {
-  if (typeof query === 'string') return { sql: query, parameters: params ?? [] };
-  if (params !== undefined) throw new InterfaceError('params are only accepted with a SQL string');
-  if ('sql' in query && 'parameters' in query) return query;
-  // Builders ignore the argument; a `sql` template needs an executor provider to compile.
-  type Compiles = { compile(db: unknown): { sql: string; parameters: readonly unknown[] } };
-  return (query as Compiles).compile(db);
 }
