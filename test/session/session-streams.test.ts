@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InterfaceError, newSession } from '../../src/index.js';
 import { useTestDatabase } from '../support/test-database.js';
-import { useTrackedEngine } from './tracked-engine.js';
+import { committedUsers, useTrackedEngine } from './tracked-engine.js';
 
 const db = useTestDatabase();
 const tracked = useTrackedEngine(db);
@@ -54,6 +54,22 @@ describe('Session.stream', () => {
     expect(error).toBeInstanceOf(InterfaceError);
     expect((error as Error).message).toBe(BUSY);
     expect(await session.scalar('select 2')).toBe(2);
+  });
+});
+
+describe('Session.commit during a stream', () => {
+  it('is refused while the stream is open and commits the work after the loop', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute("insert into users (name) values ('ann')");
+    let refused: unknown;
+    for await (const row of session.stream('select 1 as n')) {
+      void row;
+      refused = await session.commit().catch((e: unknown) => e);
+    }
+    expect(refused).toBeInstanceOf(InterfaceError);
+    expect((refused as Error).message).toBe(BUSY);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['ann']);
   });
 });
 
