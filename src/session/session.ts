@@ -392,7 +392,13 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    * Rolls back the current transaction, with any savepoint opened in it; does nothing when
    * none is open. The session stays usable.
    *
-   * @throws ResourceClosedError when the session is closed.
+   * @throws ResourceClosedError when the session is closed; `OperationalError` when the
+   *   connection is lost (the server then discards the work anyway).
+   * @example
+   * ```ts
+   * await session.execute("insert into users (name) values ('draft')");
+   * await session.rollback(); // ROLLBACK: the insert is undone
+   * ```
    */
   rollback(): Promise<void> {
     return this.#control('rollback', () => this.#lazy.rollback());
