@@ -75,4 +75,3 @@ export { newAtomicSession, newSession } from './session/new-session.js';
 export { runInNewContext } from './session/run-in-new-context.js';
 export { Session } from './session/session.js';
 export type { BeforeCommitHook } from './session/session-context.js';
-export type { SessionBeginOptions, SessionIsolationLevel } from './session/session-sql.js';

@@ -6,8 +6,9 @@ import type { Session } from './session.js';
 /**
  * What `atomic()` does when the context's session already has an open transaction:
  * `'commit'` it first (the default), `'rollback'` it first, `'append'` (join it: `fn`'s work
- * becomes part of it and is committed with it; an error in `fn` rolls back the earlier work
- * too), or `'raise'` an `InterfaceError`.
+ * becomes part of it, and the block commits the whole transaction when `fn` succeeds; an error
+ * in `fn` rolls back the earlier work too), or `'raise'` an `InterfaceError`. These are
+ * context-async-sqlalchemy's `atomic_db_session(current_transaction=…)` choices.
  */
 export type OnOpenTransaction = 'commit' | 'rollback' | 'append' | 'raise';
 
@@ -21,8 +22,10 @@ const MODES: ReadonlySet<string> = new Set(['commit', 'rollback', 'append', 'rai
 
 /**
  * Runs `fn(session)` in a transaction of its own on the context's session for `engine`: it
- * commits when `fn` succeeds, rolls back and rethrows when `fn` throws. The session stays
- * usable afterwards (the next query begins a new transaction).
+ * commits when `fn` succeeds, rolls back and rethrows when `fn` throws (a failing rollback is
+ * logged, never thrown instead). With `onOpenTransaction: 'append'` an open transaction is
+ * joined and committed (or rolled back) with the block's work. The session stays usable
+ * afterwards (the next query begins a new transaction).
  *
  * @returns what `fn` returns.
  * @throws InterfaceError outside a context, with `onOpenTransaction: 'raise'` when a
@@ -32,6 +35,11 @@ const MODES: ReadonlySet<string> = new Set(['commit', 'rollback', 'append', 'rai
  * await atomic(engine, async (session) => {
  *   await session.db.updateTable('users').set({ name: 'bo' }).where('id', '=', 1).execute();
  * }); // committed here, not at the end of the request
+ *
+ * await session.execute("insert into users (name) values ('ann')"); // open work …
+ * await atomic(engine, (s) => s.execute("insert into users (name) values ('bob')"), {
+ *   onOpenTransaction: 'append',
+ * }); // … ann and bob committed together here
  * ```
  */
 export async function atomic<DB, R>(
@@ -52,38 +60,27 @@ export async function atomic<DB, R>(
         "cannot start an atomic block: the session already has an open transaction (onOpenTransaction: 'raise')",
       );
     }
-    if (mode === 'append') return runOrRollback(session, fn);
     if (mode === 'commit') await session.commit();
-    else await session.rollback();
+    else if (mode === 'rollback') await session.rollback();
+    // 'append': the block's work joins the open transaction, which the block then ends.
   }
   return runAtomically(session, fn);
 }
 
-/** `fn(session)`, then commit; on error roll back and rethrow. @internal */
+/**
+ * `fn(session)`, then commit the session's transaction; on error (also the commit's) roll back
+ * and rethrow. @internal
+ */
 export async function runAtomically<DB, R>(
   session: Session<DB>,
   fn: (session: Session<DB>) => R | PromiseLike<R>,
 ): Promise<R> {
-  const result = await runOrRollback(session, fn);
-  await session.commit();
-  return result;
-}
-
-async function runOrRollback<DB, R>(
-  session: Session<DB>,
-  fn: (session: Session<DB>) => R | PromiseLike<R>,
-): Promise<R> {
   try {
-    return await fn(session);
+    const result = await fn(session);
+    await session.commit();
+    return result;
   } catch (error) {
-    try {
-      await session.rollback();
-    } catch (rollbackError) {
-      // Never hide the user's error behind the rollback's.
-      session.engine.options.logger.warn?.(
-        `rollback after a failed atomic block failed too: ${(rollbackError as Error).message}`,
-      );
-    }
+    if (!session.closed) await session.rollBackAfter(error);
     throw error;
   }
 }

@@ -2,15 +2,13 @@ import type { SAConnection } from '../connection/sa-connection.js';
 
 /**
  * A connection the test kit has pinned for an engine: while it is pinned, every session of
- * that engine runs on it, and maps its transactions to savepoints inside the test's outer
- * transaction.
+ * that engine runs on it, and its transactions are savepoints (`conn.beginNested()`) inside
+ * the test's outer transaction.
  *
  * @internal
  */
 export interface PinnedConnection {
   readonly connection: SAConnection<unknown>;
-  /** A savepoint name not used before on this connection. */
-  nextSavepoint(): string;
 }
 
 // Keyed by engine object; a WeakMap so a forgotten pin never keeps an engine alive.

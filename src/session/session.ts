@@ -6,26 +6,32 @@ import type {
   RowMode,
   SAConnection,
 } from '../connection/sa-connection.js';
-import type { ExecuteOptions } from '../connection/stream-options.js';
-import { type CopyFromOptions, copyFrom } from '../connection/bulk-writes.js';
+import {
+  batchSizeOf,
+  type ExecuteOptions,
+  statementArguments,
+  type StreamOptions,
+} from '../connection/stream-options.js';
+import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
+import { copyStatement } from '../protocol/copy-text.js';
+import { copyOut } from '../connection/copy-to.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
 import type { Engine } from '../engine/engine.js';
-import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
+import { ResourceClosedError } from '../errors/pgsa-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
-import { failed, settled } from './connection-status.js';
-import { type PinnedConnection, pinnedConnection } from './pinned-connection.js';
-import { SessionDriver } from './session-driver.js';
+import { RowStream } from '../result/row-stream.js';
+import type { NestedTransaction } from '../transaction/nested-transaction.js';
+import { beginUnit, rollBackQuietly } from '../transaction/run-in-transaction.js';
+import type { Transaction } from '../transaction/transaction.js';
 import {
-  releaseSavepointSql,
-  rollbackToSavepointSql,
-  savepointSql,
+  type TransactionOptions,
+  validateTransactionOptions,
 } from '../transaction/transaction-sql.js';
-import { beginSql, COMMIT_SQL, ROLLBACK_SQL, type SessionBeginOptions } from './session-sql.js';
-
-type Status = 'idle' | 'connected' | 'closed';
-
-
+import { compileStatement } from './compile-statement.js';
+import { LazyConnection } from './lazy-connection.js';
+import { SessionDriver, type SessionHost } from './session-driver.js';
+import { SessionGate } from './session-gate.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -34,22 +40,21 @@ type ForwardedCall<T> = (
   options?: ExecuteOptions,
 ) => Promise<T>;
 
-/** A Kysely transaction opened on `session.db`: null when it is the session's own transaction. */
-type KyselyLevel = string | null;
-
 /**
- * A unit of work on one engine (context-async-sqlalchemy's session): it behaves like an
- * `SAConnection` whose transaction begins lazily. No pool connection is taken and no `BEGIN`
- * is sent until the first query; every query then runs inside the session's current
- * transaction, which lasts until `commit()` or `rollback()`; the next query begins a new one on
- * the same connection. `close()` rolls back what is uncommitted and returns the connection.
+ * A unit of work on one engine (context-async-sqlalchemy's session): an `SAConnection` whose
+ * transaction begins lazily. No pool connection is taken and no `BEGIN` is sent until the first
+ * operation; every operation then runs inside the session's current transaction, which lasts
+ * until `commit()` or `rollback()`; the next operation begins a new one on the same connection.
+ * `close()` rolls back what is uncommitted and returns the connection.
+ *
+ * The session's transaction is a pgsa {@link Transaction} of its connection, so transaction
+ * objects, savepoints (`beginNested()`, `transaction(fn)`, Kysely's `db.transaction()`) and
+ * errors behave as on a connection. Under the test kit (`pgsa/testing`) the session's
+ * transaction is a savepoint of the pinned test transaction instead.
  *
  * Get one with `dbSession(engine)` (the session of the current async context), or
  * `newSession(engine)` / `newAtomicSession(engine, fn)` for work outside the context.
- * Operations on one session run one at a time, in call order.
- *
- * `session.db.transaction().execute(fn)` begins the session's transaction when none is open
- * (with the given isolation level) and ends it; inside an open one it is a savepoint.
+ * Operations on one session run in call order.
  *
  * @example
  * ```ts
@@ -58,25 +63,21 @@ type KyselyLevel = string | null;
  * await session.commit();                         // COMMIT
  * ```
  */
-export class Session<DB = Record<string, never>> {
+export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   readonly #engine: Engine<DB>;
-  #status: Status = 'idle';
-  #conn: SAConnection<DB> | undefined;
-  /** Set when the test kit pinned a connection: transactions are then savepoints. */
-  #pin: PinnedConnection | undefined;
-  #savepoint: string | undefined;
-  readonly #kysely: KyselyLevel[] = [];
-  #kyselyCount = 0;
-  /** The error that put the current transaction into the failed state. */
-  #failure: unknown;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #gate = new SessionGate();
+  readonly #lazy: LazyConnection<DB>;
+  /** Set by `close()`: calls from then on are refused. */
   #closing: Promise<void> | undefined;
+  /** Set once the connection is released: steps queued before `close()` are refused too. */
+  #released = false;
   #closedBecause = 'the session is closed';
   #db: Kysely<DB> | undefined;
 
   /** @internal Sessions are made by `dbSession`, `newSession` and `newAtomicSession`. */
   constructor(engine: Engine<DB>) {
     this.#engine = engine;
+    this.#lazy = new LazyConnection(engine);
   }
 
   /** The engine whose pool lends this session its connection. */
@@ -87,6 +88,8 @@ export class Session<DB = Record<string, never>> {
   /**
    * A `Kysely<DB>` bound to this session: queries built and executed through it take the
    * session's connection and run inside its transaction (beginning it when none is open).
+   * `db.transaction()` begins the session's transaction when none is open (with Kysely's
+   * isolation level; `'snapshot'` is refused with TypeError) and is a savepoint inside one.
    *
    * @example
    * ```ts
@@ -98,9 +101,9 @@ export class Session<DB = Record<string, never>> {
     return this.#db;
   }
 
-  /** True while the session holds a pool connection (after its first query, until close). */
+  /** True while the session holds a pool connection (after its first operation, until close). */
   get connected(): boolean {
-    return this.#conn !== undefined;
+    return this.#lazy.connection !== undefined;
   }
 
   /** True once `close()` was called (directly or because the session's context ended). */
@@ -110,12 +113,12 @@ export class Session<DB = Record<string, never>> {
 
   /** True while the session has an open (or failed) transaction. */
   get inTransaction(): boolean {
-    return this.#conn !== undefined && this.#isOpen(this.#conn);
+    return this.#lazy.open() !== undefined;
   }
 
   /** The server process id of the session's connection, or `undefined` before the first query. */
   get backendPid(): number | undefined {
-    return this.#conn?.backendPid;
+    return this.#lazy.connection?.backendPid;
   }
 
   /**
@@ -123,8 +126,8 @@ export class Session<DB = Record<string, never>> {
    * `BEGIN` first when needed) and returns its result, exactly as `SAConnection.execute`.
    *
    * @throws ResourceClosedError (an `InterfaceError`) when the session is closed;
-   *   `PoolTimeoutError` when no connection frees up in time; `DatabaseError` subclasses when
-   *   the server rejects the statement.
+   *   `PoolTimeoutError` when no connection frees up in time; otherwise as
+   *   `SAConnection.execute` (InterfaceError while a stream is open, `DatabaseError` subclasses).
    * @example
    * ```ts
    * const result = await session.execute(session.db.selectFrom('users').select('name'));
@@ -148,13 +151,8 @@ export class Session<DB = Record<string, never>> {
     paramsOrOptions?: readonly unknown[] | ExecuteOptions,
     options?: ExecuteOptions,
   ): Promise<ResultProxy<unknown>> {
-    return this.#run('execute', (conn) =>
-      (conn.execute as ForwardedCall<ResultProxy<unknown>>).call(
-        conn,
-        query,
-        paramsOrOptions,
-        options,
-      ),
+    return this.#statement('execute', (conn) =>
+      (conn.execute as ForwardedCall<ResultProxy<unknown>>).call(conn, query, paramsOrOptions, options),
     );
   }
 
@@ -162,7 +160,7 @@ export class Session<DB = Record<string, never>> {
    * The first column of the first row, or `null` (as `SAConnection.scalar`), inside the
    * session's transaction.
    *
-   * @throws ResourceClosedError when the session is closed.
+   * @throws as {@link Session.execute}.
    * @example
    * ```ts
    * const n = await session.scalar('select count(*)::int from users');
@@ -179,7 +177,7 @@ export class Session<DB = Record<string, never>> {
     paramsOrOptions?: readonly unknown[] | ExecuteOptions,
     options?: ExecuteOptions,
   ): Promise<unknown> {
-    return this.#run('execute', (conn) =>
+    return this.#statement('execute', (conn) =>
       (conn.scalar as ForwardedCall<unknown>).call(conn, query, paramsOrOptions, options),
     );
   }
@@ -200,7 +198,7 @@ export class Session<DB = Record<string, never>> {
     parameterSets: readonly (readonly unknown[])[],
     options?: ExecuteOptions,
   ): Promise<number> {
-    return this.#run('execute', (conn) => conn.executeMany(sql, parameterSets, options));
+    return this.#statement('execute', (conn) => conn.executeMany(sql, parameterSets, options));
   }
 
   /**
@@ -224,19 +222,157 @@ export class Session<DB = Record<string, never>> {
     source: CopyRecords | CopyData,
     options?: CopyFromOptions,
   ): Promise<number> {
-    return this.#run('execute', (conn) =>
+    return this.#statement('execute', (conn) =>
       copyFrom(conn as SAConnection<unknown>, target, source, options),
     );
   }
 
   /**
-   * Commits the current transaction (`COMMIT`); does nothing when none is open. The session
-   * stays usable: the next query begins a new transaction on the same connection.
+   * Streams rows through a server-side cursor inside the session's transaction, as
+   * `SAConnection.stream`: nothing happens until iteration starts, which takes the connection
+   * and begins the transaction when needed. While the stream is open, other operations on the
+   * session raise `InterfaceError` ("another operation is in progress").
+   *
+   * @throws InterfaceError (at once) for arguments of the wrong shape; from the loop, as
+   *   `SAConnection.stream`, and ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * for await (const row of session.stream(session.db.selectFrom('users').select('name'))) {
+   *   console.log(row.name);
+   * }
+   * ```
+   */
+  stream<Row>(query: Executable<Row>, options?: StreamOptions): RowStream<ResultRow<Row>>;
+  stream<Row = Record<string, unknown>>(
+    query: string,
+    params?: readonly unknown[],
+    options?: StreamOptions,
+  ): RowStream<Row>;
+  stream<Row = Record<string, unknown>>(query: string, options: StreamOptions): RowStream<Row>;
+  stream<Row>(
+    query: Executable<Row> | string,
+    paramsOrOptions?: readonly unknown[] | StreamOptions,
+    options?: StreamOptions,
+  ): RowStream<Row> {
+    const args = statementArguments(paramsOrOptions, options);
+    const batchSize = batchSizeOf(args.options);
+    const { sql, parameters } = compileStatement(query, args.params, this.#engine.db);
+    return new RowStream<Row>(
+      () =>
+        this.#held('stream', (conn) => conn.cursorBatches(sql, parameters, 'array', batchSize)),
+      this.#engine.shapes,
+    );
+  }
+
+  /**
+   * Reads a table or query out with `COPY … TO STDOUT` inside the session's transaction, as
+   * `SAConnection.copyTo` (Buffers; nothing is sent until iteration starts; other operations
+   * on the session raise `InterfaceError` while it is read).
+   *
+   * @throws TypeError (at once) as `SAConnection.copyTo`; from the loop, as it.
+   * @example
+   * ```ts
+   * for await (const chunk of session.copyTo('users', { columns: ['name'] })) out.write(chunk);
+   * ```
+   */
+  copyTo<T extends keyof DB & string>(
+    table: T,
+    options?: CopyToOptions<keyof DB[T] & string>,
+  ): AsyncIterable<Buffer>;
+  copyTo(statement: string): AsyncIterable<Buffer>;
+  copyTo(target: string, options?: CopyToOptions): AsyncIterable<Buffer> {
+    const { sql } = copyStatement('to', target, options?.columns);
+    return {
+      [Symbol.asyncIterator]: () =>
+        this.#held('copy', (conn) => copyOut(conn as SAConnection<unknown>, sql)),
+    };
+  }
+
+  /**
+   * Begins the session's transaction explicitly, e.g. with an isolation level, and returns it
+   * (ending it, also through `session.commit()` / `rollback()`, ends the session's
+   * transaction). When one is open it behaves as `SAConnection.begin`: it sends nothing and
+   * returns an inner transaction joined to it (options are then refused). Under the test kit
+   * the transaction is a savepoint and options cannot change it: they are checked and ignored.
+   *
+   * @throws TypeError for unknown options, before a connection is taken; InterfaceError for
+   *   options while a transaction is open; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * await session.begin({ isolationLevel: 'serializable' }); // BEGIN ISOLATION LEVEL SERIALIZABLE
+   * await session.execute('update users set name = $1 where id = $2', ['ann', 1]);
+   * await session.commit();
+   * ```
+   */
+  begin(options?: TransactionOptions): Promise<Transaction<DB>> {
+    return this.#control('begin', async () => {
+      const validated = validateTransactionOptions(options);
+      const open = this.#lazy.open();
+      if (open !== undefined) return open.connection.begin(validated);
+      return this.#lazy.begin(validated);
+    });
+  }
+
+  /**
+   * Opens a savepoint inside the session's transaction (`SAVEPOINT "pgsa_savepoint_<n>"`),
+   * beginning that transaction first when none is open, as SQLAlchemy's `begin_nested()`.
+   * Rolling the savepoint back keeps the session's transaction usable.
+   *
+   * @throws ResourceClosedError when the session is closed; as `SAConnection.beginNested`.
+   * @example
+   * ```ts
+   * const savepoint = await session.beginNested(); // BEGIN; SAVEPOINT "pgsa_savepoint_1"
+   * await session.execute("insert into users (name) values ('draft')");
+   * await savepoint.rollback();                    // the insert is undone, the session goes on
+   * ```
+   */
+  beginNested(): Promise<NestedTransaction<DB>> {
+    return this.#control('beginNested', async () => {
+      const tx = await this.#lazy.ensure();
+      return tx.connection.beginNested();
+    });
+  }
+
+  /**
+   * Runs `fn(session)` as a unit, as `SAConnection.transaction`: it begins the session's
+   * transaction (with `options`) when none is open and commits it when `fn` resolves; inside an
+   * open transaction it uses a savepoint. When `fn` throws, the unit is rolled back and the
+   * error rethrown (a failing rollback is logged, never thrown instead).
+   *
+   * @throws whatever `fn` throws; InterfaceError for options inside an open transaction; the
+   *   commit's error; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const id = await session.transaction(async (s) =>
+   *   s.scalar("insert into users (name) values ('ann') returning id"),
+   * );
+   * ```
+   */
+  async transaction<T>(
+    fn: (session: Session<DB>) => T | PromiseLike<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('transaction(fn) expects a function');
+    const unit = await this.beginUnit(options);
+    let result: T;
+    try {
+      result = await fn(this);
+      await this.endUnit(unit, 'commit');
+    } catch (error) {
+      await this.endUnit(unit, 'rollback', error);
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * Commits the current transaction; does nothing when none is open. The session stays usable:
+   * the next operation begins a new transaction on the same connection.
    *
    * @throws InterfaceError when a statement failed inside the transaction (it is rolled back
-   *   instead, and the failure is the `cause`) or when the session is closed;
-   *   `IntegrityError` etc. when the server refuses the commit (e.g. a deferred constraint):
-   *   the transaction is then rolled back.
+   *   instead, and the failure is the `cause`), when a savepoint opened in it is still active,
+   *   or when the session is closed; `IntegrityError` etc. when the server refuses the commit
+   *   (e.g. a deferred constraint): the transaction is then rolled back.
    * @example
    * ```ts
    * await session.execute("insert into users (name) values ('ann')");
@@ -244,27 +380,28 @@ export class Session<DB = Record<string, never>> {
    * ```
    */
   commit(): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('commit');
-      const conn = this.#conn;
-      if (conn === undefined || !this.#isOpen(conn)) return;
-      await this.#commitOn(conn);
+    return this.#control('commit', async () => {
+      // Statements still running may fail the transaction: decide once they are done.
+      await this.#gate.settled();
+      const tx = this.#lazy.open();
+      if (tx !== undefined) await this.#lazy.commit(tx);
     });
   }
 
   /**
-   * Rolls back the current transaction (`ROLLBACK`); does nothing when none is open. The
-   * session stays usable.
+   * Rolls back the current transaction, with any savepoint opened in it; does nothing when
+   * none is open. The session stays usable.
    *
-   * @throws ResourceClosedError when the session is closed.
+   * @throws ResourceClosedError when the session is closed; `OperationalError` when the
+   *   connection is lost (the server then discards the work anyway).
+   * @example
+   * ```ts
+   * await session.execute("insert into users (name) values ('draft')");
+   * await session.rollback(); // ROLLBACK: the insert is undone
+   * ```
    */
   rollback(): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('rollback');
-      const conn = this.#conn;
-      if (conn === undefined || !this.#isOpen(conn)) return;
-      await this.#end(conn, 'rollback');
-    });
+    return this.#control('rollback', () => this.#lazy.rollback());
   }
 
   /**
@@ -274,7 +411,7 @@ export class Session<DB = Record<string, never>> {
    * discarded instead of reused).
    */
   close(): Promise<void> {
-    this.#closing ??= this.#enqueue(() => this.#release());
+    this.#closing ??= this.#gate.step(() => this.#release());
     return this.#closing;
   }
 
@@ -285,17 +422,52 @@ export class Session<DB = Record<string, never>> {
 
   /** Cancels the statement the session's connection is running (see `SAConnection.cancel`). */
   async cancel(): Promise<void> {
-    await this.#conn?.cancel();
+    await this.#lazy.connection?.cancel();
+  }
+
+  /** The execution path of `session.db`: `SAConnection.query` after the lazy steps. @internal */
+  query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
+    return this.#statement('execute', (conn) => conn.query(sql, parameters, rowMode));
   }
 
   /**
-   * The one execution path for `session.db`: like `SAConnection.query`, after the lazy
-   * connection and `BEGIN`.
-   *
-   * @internal
+   * Begins a unit of work for `transaction(fn)` and Kysely's `db.transaction()`: the session's
+   * transaction when none is open, else a savepoint in it (options refused). @internal
    */
-  query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
-    return this.#run('execute', (conn) => conn.query(sql, parameters, rowMode));
+  beginUnit(options?: TransactionOptions): Promise<Transaction<DB>> {
+    return this.#control('begin a transaction', async () => {
+      const validated = validateTransactionOptions(options);
+      const open = this.#lazy.open();
+      if (open !== undefined) return beginUnit(open.connection, validated);
+      return this.#lazy.begin(validated);
+    });
+  }
+
+  /**
+   * Ends a unit from `beginUnit`, in call order. A rollback never throws: a failure is logged
+   * (with `original`, the error that caused it) so it cannot hide that error. @internal
+   */
+  endUnit(unit: Transaction<DB>, outcome: 'commit' | 'rollback', original?: unknown): Promise<void> {
+    return this.#gate.step(async () => {
+      if (outcome === 'rollback') {
+        await rollBackQuietly(unit, original ?? new Error('the unit of work was rolled back'));
+        return;
+      }
+      await this.#gate.settled();
+      if (this.#lazy.isCurrent(unit)) await this.#lazy.commit(unit);
+      else await unit.commit();
+    });
+  }
+
+  /**
+   * Rolls back the current transaction after `original` was raised, logging (never throwing)
+   * a failure of the rollback itself. @internal
+   */
+  rollBackAfter(original: unknown): Promise<void> {
+    return this.#gate.step(async () => {
+      const tx = this.#lazy.open();
+      if (tx !== undefined) await rollBackQuietly(tx, original);
+    });
   }
 
   /** Closes the session because the context owning it ended. @internal */
@@ -304,160 +476,65 @@ export class Session<DB = Record<string, never>> {
     return this.close();
   }
 
-  /** Kysely's `beginTransaction` on `session.db`. @internal */
-  beginKysely(options: SessionBeginOptions): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard('begin a transaction');
-      const conn = await this.#connect();
-      if (!this.#isOpen(conn)) {
-        await this.#begin(conn, options);
-        this.#kysely.push(null);
-        return;
-      }
-      if (options.isolationLevel !== undefined || options.accessMode !== undefined) {
-        throw new InterfaceError(
-          'cannot set an isolation level or access mode: the session already has an open ' +
-            'transaction, and a Kysely transaction inside it is a savepoint',
-        );
-      }
-      const name = `pgsa_kysely_${++this.#kyselyCount}`;
-      await conn.query(savepointSql(name), [], 'object');
-      this.#kysely.push(name);
+  /**
+   * Hands a statement to the connection inside the session's transaction: at once when the
+   * transaction is open and no lazy step is pending, else as a step after those before it.
+   */
+  #statement<T>(operation: string, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(operation));
+    const open = this.#gate.open ? this.#lazy.open() : undefined;
+    if (open !== undefined) return this.#sent(open, send);
+    // Boxed, so the step ends once the statement is queued on the connection, not run.
+    return this.#gate
+      .step(async () => {
+        this.#guard(operation);
+        return { sent: this.#sent(await this.#lazy.ensure(), send) };
+      })
+      .then((box) => box.sent);
+  }
+
+  #sent<T>(tx: Transaction<DB>, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
+    const sent = send(tx.connection);
+    this.#gate.track(sent, (error) => this.#lazy.noteFailure(tx, error));
+    return sent;
+  }
+
+  /**
+   * The iterator of a stream or COPY out: the connection's, started at once when the
+   * transaction is open and no lazy step is pending, else as a step.
+   */
+  #held<T>(
+    operation: string,
+    open: (conn: SAConnection<DB>) => AsyncGenerator<T, void, undefined>,
+  ): AsyncGenerator<T, void, undefined> {
+    const tx = this.#closing === undefined && this.#gate.open ? this.#lazy.open() : undefined;
+    if (tx !== undefined) return open(tx.connection);
+    return this.#gate.iterate(async () => {
+      this.#guard(operation);
+      return open((await this.#lazy.ensure()).connection);
     });
   }
 
-  /** Kysely's `commitTransaction` / `rollbackTransaction` on `session.db`. @internal */
-  endKysely(outcome: 'commit' | 'rollback'): Promise<void> {
-    return this.#enqueue(async () => {
-      this.#guard(outcome);
-      const conn = this.#conn;
-      const level = this.#kysely.pop();
-      if (conn === undefined || level === undefined || !this.#isOpen(conn)) {
-        throw new InterfaceError(`cannot ${outcome}: the Kysely transaction is no longer open`);
-      }
-      if (level === null) {
-        if (outcome === 'commit') await this.#commitOn(conn);
-        else await this.#end(conn, 'rollback');
-      } else if (outcome === 'commit') {
-        await conn.query(releaseSavepointSql(level), [], 'object');
-      } else {
-        await conn.query(rollbackToSavepointSql(level), [], 'object');
-      }
-    });
-  }
-
-  /** Runs `operation` after everything already called on this session. */
-  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(operation).catch(async (error: unknown) => {
-      if (this.#conn) await settled(this.#conn);
-      throw error;
-    });
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Queues `operation` on the connection, taking it and beginning a transaction first. */
-  #run<T>(name: string, operation: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new ResourceClosedError(`cannot ${name}: ${this.#closedBecause}`));
-    }
-    return this.#enqueue(async () => {
-      this.#guard(name);
-      const conn = await this.#connect();
-      if (!this.#isOpen(conn)) await this.#begin(conn);
-      try {
-        return await operation(conn);
-      } catch (error) {
-        await settled(conn);
-        if (this.#failure === undefined && failed(conn)) this.#failure = error;
-        throw error;
-      }
+  /** Runs a control operation as a step, in call order. */
+  #control<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(operation));
+    return this.#gate.step(async () => {
+      this.#guard(operation);
+      return run();
     });
   }
 
   #guard(operation: string): void {
-    if (this.#status === 'closed') {
-      throw new ResourceClosedError(`cannot ${operation}: ${this.#closedBecause}`);
-    }
+    if (this.#released) throw this.#closedError(operation);
   }
 
-  async #connect(): Promise<SAConnection<DB>> {
-    if (this.#conn !== undefined) return this.#conn;
-    const pin = pinnedConnection(this.#engine);
-    const conn = pin
-      ? (pin.connection as unknown as SAConnection<DB>)
-      : await this.#engine.acquire();
-    this.#pin = pin;
-    this.#conn = conn;
-    this.#status = 'connected';
-    return conn;
-  }
-
-  #isOpen(conn: SAConnection<DB>): boolean {
-    // A pinned connection is always inside the test's transaction: only our savepoint counts.
-    return this.#pin ? this.#savepoint !== undefined : conn.inTransaction;
-  }
-
-  async #begin(conn: SAConnection<DB>, options?: SessionBeginOptions): Promise<void> {
-    this.#failure = undefined;
-    this.#kysely.length = 0;
-    if (this.#pin) {
-      // The test transaction fixes isolation; a savepoint cannot change it, so options are moot.
-      const name = this.#pin.nextSavepoint();
-      await conn.query(savepointSql(name), [], 'object');
-      this.#savepoint = name;
-    } else {
-      await conn.query(beginSql(options), [], 'object');
-    }
-  }
-
-  async #commitOn(conn: SAConnection<DB>): Promise<void> {
-    if (failed(conn)) {
-      const failure = this.#failure;
-      await this.#end(conn, 'rollback');
-      const reason = failure instanceof Error ? ` (${failure.message})` : '';
-      throw new InterfaceError(
-        `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
-        { cause: failure },
-      );
-    }
-    await this.#end(conn, 'commit');
-  }
-
-  async #end(conn: SAConnection<DB>, outcome: 'commit' | 'rollback'): Promise<void> {
-    const savepoint = this.#savepoint;
-    this.#savepoint = undefined;
-    this.#kysely.length = 0;
-    this.#failure = undefined;
-    if (savepoint === undefined) {
-      const result = await conn.query(outcome === 'commit' ? COMMIT_SQL : ROLLBACK_SQL, [], 'object');
-      // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never report that as a commit.
-      if (outcome === 'commit' && result.command === 'ROLLBACK') {
-        throw new InterfaceError(
-          'cannot commit: the transaction had failed on the server; it was rolled back',
-        );
-      }
-      return;
-    }
-    // ROLLBACK TO SAVEPOINT releases it too (one round trip).
-    const sql =
-      outcome === 'rollback' ? rollbackToSavepointSql(savepoint) : releaseSavepointSql(savepoint);
-    await conn.query(sql, [], 'object');
+  #closedError(operation: string): ResourceClosedError {
+    return new ResourceClosedError(`cannot ${operation}: ${this.#closedBecause}`);
   }
 
   async #release(): Promise<void> {
-    const conn = this.#conn;
-    const pinned = this.#pin !== undefined;
-    this.#status = 'closed';
-    if (conn === undefined) return;
-    try {
-      if (this.#isOpen(conn)) await this.#end(conn, 'rollback');
-    } catch {
-      // SAConnection.close() retries the rollback and discards the connection if it fails.
-    } finally {
-      this.#conn = undefined;
-      this.#pin = undefined;
-      if (!pinned) await conn.close();
-    }
+    await this.#gate.settled();
+    this.#released = true;
+    await this.#lazy.release();
   }
 }

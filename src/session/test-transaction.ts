@@ -9,15 +9,14 @@ import type { SAConnection } from '../connection/sa-connection.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { type PinnedConnection, pinConnection, unpinConnection } from './pinned-connection.js';
+import type { Transaction } from '../transaction/transaction.js';
 import { runInNewContext } from './run-in-new-context.js';
-import { beginSql, ROLLBACK_SQL } from './session-sql.js';
-
-let testTransactions = 0;
 
 /**
  * An outer transaction, on one connection, that every session of one engine joins while it is
- * open: their transactions become savepoints (`BEGIN` → `SAVEPOINT`, `COMMIT` →
- * `RELEASE SAVEPOINT`, `ROLLBACK` → `ROLLBACK TO SAVEPOINT`), so application code that commits
+ * open: their transactions become savepoints of it (`BEGIN` → `SAVEPOINT`, `COMMIT` →
+ * `RELEASE SAVEPOINT`, `ROLLBACK` → `ROLLBACK TO SAVEPOINT`, named by the connection as
+ * `conn.beginNested()` names them), so application code that commits
  * still works and sees its own writes, and `rollback()` undoes all of it.
  *
  * Covered: `dbSession`, `atomic`, `runInNewContext`, `newSession`, `newAtomicSession` and the
@@ -34,25 +33,25 @@ let testTransactions = 0;
  */
 export class TestTransaction<DB> {
   readonly #engine: Engine<DB>;
-  readonly #connection: SAConnection<DB>;
+  readonly #transaction: Transaction<DB>;
   readonly #pin: PinnedConnection;
   #ending: Promise<void> | undefined;
 
   /** @internal Use {@link beginTestTransaction}. */
-  constructor(engine: Engine<DB>, connection: SAConnection<DB>, pin: PinnedConnection) {
+  constructor(engine: Engine<DB>, transaction: Transaction<DB>, pin: PinnedConnection) {
     this.#engine = engine;
-    this.#connection = connection;
+    this.#transaction = transaction;
     this.#pin = pin;
   }
 
   /** The pinned connection (to seed or inspect data inside the test transaction). */
   get connection(): SAConnection<DB> {
-    return this.#connection;
+    return this.#transaction.connection;
   }
 
   /** `connection.db`: a `Kysely<DB>` running inside the test transaction. */
   get db(): Kysely<DB> {
-    return this.#connection.db;
+    return this.#transaction.connection.db;
   }
 
   /** True once `rollback()` was called. */
@@ -77,11 +76,11 @@ export class TestTransaction<DB> {
   async #end(): Promise<void> {
     unpinConnection(this.#engine, this.#pin);
     try {
-      if (this.#connection.inTransaction) {
-        await this.#connection.query(ROLLBACK_SQL, [], 'object');
-      }
+      // Rolls back every savepoint a session left open inside it too.
+      await this.#transaction.close();
     } finally {
-      await this.#connection.close();
+      // Retries the rollback, or discards the connection, if that failed.
+      await this.#transaction.connection.close();
     }
   }
 }
@@ -100,25 +99,21 @@ export class TestTransaction<DB> {
  */
 export async function beginTestTransaction<DB>(engine: Engine<DB>): Promise<TestTransaction<DB>> {
   const connection = await engine.acquire();
+  let transaction: Transaction<DB>;
   try {
-    await connection.query(beginSql(), [], 'object');
+    transaction = await connection.begin();
   } catch (error) {
     await connection.close();
     throw error;
   }
-  const id = ++testTransactions;
-  let savepoints = 0;
-  const pin: PinnedConnection = {
-    connection: connection as unknown as SAConnection<unknown>,
-    nextSavepoint: () => `pgsa_test_${id}_${++savepoints}`,
-  };
+  const pin: PinnedConnection = { connection: connection as unknown as SAConnection<unknown> };
   if (!pinConnection(engine, pin)) {
     await connection.close();
     throw new InterfaceError(
       'cannot begin a test transaction: one is already open for this engine; roll it back first',
     );
   }
-  return new TestTransaction(engine, connection, pin);
+  return new TestTransaction(engine, transaction, pin);
 }
 
 /**

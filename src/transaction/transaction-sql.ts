@@ -95,6 +95,44 @@ export function beginSql(options: TransactionOptions = {}): string {
   return sql;
 }
 
+/** What a Kysely transaction asks for (`setIsolationLevel`, `setAccessMode`). */
+export interface KyselyTransactionSettings {
+  readonly isolationLevel?: string | undefined;
+  readonly accessMode?: string | undefined;
+}
+
+/**
+ * Maps Kysely's transaction settings to pgsa's {@link TransactionOptions}: the one place
+ * Kysely's spelling (`accessMode: 'read only'`) is translated, so `db.transaction()` on a
+ * connection and on a session begin the same way.
+ *
+ * @throws TypeError for `'snapshot'` (a SQL Server level PostgreSQL does not have) and for an
+ *   unknown isolation level or access mode, before anything is sent.
+ * @example
+ * ```ts
+ * kyselyTransactionOptions({ isolationLevel: 'serializable', accessMode: 'read only' })
+ * // { isolationLevel: 'serializable', readOnly: true }
+ * ```
+ */
+export function kyselyTransactionOptions(settings: KyselyTransactionSettings): TransactionOptions {
+  const { isolationLevel, accessMode } = settings;
+  if (isolationLevel === 'snapshot') {
+    throw new TypeError(
+      "isolation level 'snapshot' is not supported by PostgreSQL; its snapshot isolation is " +
+        "'repeatable read'",
+    );
+  }
+  if (accessMode !== undefined && accessMode !== 'read only' && accessMode !== 'read write') {
+    throw new TypeError(
+      `unknown access mode ${JSON.stringify(accessMode)}; expected 'read only' or 'read write'`,
+    );
+  }
+  return validateTransactionOptions({
+    ...(isolationLevel === undefined ? {} : { isolationLevel: isolationLevel as IsolationLevel }),
+    ...(accessMode === undefined ? {} : { readOnly: accessMode === 'read only' }),
+  });
+}
+
 /** PostgreSQL's identifier length limit (NAMEDATALEN - 1 bytes). */
 const MAX_IDENTIFIER_BYTES = 63;
 

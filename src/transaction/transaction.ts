@@ -355,6 +355,8 @@ export class Transaction<DB = Record<string, never>> {
 
   #afterFailedCommit(error: unknown): void {
     if (this.#status === 'prepared') return; // two-phase: a prepared transaction survives
+    // pgsa's own guards (a stream holds the connection) refuse before anything is sent.
+    if (error instanceof InterfaceError) return;
     // A COMMIT the server answered with an error (deferred constraint, serialization failure)
     // has ended the transaction: rolled back. A failed RELEASE SAVEPOINT aborts the enclosing
     // transaction instead, and a connection lost mid-COMMIT leaves the outcome unknown.

@@ -95,15 +95,50 @@ describe('atomic', () => {
     expect(await committedUsers(db.url)).toEqual(['after']);
   });
 
-  it("leaves the joined transaction open with 'append' so its owner commits it", async () => {
+  it("commits the joined transaction at the end of the block with 'append'", async () => {
     await runInNewContext(async () => {
       await insertUser('before');
       await atomic(tracked.engine, () => insertUser('in-block'), { onOpenTransaction: 'append' });
-      expect(await committedUsers(db.url)).toEqual([]);
-      expect((await dbSession(tracked.engine)).inTransaction).toBe(true);
+      expect(await committedUsers(db.url)).toEqual(['before', 'in-block']);
+      expect((await dbSession(tracked.engine)).inTransaction).toBe(false);
     });
-    expect(await committedUsers(db.url)).toEqual(['before', 'in-block']);
     expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+    expect(tracked.statements.filter((s) => s === 'COMMIT')).toHaveLength(1);
+  });
+
+  it("begins and commits its own transaction with 'append' when none is open", async () => {
+    await runInNewContext(async () => {
+      await atomic(tracked.engine, () => insertUser('ann'), { onOpenTransaction: 'append' });
+      expect(await committedUsers(db.url)).toEqual(['ann']);
+    });
+  });
+
+  it("leaves exactly the seed's 5 rows after commit, rollback, append, failing append and raise blocks", async () => {
+    // context-async-sqlalchemy's atomic_db_session example, one insert of open work before each block.
+    const error = await runInNewContext(async () => {
+      await insertUser('open-1'); // committed by the next block
+      await atomic(tracked.engine, () => insertUser('commit-block'));
+      await insertUser('open-2'); // rolled back by the next block
+      await atomic(tracked.engine, () => insertUser('rollback-block'), {
+        onOpenTransaction: 'rollback',
+      });
+      await insertUser('open-3'); // joined and committed by the next block
+      await atomic(tracked.engine, () => insertUser('append-block'), {
+        onOpenTransaction: 'append',
+      });
+      await insertUser('open-4'); // joined and rolled back by the failing block
+      expect(await failingBlock('append')).toBe(boom);
+      await insertUser('open-5'); // the 'raise' block refuses; the context rolls it back
+      await atomic(tracked.engine, () => insertUser('raise-block'), { onOpenTransaction: 'raise' });
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect(await committedUsers(db.url)).toEqual([
+      'open-1',
+      'commit-block',
+      'rollback-block',
+      'open-3',
+      'append-block',
+    ]);
   });
 
   it("raises InterfaceError with 'raise' and leaves the open transaction alone", async () => {

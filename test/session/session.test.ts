@@ -192,17 +192,17 @@ describe('Session', () => {
       .catch((e: unknown) => e);
     expect((error as Error).message).toBe('undo bob');
     expect(tracked.statements.slice(2)).toEqual([
-      'SAVEPOINT "pgsa_kysely_1"',
+      'SAVEPOINT "pgsa_savepoint_1"',
       'insert into "users" ("name") values ($1)',
       // Rolled back and released in one round trip.
-      'ROLLBACK TO SAVEPOINT "pgsa_kysely_1"; RELEASE SAVEPOINT "pgsa_kysely_1"',
+      'ROLLBACK TO SAVEPOINT "pgsa_savepoint_1"; RELEASE SAVEPOINT "pgsa_savepoint_1"',
     ]);
     expect(session.inTransaction).toBe(true);
     await session.commit();
     expect(await committedUsers(db.url)).toEqual(['ann']);
   });
 
-  it('refuses an isolation level for a Kysely transaction inside an open session transaction', async () => {
+  it('refuses an isolation level for a Kysely transaction inside an open session transaction, as on a connection', async () => {
     await using session = await newSession(tracked.engine);
     await session.execute(...insert('ann'));
     const error = await session.db
@@ -212,9 +212,35 @@ describe('Session', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InterfaceError);
     expect((error as Error).message).toBe(
-      'cannot set an isolation level or access mode: the session already has an open ' +
-        'transaction, and a Kysely transaction inside it is a savepoint',
+      'cannot run a nested transaction() with isolationLevel, readOnly or deferrable: it runs ' +
+        'in a savepoint of the transaction in progress, whose settings apply',
     );
     expect(session.inTransaction).toBe(true);
+  });
+
+  it("refuses Kysely's 'snapshot' isolation level with TypeError before taking a connection", async () => {
+    await using session = await newSession(tracked.engine);
+    const acquires = tracked.acquires();
+    const error = await session.db
+      .transaction()
+      .setIsolationLevel('snapshot')
+      .execute(async () => undefined)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      "isolation level 'snapshot' is not supported by PostgreSQL; its snapshot isolation is " +
+        "'repeatable read'",
+    );
+    expect(tracked.acquires()).toBe(acquires);
+    expect(tracked.statements).toEqual([]);
+  });
+
+  it('makes a read-only Kysely transaction on session.db a BEGIN … READ ONLY', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.db
+      .transaction()
+      .setAccessMode('read only')
+      .execute((trx) => trx.selectFrom('users').selectAll().execute());
+    expect(tracked.statements).toEqual(['BEGIN READ ONLY', 'select * from "users"', 'COMMIT']);
   });
 });

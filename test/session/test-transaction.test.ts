@@ -46,12 +46,45 @@ describe('the test kit', () => {
     });
     expect(tracked.statements).toEqual([
       'BEGIN',
-      expect.stringMatching(/^SAVEPOINT "pgsa_test_\d+_1"$/),
+      'SAVEPOINT "pgsa_savepoint_1"',
       'insert into users (name) values ($1)',
-      expect.stringMatching(/^RELEASE SAVEPOINT "pgsa_test_\d+_1"$/),
+      'RELEASE SAVEPOINT "pgsa_savepoint_1"',
       'ROLLBACK',
     ]);
-    expect(tracked.statements[1]?.slice(10)).toBe(tracked.statements[3]?.slice(18));
+  });
+
+  it('runs explicit session transactions as savepoints of the test transaction', async () => {
+    await withTestTransaction(tracked.engine, async (tx) => {
+      await using session = await newSession(tracked.engine);
+      // The test transaction fixes the isolation level: the option is checked, then ignored.
+      await session.begin({ isolationLevel: 'serializable' });
+      await session.transaction((s) => s.execute("insert into users (name) values ('ann')"));
+      await session.commit();
+      expect(await countUsers(tx)).toBe(1);
+    });
+    expect(tracked.statements).toEqual([
+      'BEGIN',
+      'SAVEPOINT "pgsa_savepoint_1"',
+      'SAVEPOINT "pgsa_savepoint_2"',
+      "insert into users (name) values ('ann')",
+      'RELEASE SAVEPOINT "pgsa_savepoint_2"',
+      'RELEASE SAVEPOINT "pgsa_savepoint_1"',
+      'select count(*)::int from users',
+      'ROLLBACK',
+    ]);
+    expect(await committedUsers(db.url)).toEqual([]);
+  });
+
+  it('rolls back a savepoint a session left open when the test transaction ends', async () => {
+    const tx = await beginTestTransaction(tracked.engine);
+    const session = await newSession(tracked.engine);
+    await session.beginNested();
+    await session.execute("insert into users (name) values ('ann')");
+    await tx.rollback();
+    expect(tracked.statements.at(-1)).toBe('ROLLBACK');
+    expect(tracked.engine.stats().inUse).toBe(0);
+    await session.close();
+    expect(await committedUsers(db.url)).toEqual([]);
   });
 
   it('rolls back only the savepoint of a session that rolls back', async () => {

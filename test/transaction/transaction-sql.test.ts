@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   beginSql,
   commitPreparedSql,
+  kyselyTransactionOptions,
   prepareTransactionSql,
   quoteIdentifier,
   quoteXid,
@@ -67,6 +68,37 @@ describe('validateTransactionOptions', () => {
     );
     expect(() => validateTransactionOptions('serializable' as never)).toThrow(
       new TypeError('transaction options must be an object'),
+    );
+  });
+});
+
+describe('kyselyTransactionOptions', () => {
+  it("maps Kysely's isolation level and access mode to pgsa's options", () => {
+    expect(kyselyTransactionOptions({})).toEqual({});
+    expect(
+      kyselyTransactionOptions({ isolationLevel: 'repeatable read', accessMode: 'read only' }),
+    ).toEqual({ isolationLevel: 'repeatable read', readOnly: true });
+    expect(kyselyTransactionOptions({ accessMode: 'read write' })).toEqual({ readOnly: false });
+    expect(beginSql(kyselyTransactionOptions({ isolationLevel: 'serializable' }))).toBe(
+      'BEGIN ISOLATION LEVEL SERIALIZABLE',
+    );
+  });
+
+  it("refuses 'snapshot', which PostgreSQL does not have, pointing to repeatable read", () => {
+    expect(() => kyselyTransactionOptions({ isolationLevel: 'snapshot' })).toThrow(
+      new TypeError(
+        "isolation level 'snapshot' is not supported by PostgreSQL; its snapshot isolation is " +
+          "'repeatable read'",
+      ),
+    );
+  });
+
+  it('refuses an unknown isolation level or access mode instead of splicing it', () => {
+    expect(() =>
+      kyselyTransactionOptions({ isolationLevel: 'serializable; drop table users' }),
+    ).toThrow(TypeError);
+    expect(() => kyselyTransactionOptions({ accessMode: 'read' })).toThrow(
+      new TypeError("unknown access mode \"read\"; expected 'read only' or 'read write'"),
     );
   });
 });

@@ -406,4 +406,21 @@ describe('failed transactions', () => {
     expect(tx.status).toBe('rolledBack');
     expect(await committedNames(db.url)).toEqual(['first']);
   });
+
+  it('stays active when its COMMIT is refused before being sent (a stream is open), and commits after', async () => {
+    const conn = await (await engine()).acquire();
+    const tx = await conn.begin();
+    await conn.execute("insert into users (name) values ('kept')");
+    let refused: unknown;
+    for await (const row of conn.stream('select 1 as n')) {
+      void row;
+      refused = await tx.commit().catch((e: unknown) => e);
+    }
+    expect(refused).toBeInstanceOf(InterfaceError);
+    expect((refused as Error).message).toMatch(/^cannot execute: another operation is in progress/);
+    expect(tx.status).toBe('active');
+    await tx.commit();
+    expect(await committedNames(db.url)).toEqual(['first', 'kept']);
+    await conn.close();
+  });
 });

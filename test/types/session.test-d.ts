@@ -7,9 +7,12 @@ import {
   type Engine,
   newAtomicSession,
   newSession,
+  type NestedTransaction,
   type ResultProxy,
+  type RowStream,
   runInNewContext,
   type Session,
+  type Transaction,
 } from '../../src/index.js';
 import type { DbSessionMiddlewareOptions as ExpressOptions } from '../../src/middleware/express.js';
 import { dbSessionPlugin } from '../../src/middleware/fastify.js';
@@ -48,6 +51,34 @@ describe('session types', () => {
     // @ts-expect-error -- 'nest' is not a mode
     void atomic(engine, () => 1, { onOpenTransaction: 'nest' });
     void atomic(engine, () => 1, { onOpenTransaction: 'append' });
+  });
+
+  it('returns transaction objects of the engine database from begin and beginNested', async () => {
+    const session = await dbSession(engine);
+    expectTypeOf(await session.begin({ isolationLevel: 'serializable' })).toEqualTypeOf<
+      Transaction<Database>
+    >();
+    expectTypeOf(await session.beginNested()).toEqualTypeOf<NestedTransaction<Database>>();
+    // @ts-expect-error -- 'snapshot' is not a PostgreSQL isolation level
+    void session.begin({ isolationLevel: 'snapshot' });
+  });
+
+  it('passes the session to transaction(fn) and returns what fn returns', async () => {
+    const session = await dbSession(engine);
+    const value = await session.transaction(async (s) => {
+      expectTypeOf(s).toEqualTypeOf<Session<Database>>();
+      return 42;
+    });
+    expectTypeOf(value).toEqualTypeOf<number>();
+  });
+
+  it('infers stream rows from Kysely builders and checks copyTo columns', async () => {
+    const session = await dbSession(engine);
+    const rows = session.stream(session.db.selectFrom('users').select(['id', 'name']));
+    expectTypeOf(rows).toEqualTypeOf<RowStream<{ id: number; name: string | null }>>();
+    expectTypeOf(session.copyTo('users', { columns: ['name'] })).toEqualTypeOf<AsyncIterable<Buffer>>();
+    // @ts-expect-error -- users has no column 'email'
+    void session.copyTo('users', { columns: ['email'] });
   });
 
   it('disposes a new session with await using', async () => {

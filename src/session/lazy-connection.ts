@@ -1,0 +1,135 @@
+import type { SAConnection } from '../connection/sa-connection.js';
+import type { Engine } from '../engine/engine.js';
+import { InterfaceError } from '../errors/pgsa-error.js';
+import type { Transaction } from '../transaction/transaction.js';
+import type { TransactionOptions } from '../transaction/transaction-sql.js';
+import { pinnedConnection } from './pinned-connection.js';
+
+/**
+ * A session's connection and its current transaction, both taken lazily: the connection from
+ * the engine's pool (or the one the test kit pinned), the transaction as a pgsa
+ * {@link Transaction} of that connection (`conn.begin()`, or `conn.beginNested()` — a
+ * savepoint of the test transaction — on a pinned connection). It holds no queue: the
+ * session orders the calls that reach it.
+ *
+ * @internal
+ */
+export class LazyConnection<DB> {
+  readonly #engine: Engine<DB>;
+  #conn: SAConnection<DB> | undefined;
+  /** True when the test kit lent the connection: it is not ours to release. */
+  #pinned = false;
+  /** The current transaction (it may have ended: see `open()`). */
+  #tx: Transaction<DB> | undefined;
+  /** The statement error that failed a transaction, named by `commit()`. */
+  #failure: { readonly tx: Transaction<DB>; readonly error: unknown } | undefined;
+
+  constructor(engine: Engine<DB>) {
+    this.#engine = engine;
+  }
+
+  /** The connection, once taken. */
+  get connection(): SAConnection<DB> | undefined {
+    return this.#conn;
+  }
+
+  /** The current transaction when it is open (active or failed) on the connection. */
+  open(): Transaction<DB> | undefined {
+    const tx = this.#tx;
+    const conn = this.#conn;
+    if (tx === undefined || conn === undefined || !tx.isActive) return undefined;
+    // A COMMIT or ROLLBACK sent as SQL ends the transaction behind its object's back.
+    return this.#pinned || conn.inTransaction ? tx : undefined;
+  }
+
+  /** Takes the connection unless taken: the pinned one, or one from the pool. */
+  async connect(): Promise<SAConnection<DB>> {
+    if (this.#conn !== undefined) return this.#conn;
+    const pin = pinnedConnection(this.#engine);
+    const conn = pin
+      ? (pin.connection as unknown as SAConnection<DB>)
+      : await this.#engine.acquire();
+    this.#pinned = pin !== undefined;
+    this.#conn = conn;
+    return conn;
+  }
+
+  /** The open transaction, or a new one begun (connecting first) when none is open. */
+  async ensure(): Promise<Transaction<DB>> {
+    return this.open() ?? this.begin({});
+  }
+
+  /**
+   * Begins a new current transaction with `options` (validated by the caller). On a pinned
+   * connection it is a savepoint, which cannot change the test transaction's settings, so
+   * `options` are ignored there.
+   */
+  async begin(options: TransactionOptions): Promise<Transaction<DB>> {
+    const conn = await this.connect();
+    const stale = this.#tx;
+    this.#tx = undefined;
+    this.#failure = undefined;
+    // Ended by SQL behind its back: close the object (its ROLLBACK is a no-op warning).
+    if (stale?.isActive) await stale.close();
+    const tx = this.#pinned ? await conn.beginNested() : await conn.begin(options);
+    this.#tx = tx;
+    return tx;
+  }
+
+  /**
+   * Commits `tx`, the current transaction. When a statement failed in it, it is rolled back
+   * instead and an `InterfaceError` naming that failure (its `cause`) is thrown.
+   */
+  async commit(tx: Transaction<DB>): Promise<void> {
+    if (tx.status !== 'failed') {
+      await tx.commit();
+      return;
+    }
+    const failure = this.#failure?.tx === tx ? this.#failure.error : undefined;
+    await tx.close();
+    const reason = failure instanceof Error ? ` (${failure.message})` : '';
+    throw new InterfaceError(
+      `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
+      failure === undefined ? undefined : { cause: failure },
+    );
+  }
+
+  /** True when `unit` is the current transaction (not a savepoint or inner transaction). */
+  isCurrent(unit: Transaction<DB>): boolean {
+    return unit === this.#tx;
+  }
+
+  /** Rolls back the current transaction with everything opened in it; nothing when ended. */
+  async rollback(): Promise<void> {
+    await this.#tx?.close();
+  }
+
+  /** Remembers the error that failed `tx` (not the 25P02 answers to the statements after it). */
+  noteFailure(tx: Transaction<DB>, error: unknown): void {
+    if (tx.status !== 'failed') return;
+    const inFailedTransaction = (error as { sqlstate?: unknown }).sqlstate === '25P02';
+    if (this.#failure?.tx !== tx || !inFailedTransaction) this.#failure = { tx, error };
+  }
+
+  /**
+   * Rolls back what is open and returns the connection to the pool (a pinned one stays with
+   * the test kit). Never throws for the rollback: `SAConnection.close()` retries it and
+   * discards the connection if it fails.
+   */
+  async release(): Promise<void> {
+    const conn = this.#conn;
+    if (conn === undefined) return;
+    const tx = this.#tx;
+    try {
+      if (tx?.isActive) await tx.close();
+    } catch {
+      // The connection's close() deals with it (see above).
+    } finally {
+      this.#conn = undefined;
+      this.#tx = undefined;
+      this.#failure = undefined;
+      if (!this.#pinned) await conn.close();
+      this.#pinned = false;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { InterfaceError, newSession } from '../../src/index.js';
+import { useTestDatabase } from '../support/test-database.js';
+import { committedUsers, useTrackedEngine } from './tracked-engine.js';
+
+const db = useTestDatabase();
+const tracked = useTrackedEngine(db);
+
+const BUSY =
+  'cannot execute: another operation is in progress on this connection ' +
+  '(a stream is open; finish or leave its loop first)';
+
+async function text(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('Session.stream', () => {
+  it('sends nothing until iterated, then begins and streams inside the session transaction', async () => {
+    await using session = await newSession(tracked.engine);
+    const rows = session.stream(session.db.selectFrom('users').select('name').orderBy('id'), {
+      batchSize: 1,
+    });
+    expect(tracked.statements).toEqual([]);
+    expect(session.connected).toBe(false);
+    await session.execute("insert into users (name) values ('ann'), ('bob')");
+    const names: (string | null)[] = [];
+    for await (const row of rows) names.push(row.name);
+    // Uncommitted rows of the session's own transaction are visible to the stream.
+    expect(names).toEqual(['ann', 'bob']);
+    expect(tracked.statements.slice(0, 2)).toEqual([
+      'BEGIN',
+      "insert into users (name) values ('ann'), ('bob')",
+    ]);
+    expect(session.inTransaction).toBe(true);
+  });
+
+  it('takes the connection and begins lazily when the stream is the first operation', async () => {
+    await using session = await newSession(tracked.engine);
+    const values = await session.stream('select n from generate_series(1, $1) n', [3]).toArray();
+    expect(values.map((row) => row.n)).toEqual([1, 2, 3]);
+    expect(tracked.statements[0]).toBe('BEGIN');
+    expect(session.inTransaction).toBe(true);
+  });
+
+  it('refuses other operations on the session while a stream is open, as a connection does', async () => {
+    await using session = await newSession(tracked.engine);
+    let error: unknown;
+    for await (const row of session.stream('select n from generate_series(1, 3) n')) {
+      void row;
+      error ??= await session.execute('select 1').catch((e: unknown) => e);
+    }
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(BUSY);
+    expect(await session.scalar('select 2')).toBe(2);
+  });
+});
+
+describe('Session.commit during a stream', () => {
+  it('is refused while the stream is open and commits the work after the loop', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute("insert into users (name) values ('ann')");
+    let refused: unknown;
+    for await (const row of session.stream('select 1 as n')) {
+      void row;
+      refused = await session.commit().catch((e: unknown) => e);
+    }
+    expect(refused).toBeInstanceOf(InterfaceError);
+    expect((refused as Error).message).toBe(BUSY);
+    await session.commit();
+    expect(await committedUsers(db.url)).toEqual(['ann']);
+  });
+});
+
+describe('Session.copyTo', () => {
+  it('copies out what the session transaction sees, beginning it lazily', async () => {
+    await using session = await newSession(tracked.engine);
+    const out = session.copyTo('users', { columns: ['name'] });
+    await session.execute("insert into users (name) values ('ann')");
+    expect(await text(out)).toBe('ann\n');
+    expect(tracked.statements[0]).toBe('BEGIN');
+    expect(session.inTransaction).toBe(true);
+  });
+
+  it('refuses a statement that does not copy TO STDOUT at once with TypeError', async () => {
+    await using session = await newSession(tracked.engine);
+    expect(() => session.copyTo('COPY users FROM STDIN')).toThrow(TypeError);
+    expect(session.connected).toBe(false);
+  });
+
+  it('refuses other operations while the copy is being read', async () => {
+    await using session = await newSession(tracked.engine);
+    let error: unknown;
+    for await (const chunk of session.copyTo('COPY (select 1) TO STDOUT')) {
+      void chunk;
+      error ??= await session.execute('select 1').catch((e: unknown) => e);
+    }
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(BUSY);
+  });
+});
