@@ -13,12 +13,14 @@ import type pg from 'pg';
 import type { ExchangeHost, HeldSource } from './exchange-host.js';
 import type { PgsaLogger } from './pgsa-logger.js';
 import { OperationalError } from '../errors/database-error.js';
-import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
+import { ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
 import { pluginsOf } from '../result/query-plugins.js';
 import { type RawResult, ResultProxy } from '../result/result-proxy.js';
-import { RowStream } from '../result/row-stream.js';
-import { transformBatches, transformResult } from '../result/transform-rows.js';
+import { compiledRowStream } from '../result/compiled-row-stream.js';
+import type { RowStream } from '../result/row-stream.js';
+import { transformResult } from '../result/transform-rows.js';
+import { compileStatement, type Statement } from './compile-statement.js';
 import type { ConnectionOwner } from './connection-owner.js';
 import { sendCancelRequest } from '../protocol/cancel-request.js';
 import { runQuery } from '../protocol/run-query.js';
@@ -537,12 +539,11 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const args = statementArguments(paramsOrOptions, options);
     const batchSize = batchSizeOf(args.options);
     const compiled = this.#compile(query, args.params);
-    const shapes = this.#owner.shapes;
-    const open = () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize);
-    const plugins = pluginsOf(compiled);
-    if (plugins === undefined) return new RowStream<Row>(open, shapes);
-    const queryId = compiled.queryId as QueryId;
-    return new RowStream<Row>(() => transformBatches(open(), plugins, queryId, shapes), shapes);
+    return compiledRowStream<Row>(
+      compiled,
+      () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize),
+      this.#owner.shapes,
+    );
   }
 
   /**
@@ -817,19 +818,11 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     return new ResourceClosedError('cannot read the stream: the connection was closed', options);
   }
 
-  #compile(
-    query: Executable<unknown> | string,
-    params: readonly unknown[] | undefined,
-  ): { readonly sql: string; readonly parameters: readonly unknown[]; readonly queryId?: QueryId } {
-    if (typeof query === 'string') return { sql: query, parameters: params ?? [] };
-    if (params !== undefined) {
-      throw new InterfaceError('params are only accepted with a SQL string');
-    }
-    if ('sql' in query && 'parameters' in query) return query;
-    // RawBuilder.compile needs an executor provider (builders ignore the argument). The
-    // engine's Kysely compiles the same SQL; binding a Kysely to every acquired connection just
-    // to compile would cost an allocation-heavy object per acquire on the hot path.
-    return (query as RawBuilder<unknown>).compile(this.#db ?? this.#owner.db);
+  #compile(query: Executable<unknown> | string, params: readonly unknown[] | undefined): Statement {
+    // A `sql` template compiles with a Kysely; the engine's compiles the same SQL, and binding
+    // one to every acquired connection just to compile would cost an allocation-heavy object
+    // per acquire on the hot path.
+    return compileStatement(query, params, this.#db ?? this.#owner.db);
   }
 
   #toRawResult(result: pg.QueryResult | pg.QueryResult[]): RawResult {

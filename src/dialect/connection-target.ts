@@ -2,7 +2,7 @@ import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import type { SAConnection } from '../connection/sa-connection.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
-import { KyselyTransactions } from '../transaction/kysely-transactions.js';
+import { connectionUnits, KyselyTransactions } from '../transaction/kysely-transactions.js';
 import type { KyselyHost, QueryTarget } from './kysely-host.js';
 
 /**
@@ -45,7 +45,7 @@ export class ConnectionTarget<DB = unknown>
   }
 
   beginTransaction(settings: TransactionSettings): Promise<void> {
-    this.#transactions ??= new KyselyTransactions(this.connection);
+    this.#transactions ??= new KyselyTransactions(connectionUnits(this.connection));
     return this.#transactions.begin(settings);
   }
 

@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type {
   Executable,
@@ -15,12 +15,15 @@ import {
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../protocol/copy-text.js';
+import type { CursorBatch } from '../protocol/stream-cursor.js';
 import { copyOut } from '../connection/copy-to.js';
-import { PgsaDialect } from '../dialect/pgsa-dialect.js';
+import { createKysely } from '../dialect/create-kysely.js';
 import type { Engine } from '../engine/engine.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
-import { RowStream } from '../result/row-stream.js';
+import { compiledRowStream } from '../result/compiled-row-stream.js';
+import type { RowStream } from '../result/row-stream.js';
+import { compileStatement } from '../connection/compile-statement.js';
 import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { beginUnit, rollBackQuietly } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
@@ -28,9 +31,8 @@ import {
   type TransactionOptions,
   validateTransactionOptions,
 } from '../transaction/transaction-sql.js';
-import { compileStatement } from './compile-statement.js';
 import { LazyConnection } from './lazy-connection.js';
-import { SessionDriver, type SessionHost } from './session-driver.js';
+import { type SessionHost, sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
@@ -97,7 +99,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
    * ```
    */
   get db(): Kysely<DB> {
-    this.#db ??= new Kysely<DB>({ dialect: new PgsaDialect(() => new SessionDriver(this)) });
+    this.#db ??= createKysely<DB>(sessionKyselyHost(this));
     return this.#db;
   }
 
@@ -256,10 +258,10 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   ): RowStream<Row> {
     const args = statementArguments(paramsOrOptions, options);
     const batchSize = batchSizeOf(args.options);
-    const { sql, parameters } = compileStatement(query, args.params, this.#engine.db);
-    return new RowStream<Row>(
-      () =>
-        this.#held('stream', (conn) => conn.cursorBatches(sql, parameters, 'array', batchSize)),
+    const compiled = compileStatement(query, args.params, this.#engine.db);
+    return compiledRowStream<Row>(
+      compiled,
+      () => this.cursorBatches(compiled.sql, compiled.parameters, 'array', batchSize),
       this.#engine.shapes,
     );
   }
@@ -428,6 +430,19 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   /** The execution path of `session.db`: `SAConnection.query` after the lazy steps. @internal */
   query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
     return this.#statement('execute', (conn) => conn.query(sql, parameters, rowMode));
+  }
+
+  /**
+   * A cursor's batches inside the session's transaction (`session.stream`, Kysely's `.stream()`
+   * on `session.db`), holding the session while they are read. @internal
+   */
+  cursorBatches(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: RowMode,
+    batchSize: number,
+  ): AsyncGenerator<CursorBatch, void, undefined> {
+    return this.#held('stream', (conn) => conn.cursorBatches(sql, parameters, rowMode, batchSize));
   }
 
   /**

@@ -160,6 +160,20 @@ const paths: Path[] = [
       return await query(session.db.withPlugin(plugin)).execute();
     },
   },
+  {
+    name: 'session.stream(builder of session.db)',
+    rows: async (query, plugin) => {
+      await using session = await newSession(pipelined);
+      return await session.stream(query(session.db.withPlugin(plugin)), { batchSize: 1 }).toArray();
+    },
+  },
+  {
+    name: 'session.db…stream()',
+    rows: async (query, plugin) => {
+      await using session = await newSession(pipelined);
+      return await collect(query(session.db.withPlugin(plugin)).stream());
+    },
+  },
 ];
 
 /** Rows as plain objects: `RowProxy.toJSON()`, or Kysely's objects as they are. */
@@ -190,10 +204,7 @@ describe('Kysely plugins on every execution path', () => {
     expect(plain(rows)).toEqual([{ name: 'ann' }]);
   });
 
-  // session.db is still Kysely's own executor over SessionDriver, whose plugins pgsa cannot
-  // see; this passes (and `it.fails` must become `it`) once session.db is built with
-  // createKysely(sessionHost) at the merge.
-  it.fails('session.execute(builder of session.db) applies the plugins of session.db', async () => {
+  it('session.execute(builder of session.db) applies the plugins of session.db', async () => {
     await using session = await newSession(pipelined);
     const result = await session.execute(emailsOfAnn(session.db.withPlugin(new CamelCasePlugin())));
     expect(plain(result.fetchAll())).toEqual([{ userId: annId, email: 'ann@example.com' }]);

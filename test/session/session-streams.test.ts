@@ -100,3 +100,31 @@ describe('Session.copyTo', () => {
     expect((error as Error).message).toBe(BUSY);
   });
 });
+
+describe("Kysely's .stream() on session.db", () => {
+  it('streams inside the session transaction, begun lazily, through a cursor', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute("insert into users (name) values ('ann'), ('bob'), ('cy')");
+    const names: (string | null)[] = [];
+    for await (const row of session.db.selectFrom('users').select('name').orderBy('id').stream(2)) {
+      names.push(row.name);
+    }
+    expect(names).toEqual(['ann', 'bob', 'cy']);
+    expect(tracked.statements[0]).toBe('BEGIN');
+    expect(session.inTransaction).toBe(true);
+    await session.rollback();
+    expect(await committedUsers(db.url)).toEqual([]);
+  });
+
+  it('refuses another statement on the session while the Kysely stream is open', async () => {
+    await using session = await newSession(tracked.engine);
+    await session.execute("insert into users (name) values ('ann'), ('bob')");
+    let error: unknown;
+    for await (const _row of session.db.selectFrom('users').select('name').stream(1)) {
+      error ??= await session.execute('select 1').catch((e: unknown) => e);
+    }
+    expect(error).toBeInstanceOf(InterfaceError);
+    expect((error as Error).message).toBe(BUSY);
+    expect(await session.scalar('select count(*)::int from users')).toBe(2);
+  });
+});

@@ -323,4 +323,22 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
     expect(e.stats().inUse).toBe(0);
     expect(await committedNames(db.url)).toEqual(['first']);
   });
+
+  it("refuses Kysely's 'snapshot' on conn.db with the same TypeError as sessions, sending nothing", async () => {
+    const e = await engine();
+    const conn = await e.acquire();
+    const error = await conn.db
+      .transaction()
+      .setIsolationLevel('snapshot')
+      .execute(async () => {})
+      .catch((err: unknown) => err);
+    expect(error).toEqual(
+      new TypeError(
+        "isolation level 'snapshot' is not supported by PostgreSQL; its snapshot isolation is " +
+          "'repeatable read'",
+      ),
+    );
+    expect(e.captured.sql).toEqual([]);
+    expect(conn.inTransaction).toBe(false);
+  });
 });

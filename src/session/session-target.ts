@@ -1,0 +1,80 @@
+import type { TransactionSettings } from 'kysely';
+import type pg from 'pg';
+import type { KyselyHost, QueryTarget } from '../dialect/kysely-host.js';
+import type { RowMode } from '../protocol/protocol-query.js';
+import type { CursorBatch } from '../protocol/stream-cursor.js';
+import { KyselyTransactions, type UnitSource } from '../transaction/kysely-transactions.js';
+
+/**
+ * What `session.db` needs from a session (a `Session` implements it): its lazy execution path
+ * (connection, then `BEGIN`, then the connection's queue) and its units of work.
+ *
+ * @internal
+ */
+export interface SessionHost<DB> extends UnitSource<DB> {
+  /** Runs a statement inside the session's transaction (connecting and beginning it first). */
+  query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult>;
+  /** A cursor's batches inside the session's transaction, holding the session while read. */
+  cursorBatches(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: RowMode,
+    batchSize: number,
+  ): AsyncGenerator<CursorBatch, void, undefined>;
+}
+
+/**
+ * A session as pgsa's Kysely driver sees it, one per Kysely connection scope (a query or a
+ * Kysely transaction), so concurrent Kysely transactions on one session each keep their own
+ * unit of work: a Kysely transaction is the session's transaction when none is open (begun
+ * with Kysely's isolation level and access mode) and a savepoint inside an open one.
+ *
+ * @internal
+ */
+export class SessionTarget<DB> implements QueryTarget {
+  readonly #session: SessionHost<DB>;
+  #transactions: KyselyTransactions<DB> | undefined;
+
+  constructor(session: SessionHost<DB>) {
+    this.#session = session;
+  }
+
+  query(sql: string, parameters: readonly unknown[], rowMode: 'object'): Promise<pg.QueryResult> {
+    return this.#session.query(sql, parameters, rowMode);
+  }
+
+  cursorBatches(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: 'object',
+    batchSize: number,
+  ): AsyncGenerator<CursorBatch, void, undefined> {
+    return this.#session.cursorBatches(sql, parameters, rowMode, batchSize);
+  }
+
+  beginTransaction(settings: TransactionSettings): Promise<void> {
+    this.#transactions ??= new KyselyTransactions(this.#session);
+    return this.#transactions.begin(settings);
+  }
+
+  async commitTransaction(): Promise<void> {
+    await this.#transactions?.commit();
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    await this.#transactions?.rollback();
+  }
+}
+
+/**
+ * The host of `session.db`: a target per scope; releasing does nothing, because the session's
+ * owner releases its connection.
+ *
+ * @internal
+ */
+export function sessionKyselyHost<DB>(session: SessionHost<DB>): KyselyHost<SessionTarget<DB>> {
+  return {
+    acquire: async () => new SessionTarget(session),
+    release: async () => {},
+  };
+}
