@@ -62,7 +62,7 @@ export {
 } from './transaction/retry.js';
 export type { TransactionCallback } from './transaction/run-in-transaction.js';
 export { Transaction, type TransactionStatus } from './transaction/transaction.js';
-export type { IsolationLevel, TransactionOptions } from './transaction/transaction-sql.js';
+export type { IsolationLevel, TransactionOptions } from './sql/transaction-sql.js';
 export { TwoPhaseTransaction } from './transaction/two-phase-transaction.js';
 export { type AtomicOptions, atomic, type OnOpenTransaction } from './session/atomic.js';
 export {

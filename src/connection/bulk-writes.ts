@@ -8,7 +8,7 @@ import {
   dataChunks,
   recordChunks,
 } from '../protocol/copy-in-query.js';
-import { copyStatement } from '../protocol/copy-text.js';
+import { copyStatement } from '../sql/copy-sql.js';
 import { checkParameterSets } from '../protocol/execute-many-query.js';
 import { runMany } from '../protocol/run-statement.js';
 import { runQuery } from '../protocol/run-query.js';

@@ -41,7 +41,8 @@ import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { TransactionHost } from '../transaction/transaction-host.js';
-import { RESET_SESSION_SQL, type TransactionOptions } from '../transaction/transaction-sql.js';
+import { RESET_SESSION_SQL } from '../sql/reset-session-sql.js';
+import type { TransactionOptions } from '../sql/transaction-sql.js';
 import {
   commitPrepared,
   recoverTwophase,
@@ -50,7 +51,7 @@ import {
 import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom, executeMany } from './bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
-import { copyStatement } from '../protocol/copy-text.js';
+import { copyStatement } from '../sql/copy-sql.js';
 import { copyOut } from './copy-to.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';

@@ -5,7 +5,7 @@ import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
-import { copyStatement } from '../protocol/copy-text.js';
+import { copyStatement } from '../sql/copy-sql.js';
 import { ConnectionTarget } from '../dialect/connection-target.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';

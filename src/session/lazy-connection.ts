@@ -2,7 +2,7 @@ import type { SAConnection } from '../connection/sa-connection.js';
 import type { Engine } from '../engine/engine.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import type { Transaction } from '../transaction/transaction.js';
-import type { TransactionOptions } from '../transaction/transaction-sql.js';
+import type { TransactionOptions } from '../sql/transaction-sql.js';
 import { pinnedConnection } from './pinned-connection.js';
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
-import { copyStatement } from '../protocol/copy-text.js';
+import { copyStatement } from '../sql/copy-sql.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
 import { copyOut } from '../connection/copy-to.js';
 import { createKysely } from '../dialect/create-kysely.js';
@@ -30,7 +30,7 @@ import type { Transaction } from '../transaction/transaction.js';
 import {
   type TransactionOptions,
   validateTransactionOptions,
-} from '../transaction/transaction-sql.js';
+} from '../sql/transaction-sql.js';
 import { LazyConnection } from './lazy-connection.js';
 import { type SessionHost, sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';

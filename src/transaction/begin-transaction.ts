@@ -4,13 +4,13 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import { NestedTransaction } from './nested-transaction.js';
 import { Transaction } from './transaction.js';
 import { framesOf } from './transaction-frames.js';
+import { quoteXid } from '../sql/quote.js';
 import {
   beginSql,
-  quoteXid,
   savepointSql,
   type TransactionOptions,
   validateTransactionOptions,
-} from './transaction-sql.js';
+} from '../sql/transaction-sql.js';
 import { TwoPhaseTransaction } from './two-phase-transaction.js';
 
 /**

@@ -2,7 +2,7 @@ import type { TransactionSettings } from 'kysely';
 import type { ConnectionOf } from './transaction-host.js';
 import { beginUnit, rollBackQuietly } from './run-in-transaction.js';
 import type { Transaction } from './transaction.js';
-import { kyselyTransactionOptions, type TransactionOptions } from './transaction-sql.js';
+import { kyselyTransactionOptions, type TransactionOptions } from '../sql/transaction-sql.js';
 
 /**
  * Where Kysely's transactions come from: units of work — a transaction, or a savepoint inside

@@ -1,7 +1,7 @@
 import type { ConnectionOf } from './transaction-host.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
-import { releaseSavepointSql, rollbackToSavepointSql } from './transaction-sql.js';
+import { releaseSavepointSql, rollbackToSavepointSql } from '../sql/transaction-sql.js';
 
 /**
  * A savepoint inside a transaction (aiopg.sa's `NestedTransaction`), returned by

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionOf } from './transaction-host.js';
 import { DeadlockDetectedError, SerializationFailureError } from '../errors/database-error.js';
 import { type TransactionCallback, runInTransaction } from './run-in-transaction.js';
-import { type TransactionOptions, validateTransactionOptions } from './transaction-sql.js';
+import { type TransactionOptions, validateTransactionOptions } from '../sql/transaction-sql.js';
 
 /** Exponential backoff between attempts of `engine.transaction(fn, { retries })`. */
 export interface BackoffOptions {

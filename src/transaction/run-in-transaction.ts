@@ -3,7 +3,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import { beginNestedTransaction, beginTransaction } from './begin-transaction.js';
 import type { Transaction } from './transaction.js';
 import { framesOf } from './transaction-frames.js';
-import { type TransactionOptions, validateTransactionOptions } from './transaction-sql.js';
+import { type TransactionOptions, validateTransactionOptions } from '../sql/transaction-sql.js';
 
 /**
  * The unit of work run by `conn.transaction(fn)` and `engine.transaction(fn)`: it receives the

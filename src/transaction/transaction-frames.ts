@@ -1,4 +1,4 @@
-import { savepointName } from './transaction-sql.js';
+import { savepointName } from '../sql/transaction-sql.js';
 
 /**
  * The transactions a connection has open, outermost first: the transaction that sent `BEGIN`

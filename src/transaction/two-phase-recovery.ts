@@ -1,5 +1,5 @@
 import type { ConnectionOf } from './transaction-host.js';
-import { commitPreparedSql, RECOVER_TWOPHASE_SQL, rollbackPreparedSql } from './transaction-sql.js';
+import { commitPreparedSql, RECOVER_TWOPHASE_SQL, rollbackPreparedSql } from '../sql/transaction-sql.js';
 
 /** `conn.recoverTwophase()`: xids prepared in the current database, oldest first. @internal */
 export async function recoverTwophase<DB>(conn: ConnectionOf<DB>): Promise<string[]> {

@@ -6,7 +6,7 @@ import {
   commitPreparedSql,
   prepareTransactionSql,
   rollbackPreparedSql,
-} from './transaction-sql.js';
+} from '../sql/transaction-sql.js';
 
 /**
  * A two-phase transaction (aiopg.sa's `TwoPhaseTransaction`), returned by

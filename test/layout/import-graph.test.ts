@@ -73,6 +73,31 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   return found;
 }
 
+/**
+ * The layers of src/, bottom up (README "Layout"): a file may import from its own layer and the
+ * ones below it, never from above (type-only imports included). A lower layer that needs
+ * something of a higher one declares a small interface the higher one implements.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['sql', 'errors'],
+  ['protocol'],
+  ['result'],
+  ['transaction'],
+  ['connection'],
+  ['dialect'],
+  ['engine'],
+  ['session'],
+  ['middleware'],
+  ['index.ts'],
+];
+
+function layerOf(file: string): number {
+  const top = file.split('/')[0] as string;
+  const layer = LAYERS.findIndex((names) => names.includes(top));
+  if (layer < 0) throw new Error(`src/${top} is in no layer: add it to LAYERS`);
+  return layer;
+}
+
 const files = sourceFiles();
 const known = new Set(files);
 const graph = new Map(files.map((file) => [file, importsOf(file, known)] as const));
@@ -91,5 +116,20 @@ describe('the import graph of src/', () => {
 
   it('has no import cycle, type-only imports included', () => {
     expect(cycles(graph)).toEqual([]);
+  });
+
+  it('imports only from the same layer or the ones below it', () => {
+    const upward = [...graph].flatMap(([file, targets]) =>
+      targets.filter((target) => layerOf(target) > layerOf(file)).map((target) => `${file} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
+});
+
+describe("pg's private fields", () => {
+  it('are named in src/protocol/pg-internals.ts only (the one seam to pg, checked by its own test)', () => {
+    const privateField = /\b(parsedStatements|processID|readyForQuery|_ending|secretKey|submittedNamedStatements)\b/;
+    const touching = files.filter((file) => privateField.test(readFileSync(join(SRC, file), 'utf8')));
+    expect(touching).toEqual(['protocol/pg-internals.ts']);
   });
 });

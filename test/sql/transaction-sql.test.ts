@@ -4,8 +4,6 @@ import {
   commitPreparedSql,
   kyselyTransactionOptions,
   prepareTransactionSql,
-  quoteIdentifier,
-  quoteXid,
   RECOVER_TWOPHASE_SQL,
   releaseSavepointSql,
   rollbackPreparedSql,
@@ -13,7 +11,8 @@ import {
   savepointName,
   savepointSql,
   validateTransactionOptions,
-} from '../../src/transaction/transaction-sql.js';
+} from '../../src/sql/transaction-sql.js';
+import { quoteIdentifier, quoteXid } from '../../src/sql/quote.js';
 
 describe('beginSql', () => {
   it.each([

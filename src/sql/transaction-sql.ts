@@ -1,7 +1,9 @@
 /**
- * Pure builders for transaction control statements. Escaping of savepoint names and
- * two-phase transaction ids lives here and nowhere else, so the exact SQL is unit-testable.
+ * Pure builders for transaction control statements (BEGIN with its options, savepoints,
+ * two-phase commit), for connections and sessions alike, so the exact SQL is unit-testable.
+ * Names and xids are quoted by `quote.ts`.
  */
+import { quoteIdentifier, quoteXid } from './quote.js';
 
 /**
  * Isolation levels accepted by `begin()` and `transaction()`. PostgreSQL runs
@@ -133,26 +135,6 @@ export function kyselyTransactionOptions(settings: KyselyTransactionSettings): T
   });
 }
 
-/** PostgreSQL's identifier length limit (NAMEDATALEN - 1 bytes). */
-const MAX_IDENTIFIER_BYTES = 63;
-
-/**
- * Double-quotes an identifier (a savepoint name): embedded quotes are doubled.
- *
- * @throws TypeError for an empty name, a NUL character or more than 63 bytes (the server would
- *   silently truncate it, so two names could collide).
- */
-export function quoteIdentifier(name: string): string {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new TypeError('an identifier must be a non-empty string');
-  }
-  if (name.includes('\0')) throw new TypeError('an identifier must not contain NUL characters');
-  if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
-    throw new TypeError(`identifier is longer than ${MAX_IDENTIFIER_BYTES} bytes`);
-  }
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /** The name of the `n`-th savepoint on a connection: `pgsa_savepoint_<n>`. */
 export function savepointName(n: number): string {
   return `pgsa_savepoint_${n}`;
@@ -177,40 +159,6 @@ export function rollbackToSavepointSql(name: string): string {
   return `ROLLBACK TO SAVEPOINT ${quoted}; RELEASE SAVEPOINT ${quoted}`;
 }
 
-/** The server rejects a transaction identifier of 200 bytes or more (GIDSIZE). */
-export const MAX_XID_BYTES = 199;
-
-/**
- * Quotes a two-phase transaction id as a SQL string literal: single quotes doubled, and an
- * `E'…'` literal with doubled backslashes when it contains one, so the result means the same
- * whatever `standard_conforming_strings` is.
- *
- * @throws TypeError for a non-string or empty xid, a NUL character, or an xid of 200 bytes or
- *   more (PostgreSQL's limit), before anything is sent.
- * @example
- * ```ts
- * quoteXid("it's")   // "'it''s'"
- * quoteXid('a\\b')   // "E'a\\\\b'"
- * ```
- */
-export function quoteXid(xid: string): string {
-  if (typeof xid !== 'string' || xid.length === 0) {
-    throw new TypeError('a two-phase transaction id (xid) must be a non-empty string');
-  }
-  if (xid.includes('\0')) {
-    throw new TypeError('a two-phase transaction id (xid) must not contain NUL characters');
-  }
-  const bytes = Buffer.byteLength(xid, 'utf8');
-  if (bytes > MAX_XID_BYTES) {
-    throw new TypeError(
-      `two-phase transaction id (xid) is ${bytes} bytes long; PostgreSQL accepts at most ` +
-        `${MAX_XID_BYTES}`,
-    );
-  }
-  const body = xid.replaceAll("'", "''");
-  return xid.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`;
-}
-
 /** `PREPARE TRANSACTION 'xid'` */
 export function prepareTransactionSql(xid: string): string {
   return `PREPARE TRANSACTION ${quoteXid(xid)}`;
@@ -229,13 +177,3 @@ export function rollbackPreparedSql(xid: string): string {
 /** The prepared transactions of the current database, oldest first. */
 export const RECOVER_TWOPHASE_SQL =
   'SELECT gid FROM pg_prepared_xacts WHERE database = current_database() ORDER BY prepared, gid';
-
-/**
- * What `resetOnRelease` sends when a connection goes back to the pool: `DISCARD ALL` minus
- * `DEALLOCATE ALL` (node-postgres remembers which named statements it prepared on a client, so
- * dropping them behind its back would break it) and minus its refusal to run in a pipeline.
- * One round trip, simple protocol.
- */
-export const RESET_SESSION_SQL =
-  'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; UNLISTEN *; ' +
-  'SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
