@@ -5,12 +5,8 @@
  *
  * @packageDocumentation
  */
-export {
-  type Executable,
-  type ResultRow,
-  type RowOf,
-  SAConnection,
-} from './connection/sa-connection.js';
+export type { Executable, ResultRow, RowOf } from './connection/executable.js';
+export { SAConnection } from './connection/sa-connection.js';
 export type { ExecuteOptions, StreamOptions } from './connection/stream-options.js';
 export type { CopyFromOptions, CopyToOptions } from './connection/bulk-writes.js';
 export type { CopyData, CopyRecords } from './protocol/copy-in-query.js';
@@ -59,7 +55,7 @@ export {
   type BackoffOptions,
   type EngineTransactionOptions,
   isRetryableError,
-} from './transaction/retry.js';
+} from './transaction/run-engine-transaction.js';
 export type { TransactionCallback } from './transaction/run-in-transaction.js';
 export { Transaction, type TransactionStatus } from './transaction/transaction.js';
 export type { IsolationLevel, TransactionOptions } from './sql/transaction-sql.js';

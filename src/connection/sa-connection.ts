@@ -1,14 +1,6 @@
-import type {
-  Compilable,
-  CompiledQuery,
-  DeleteResult,
-  InsertResult,
-  Kysely,
-  MergeResult,
-  QueryId,
-  RawBuilder,
-  UpdateResult,
-} from 'kysely';
+import type { Kysely, QueryId } from 'kysely';
+import type { Executable, ResultRow } from './executable.js';
+import type { RowMode } from '../protocol/protocol-query.js';
 import type pg from 'pg';
 import type { ExchangeHost, HeldSource } from './exchange-host.js';
 import type { PgsaLogger } from './pgsa-logger.js';
@@ -52,33 +44,12 @@ import type { TwoPhaseTransaction } from '../transaction/two-phase-transaction.j
 import { type CopyFromOptions, type CopyToOptions, copyFrom, executeMany } from './bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../sql/copy-sql.js';
-import { copyOut } from './copy-to.js';
+import { copyOut } from './copy-out.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { backendProcessId } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
-
-/** Anything `execute` accepts besides a SQL string: a builder, a compiled query, a `sql` template. */
-export type Executable<Row> = Compilable<Row> | CompiledQuery<Row> | RawBuilder<Row>;
-
-/** Row type produced by an {@link Executable}. */
-export type RowOf<Q> = Q extends Executable<infer Row> ? ResultRow<Row> : Record<string, unknown>;
-
-/**
- * The row type of a result: Kysely types a DML builder without `returning()` as yielding an
- * `InsertResult`/`UpdateResult`/`DeleteResult`/`MergeResult`, but such a statement returns no
- * rows at all (`returnsRows` is false), so its rows have no columns; an untyped `sql` template
- * (`unknown`) gives `Record<string, unknown>`, like a raw string.
- */
-export type ResultRow<Row> = unknown extends Row
-  ? Record<string, unknown>
-  : [Row] extends [InsertResult | UpdateResult | DeleteResult | MergeResult]
-    ? Record<string, never>
-    : Row;
-
-/** How rows come back from the one execution path. @internal */
-export type RowMode = 'array' | 'object';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -222,7 +193,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   ): Promise<ResultProxy<Row>> {
     const args = statementArguments(paramsOrOptions, options);
     const compiled = this.#compile(query, args.params);
-    const result = await this.#run(compiled.sql, compiled.parameters, args.options);
+    const timeoutMs = statementTimeout(args.options);
+    const result = await this.query(compiled.sql, compiled.parameters, 'array', timeoutMs);
     const raw = this.#toRawResult(result);
     // A builder's Kysely plugins shaped its SQL at compile time; their transformResult must
     // shape its rows too, or the row type (which names what the plugins return) would lie.
@@ -365,7 +337,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   ): Promise<unknown> {
     const args = statementArguments(paramsOrOptions, options);
     const compiled = this.#compile(query, args.params);
-    const result = await this.#run(compiled.sql, compiled.parameters, args.options);
+    const timeoutMs = statementTimeout(args.options);
+    const result = await this.query(compiled.sql, compiled.parameters, 'array', timeoutMs);
     const plugins = pluginsOf(compiled);
     let rows: unknown[][];
     if (plugins === undefined) {
@@ -644,12 +617,18 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
 
   /**
    * The one execution path: every statement pgsa sends on this connection (execute, `db`,
-   * transactions, sessions) goes through here, with guards, echo logging and error translation.
+   * transactions, sessions) goes through here, with guards, echo logging and error translation;
+   * `timeoutMs` > 0 cancels it when it runs longer (`statementTimeoutMs`).
    *
    * @internal
    */
-  query(sql: string, parameters: readonly unknown[], rowMode: RowMode): Promise<pg.QueryResult> {
-    return this.#perform(sql, parameters, 0, () =>
+  query(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: RowMode,
+    timeoutMs = 0,
+  ): Promise<pg.QueryResult> {
+    return this.#perform(sql, parameters, timeoutMs, () =>
       runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret),
     );
   }
@@ -776,17 +755,6 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     if (this.closed) {
       throw new ResourceClosedError(`cannot ${operation}: the connection is closed`);
     }
-  }
-
-  /** One statement, with the per-call timeout when there is one. */
-  #run(
-    sql: string,
-    parameters: readonly unknown[],
-    options: ExecuteOptions | undefined,
-  ): Promise<pg.QueryResult> {
-    return this.#perform(sql, parameters, statementTimeout(options), () =>
-      runStatement(this.#client, this.#cache, sql, parameters, 'array', this.#owner.secret),
-    );
   }
 
   #guardStreamOpen(): void {

@@ -1,7 +1,7 @@
 import type { ResolvedEngineOptions } from './engine-options.js';
 
 /** Where an engine connects, without secrets. */
-export interface ConnectionTarget {
+export interface ServerAddress {
   readonly host: string;
   readonly port: number;
   readonly database: string;
@@ -12,8 +12,8 @@ export interface ConnectionTarget {
  * Resolves host, port, database and user the way node-postgres does for the common cases: the
  * explicit options, then the connection string, then `PG*` environment variables, then defaults.
  */
-export function connectionTarget(pg: ResolvedEngineOptions['pg']): ConnectionTarget {
-  let fromUrl: Partial<ConnectionTarget> = {};
+export function serverAddress(pg: ResolvedEngineOptions['pg']): ServerAddress {
+  let fromUrl: Partial<ServerAddress> = {};
   if (pg.connectionString) {
     try {
       const url = new URL(pg.connectionString);
@@ -53,13 +53,13 @@ export function connectionPassword(pg: ResolvedEngineOptions['pg']): string | un
 
 /** `postgresql://user:***@host:port/database`: a DSN safe to print. */
 export function maskedDsn(pg: ResolvedEngineOptions['pg']): string {
-  const target = connectionTarget(pg);
+  const target = serverAddress(pg);
   const secret = connectionPassword(pg) ? ':***' : '';
   const host = target.host.includes(':') ? `[${target.host}]` : target.host;
   return `postgresql://${encodeURIComponent(target.user)}${secret}@${host}:${target.port}/${encodeURIComponent(target.database)}`;
 }
 
 /** "host 127.0.0.1, port 5432, database app" for error messages. */
-export function describeTarget(target: ConnectionTarget): string {
+export function describeTarget(target: ServerAddress): string {
   return `host ${target.host}, port ${target.port}, database ${target.database}`;
 }

@@ -15,12 +15,12 @@ import { OperationalError, PoolTimeoutError } from '../errors/database-error.js'
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { mask, translateError } from '../errors/translate-error.js';
 import { ShapeCache } from '../result/shape-cache.js';
-import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/retry.js';
+import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/run-engine-transaction.js';
 import type { TransactionCallback } from '../transaction/run-in-transaction.js';
-import { connectionPassword, connectionTarget, describeTarget, maskedDsn } from './dsn.js';
+import { connectionPassword, describeTarget, serverAddress, maskedDsn } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
-import { isPipelineSafe } from './pipeline-safety.js';
+import { isPipelineSafe } from './is-pipeline-safe.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -88,7 +88,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     this.options = options;
     this.secret = connectionPassword(options.pg);
     this.dsn = maskedDsn(options.pg);
-    this.#target = describeTarget(connectionTarget(options.pg));
+    this.#target = describeTarget(serverAddress(options.pg));
     this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { RowMode } from '../connection/sa-connection.js';
+import type { RowMode } from '../protocol/protocol-query.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementCache } from '../protocol/statement-cache.js';

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { ProgrammingError } from '../errors/database-error.js';
 import { PgsaError } from '../errors/pgsa-error.js';
 import { SOCKET_HIGH_WATER_BYTES, WRITE_CHUNK_SIZE } from './backpressure.js';
-import { encodeCopyRow } from './copy-text.js';
+import { encodeCopyRow } from './encode-copy-row.js';
 import { CopyQuery } from './copy-query.js';
 import type { ProtocolConnection, QueryCallback } from './pg-internals.js';
 import { whenDrained } from './protocol-query.js';

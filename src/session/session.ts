@@ -1,11 +1,8 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import type {
-  Executable,
-  ResultRow,
-  RowMode,
-  SAConnection,
-} from '../connection/sa-connection.js';
+import type { Executable, ResultRow } from '../connection/executable.js';
+import type { SAConnection } from '../connection/sa-connection.js';
+import type { RowMode } from '../protocol/protocol-query.js';
 import {
   batchSizeOf,
   type ExecuteOptions,
@@ -16,7 +13,7 @@ import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connectio
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../sql/copy-sql.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
-import { copyOut } from '../connection/copy-to.js';
+import { copyOut } from '../connection/copy-out.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import type { Engine } from '../engine/engine.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';

@@ -6,7 +6,7 @@ import {
   TransactionRollbackError,
   UniqueViolationError,
 } from '../../src/index.js';
-import { backoffDelay } from '../../src/transaction/retry.js';
+import { backoffDelay } from '../../src/transaction/run-engine-transaction.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 import { barrier, useEngines } from './support.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopyRow } from '../../src/protocol/copy-text.js';
+import { encodeCopyRow } from '../../src/protocol/encode-copy-row.js';
 
 describe('COPY text format', () => {
   it('separates fields with tabs, ends the row with a newline and writes NULL as \\N', () => {

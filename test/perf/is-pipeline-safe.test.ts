@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstKeyword, isPipelineSafe } from '../../src/engine/pipeline-safety.js';
+import { firstKeyword, isPipelineSafe } from '../../src/engine/is-pipeline-safe.js';
 
 describe('isPipelineSafe', () => {
   it.each([
