@@ -1,20 +1,24 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InterfaceError, NestedTransaction } from '../../src/index.js';
 import { useTestDatabase } from '../support/test-database.js';
-import { committedNames, resetUsers, useEngines } from './support.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers } from '../support/observers.js';
+import { FIRST_USER_ONLY } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engine = useEngines(db);
-
-beforeEach(async () => {
-  await resetUsers(db.url);
+// No leak check: these tests leave their connections acquired; the engine is terminated after each.
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 4 },
+  reset: FIRST_USER_ONLY,
+  leakCheck: false,
 });
 
 const insert = (name: string) => `insert into users (name) values ('${name}')`;
 
 describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   it('releases the savepoint on commit and commits with the outer transaction', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
@@ -27,7 +31,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
     expect(tr2.isActive).toBe(false);
     expect(tr1.isActive).toBe(true);
     expect(await conn.scalar('select count(*)::int from users')).toBe(2);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
     await tr1.commit();
     expect(tr2.status).toBe('committed');
     expect(e.captured.sql).toEqual([
@@ -38,26 +42,26 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
       'select count(*)::int from users',
       'COMMIT',
     ]);
-    expect(await committedNames(db.url)).toEqual(['first', 'aaaa']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'aaaa']);
   });
 
   it('refuses to commit a released savepoint twice (aiopg ignored it)', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
     await conn.execute(insert('aaaa'));
     await tr2.commit();
-    await expect(tr2.commit()).rejects.toThrow(
+    expect(await rejection(tr2.commit(), InterfaceError)).toEqual(
       new InterfaceError('cannot commit: savepoint pgsa_savepoint_1 is committed'),
     );
     expect(tr1.isActive).toBe(true);
     expect(await conn.scalar('select count(*)::int from users')).toBe(2);
     await tr1.close();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('undoes only the savepoint on rollback; the outer transaction stays usable', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tr1 = await conn.beginNested();
     await conn.execute(insert('kept'));
@@ -71,24 +75,24 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
     expect(tr1.isActive).toBe(true);
     await conn.execute(insert('after'));
     await tr1.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'kept', 'after']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'kept', 'after']);
   });
 
   it('refuses to roll back a rolled-back savepoint twice (aiopg ignored it)', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
     await conn.execute(insert('aaaa'));
     await tr2.rollback();
-    await expect(tr2.rollback()).rejects.toThrow(
+    expect(await rejection(tr2.rollback(), InterfaceError)).toEqual(
       new InterfaceError('cannot rollback: savepoint pgsa_savepoint_1 is rolled back'),
     );
     await tr1.commit();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('opens savepoints inside begin() and nests them to any depth', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const levels: NestedTransaction<unknown>[] = [];
     for (let depth = 1; depth <= 5; depth++) {
@@ -109,11 +113,11 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
       'rolledBack',
       'rolledBack',
     ]);
-    expect(await committedNames(db.url)).toEqual(['first', 'level1', 'level2']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'level1', 'level2']);
   });
 
   it('opens a savepoint inside a transaction begun with SQL', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     await conn.execute('BEGIN');
     await conn.execute(insert('outer'));
     const sp = await conn.beginNested();
@@ -121,11 +125,11 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
     await conn.execute(insert('inner'));
     await sp.rollback();
     await conn.execute('COMMIT');
-    expect(await committedNames(db.url)).toEqual(['first', 'outer']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer']);
   });
 
   it('makes begin() inside a savepoint join the savepoint: its rollback undoes only that', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('outer'));
     const sp = await conn.beginNested();
@@ -135,13 +139,13 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
     expect(sp.status).toBe('rolledBack');
     expect(tx.isActive).toBe(true);
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'outer']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer']);
   });
 });
 
 describe('out-of-order ends', () => {
   it('refuses to commit an outer savepoint while an inner one is active and sends nothing', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.begin();
     const outer = await conn.beginNested();
@@ -149,7 +153,7 @@ describe('out-of-order ends', () => {
     const inner = await conn.beginNested();
     await conn.execute(insert('inner'));
     const sent = e.captured.sql.length;
-    await expect(outer.commit()).rejects.toThrow(
+    expect(await rejection(outer.commit(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot commit: savepoint pgsa_savepoint_1 is not the innermost transaction; ' +
           'savepoint pgsa_savepoint_2 is still active (commit or roll it back first, or ' +
@@ -162,30 +166,30 @@ describe('out-of-order ends', () => {
     await inner.commit();
     await outer.commit();
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'outer', 'inner']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer', 'inner']);
   });
 
   it('refuses to roll back an outer savepoint while an inner one is active', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const outer = await conn.beginNested();
     const inner = await conn.beginNested();
     await conn.execute(insert('inner'));
-    await expect(outer.rollback()).rejects.toThrow(
+    expect((await rejection(outer.rollback(), Error)).message).toMatch(
       /^cannot rollback: savepoint pgsa_savepoint_1 is not the innermost transaction/,
     );
     expect(inner.isActive).toBe(true);
     await inner.rollback();
     await outer.rollback();
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('refuses to commit the outermost transaction while a savepoint is active', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
-    await expect(tx.commit()).rejects.toThrow(
+    expect((await rejection(tx.commit(), Error)).message).toMatch(
       /^cannot commit: transaction is not the innermost transaction; savepoint pgsa_savepoint_1 is/,
     );
     expect(conn.inTransaction).toBe(true);
@@ -195,7 +199,7 @@ describe('out-of-order ends', () => {
   });
 
   it('rolls back everything inside on close() of an outer savepoint', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.begin();
     await conn.execute(insert('root'));
@@ -209,24 +213,24 @@ describe('out-of-order ends', () => {
     );
     expect([outer.status, inner.status, tx.status]).toEqual(['rolledBack', 'rolledBack', 'active']);
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'root']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'root']);
   });
 
   it('rolls back every savepoint with the outermost transaction on close()', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await conn.execute(insert('x'));
     await tx.close();
     expect([tx.status, sp.status]).toEqual(['rolledBack', 'rolledBack']);
     expect(conn.inTransaction).toBe(false);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 });
 
 describe('errors inside savepoints', () => {
   it('marks savepoint and outer failed, and rolling back the savepoint revives the outer', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('kept'));
     const sp = await conn.beginNested();
@@ -237,16 +241,16 @@ describe('errors inside savepoints', () => {
     expect([tx.status, sp.status]).toEqual(['active', 'rolledBack']);
     await conn.execute(insert('after'));
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'kept', 'after']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'kept', 'after']);
   });
 
   it('rolls back to the savepoint on commit() of a failed savepoint and raises saying so', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('kept'));
     const sp = await conn.beginNested();
     await conn.execute('select 1/0').catch(() => {});
-    await expect(sp.commit()).rejects.toThrow(
+    expect(await rejection(sp.commit(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot commit: savepoint pgsa_savepoint_1 is failed (a statement inside it raised an ' +
           'error); it was rolled back to the savepoint and the enclosing transaction can continue',
@@ -255,11 +259,11 @@ describe('errors inside savepoints', () => {
     expect(sp.status).toBe('rolledBack');
     expect(tx.status).toBe('active');
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'kept']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'kept']);
   });
 
   it('reports a released savepoint as rolled back once the outer transaction rolled back', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await conn.execute(insert('x'));
@@ -267,6 +271,6 @@ describe('errors inside savepoints', () => {
     expect(sp.status).toBe('committed');
     await tx.rollback();
     expect(sp.status).toBe('rolledBack');
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 });

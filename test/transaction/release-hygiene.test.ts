@@ -1,13 +1,17 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OperationalError } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedNames, resetUsers, useEngines } from './support.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers } from '../support/observers.js';
+import { FIRST_USER_ONLY } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engine = useEngines(db);
-
-beforeEach(async () => {
-  await resetUsers(db.url);
+// No leak check: these tests leave their connections acquired; the engine is terminated after each.
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 4 },
+  reset: FIRST_USER_ONLY,
+  leakCheck: false,
 });
 
 /** The server's view of one backend, from an independent connection. */
@@ -22,7 +26,7 @@ async function backendState(pid: number): Promise<string | undefined> {
 
 describe('release hygiene', () => {
   it('rolls back a transaction left open at release, with a warning, before anyone reuses it', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     const pid = conn.backendPid;
     const tx = await conn.begin();
@@ -36,11 +40,11 @@ describe('release hygiene', () => {
     expect(next.backendPid).toBe(pid);
     expect(next.inTransaction).toBe(false);
     expect(await backendState(pid)).toBe('idle');
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('rolls back a failed transaction left at release', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.begin();
@@ -53,38 +57,38 @@ describe('release hygiene', () => {
     expect(next.inTransaction).toBe(false);
     expect(await next.scalar('select 1')).toBe(1);
     expect(await backendState(pid)).toBe('idle');
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('rolls back a transaction begun with raw SQL at release', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     await conn.execute("BEGIN; insert into users (name) values ('raw')");
     await conn.close();
     const next = await e.acquire();
     expect(next.inTransaction).toBe(false);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('discards a connection released in the middle of a query and replaces it', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1 });
+    const e = await engines.make({ minSize: 1, maxSize: 1 });
     const conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.begin();
     await conn.execute("insert into users (name) values ('in flight')");
-    const running = conn.execute('select pg_sleep(0.5)').catch((err: unknown) => err);
+    const running = rejection(conn.execute('select pg_sleep(0.5)'), OperationalError);
     await conn.close();
-    expect(await running).toBeInstanceOf(OperationalError);
+    await running;
     const next = await e.acquire();
     expect(next.backendPid).not.toBe(pid);
     expect(next.inTransaction).toBe(false);
     expect(await backendState(next.backendPid)).toBe('idle');
     expect(e.stats().size).toBe(1);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('sends nothing when an idle connection is released (no round trip per release)', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     await conn.transaction(() => conn.execute("insert into users (name) values ('done')"));
     const spy = vi.spyOn(conn.raw, 'query');
@@ -97,7 +101,7 @@ describe('release hygiene', () => {
 
 describe('session state across release (by default it stays: no reset round trip)', () => {
   it('keeps a SET for the next user of the connection; SET LOCAL ends with its transaction', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     await conn.execute("set pgsa.leak = 'session'");
     await conn.transaction(() => conn.execute("set local pgsa.scoped = 'local'"));
@@ -108,7 +112,7 @@ describe('session state across release (by default it stays: no reset round trip
   });
 
   it('keeps a temporary table for the next user; ON COMMIT DROP does not leak', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     await conn.execute('create temp table scratch (x int)');
     await conn.transaction(() => conn.execute('create temp table gone (x int) on commit drop'));
@@ -119,7 +123,7 @@ describe('session state across release (by default it stays: no reset round trip
   });
 
   it('keeps LISTEN registrations for the next user', async () => {
-    const e = await engine({ maxSize: 1 });
+    const e = await engines.make({ maxSize: 1 });
     const conn = await e.acquire();
     await conn.execute('listen pgsa_channel');
     await conn.close();
@@ -132,7 +136,7 @@ describe('session state across release (by default it stays: no reset round trip
 
 describe('resetOnRelease: true', () => {
   it('resets SET, temporary tables, LISTEN and advisory locks when the connection is released', async () => {
-    const e = await engine({ maxSize: 1, resetOnRelease: true });
+    const e = await engines.make({ maxSize: 1, resetOnRelease: true });
     const conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.execute("set pgsa.leak = 'session'");
@@ -156,7 +160,7 @@ describe('resetOnRelease: true', () => {
   });
 
   it('keeps connection defaults such as applicationName and statementTimeoutMs', async () => {
-    const e = await engine({
+    const e = await engines.make({
       maxSize: 1,
       resetOnRelease: true,
       applicationName: 'pgsa-reset',
@@ -171,7 +175,7 @@ describe('resetOnRelease: true', () => {
   });
 
   it('rolls back an open transaction first, then resets', async () => {
-    const e = await engine({ maxSize: 1, resetOnRelease: true });
+    const e = await engines.make({ maxSize: 1, resetOnRelease: true });
     const conn = await e.acquire();
     await conn.begin();
     await conn.execute("insert into users (name) values ('abandoned')");
@@ -180,6 +184,6 @@ describe('resetOnRelease: true', () => {
     const next = await e.acquire();
     expect(next.inTransaction).toBe(false);
     expect(await next.scalar("select coalesce(current_setting('pgsa.leak', true), '')")).toBe('');
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 });

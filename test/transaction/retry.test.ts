@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DeadlockDetectedError,
   isRetryableError,
@@ -8,19 +8,15 @@ import {
 } from '../../src/index.js';
 import { backoffDelay } from '../../src/transaction/run-engine-transaction.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
-import { barrier, useEngines } from './support.js';
+import { barrier } from '../support/barrier.js';
+import { type TestEngine, useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engine = useEngines(db);
-
-beforeAll(async () => {
-  await withClient(db.url, (c) => c.query('create table counters (id int primary key, n int not null)'));
-});
-
-beforeEach(async () => {
-  await withClient(db.url, (c) =>
-    c.query('truncate counters; insert into counters values (1, 0), (2, 0)'),
-  );
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 4 },
+  setup: 'create table counters (id int primary key, n int not null)',
+  reset: 'truncate counters; insert into counters values (1, 0), (2, 0)',
 });
 
 async function counters(): Promise<number[]> {
@@ -63,7 +59,7 @@ describe('isRetryableError', () => {
 
 describe('engine.transaction retries on a real serialization failure', () => {
   it('re-runs the loser of two racing serializable transactions, losing no update', async () => {
-    const e = await engine({ maxSize: 3 });
+    const e = await engines.make({ maxSize: 3 });
     const meet = barrier(2);
     const calls: string[] = [];
     const errors: unknown[] = [];
@@ -95,11 +91,11 @@ describe('engine.transaction retries on a real serialization failure', () => {
   });
 
   it('gives up after `retries` and throws the last error carrying the attempt count', async () => {
-    const e = await engine();
+    const e = await engines.make();
     let calls = 0;
     const started = Date.now();
-    const error = await e
-      .transaction(
+    const error = await rejection(
+      e.transaction(
         async (conn) => {
           calls += 1;
           await conn.scalar('select n from counters where id = 1'); // takes the snapshot
@@ -107,12 +103,12 @@ describe('engine.transaction retries on a real serialization failure', () => {
           await conn.execute('update counters set n = n + 1 where id = 1');
         },
         { isolationLevel: 'repeatable read', retries: 2, backoff: { initialMs: 50, jitter: false } },
-      )
-      .catch((err: unknown) => err);
+      ),
+      SerializationFailureError,
+    );
     expect(calls).toBe(3);
-    expect(error).toBeInstanceOf(SerializationFailureError);
-    expect((error as SerializationFailureError).sqlstate).toBe('40001');
-    expect((error as Error).message).toBe('could not serialize access due to concurrent update');
+    expect(error.sqlstate).toBe('40001');
+    expect(error.message).toBe('could not serialize access due to concurrent update');
     expect((error as { attempts?: number }).attempts).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150); // 50 ms + 100 ms of backoff
     expect(await counters()).toEqual([300, 0]); // only the interloper's commits
@@ -120,10 +116,10 @@ describe('engine.transaction retries on a real serialization failure', () => {
   });
 
   it('does not retry without `retries`', async () => {
-    const e = await engine();
+    const e = await engines.make();
     let calls = 0;
-    const error = await e
-      .transaction(
+    const error = await rejection(
+      e.transaction(
         async (conn) => {
           calls += 1;
           await conn.scalar('select n from counters where id = 1');
@@ -131,33 +127,33 @@ describe('engine.transaction retries on a real serialization failure', () => {
           await conn.execute('update counters set n = n + 1 where id = 1');
         },
         { isolationLevel: 'serializable' },
-      )
-      .catch((err: unknown) => err);
+      ),
+      SerializationFailureError,
+    );
     expect(calls).toBe(1);
-    expect(error).toBeInstanceOf(SerializationFailureError);
     expect((error as { attempts?: number }).attempts).toBe(1);
   });
 
   it('does not retry errors other than 40001 and 40P01', async () => {
-    const e = await engine();
+    const e = await engines.make();
     let calls = 0;
-    const error = await e
-      .transaction(
+    const error = await rejection(
+      e.transaction(
         async (conn) => {
           calls += 1;
           await conn.execute('insert into counters values (1, 5)');
         },
         { retries: 5 },
-      )
-      .catch((err: unknown) => err);
+      ),
+      UniqueViolationError,
+    );
     expect(calls).toBe(1);
-    expect(error).toBeInstanceOf(UniqueViolationError);
     expect((error as { attempts?: number }).attempts).toBe(1);
     expect(await counters()).toEqual([0, 0]);
   });
 
   it('never retries a nested unit alone: the whole fn runs again', async () => {
-    const e = await engine();
+    const e = await engines.make();
     let outer = 0;
     let inner = 0;
     await e.transaction(
@@ -181,7 +177,7 @@ describe('engine.transaction retries on a real serialization failure', () => {
 
 describe('engine.transaction retries on a real deadlock', () => {
   /** Updates the two counters in opposite orders, meeting in between on the first attempt. */
-  function crossing(e: Awaited<ReturnType<typeof engine>>, retries: number) {
+  function crossing(e: TestEngine, retries: number) {
     const meet = barrier(2);
     const calls = { a: 0, b: 0 };
     const run = (who: 'a' | 'b', first: number, second: number) =>
@@ -199,7 +195,7 @@ describe('engine.transaction retries on a real deadlock', () => {
   }
 
   it('re-runs the deadlock victim and both transactions commit', async () => {
-    const e = await engine({ maxSize: 3 });
+    const e = await engines.make({ maxSize: 3 });
     const { calls, results } = crossing(e, 2);
     const settled = await results;
     expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
@@ -208,7 +204,7 @@ describe('engine.transaction retries on a real deadlock', () => {
   });
 
   it('reports the victim as DeadlockDetectedError when not retrying, and commits none of it', async () => {
-    const e = await engine({ maxSize: 3 });
+    const e = await engines.make({ maxSize: 3 });
     const { results } = crossing(e, 0);
     const settled = await results;
     const failed = settled.filter((r) => r.status === 'rejected');

@@ -1,15 +1,19 @@
 import { sql } from 'kysely';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InterfaceError, OperationalError, type SAConnection } from '../../src/index.js';
 import type { Database } from '../../schema/database.js';
 import { useTestDatabase } from '../support/test-database.js';
-import { committedNames, killBackend, resetUsers, useEngines } from './support.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers, killBackend } from '../support/observers.js';
+import { FIRST_USER_ONLY } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engine = useEngines(db);
-
-beforeEach(async () => {
-  await resetUsers(db.url);
+// No leak check: these tests leave their connections acquired; the engine is terminated after each.
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 4 },
+  reset: FIRST_USER_ONLY,
+  leakCheck: false,
 });
 
 const add = (conn: SAConnection<Database>, name: string) =>
@@ -17,7 +21,7 @@ const add = (conn: SAConnection<Database>, name: string) =>
 
 describe('conn.transaction(fn)', () => {
   it('commits when fn resolves and returns its value', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const value = await conn.transaction(async (c) => {
       expect(c).toBe(conn);
@@ -28,27 +32,28 @@ describe('conn.transaction(fn)', () => {
     expect(value).toBe(42);
     expect(e.captured.sql[0]).toBe('BEGIN');
     expect(e.captured.sql.at(-1)).toBe('COMMIT');
-    expect(await committedNames(db.url)).toEqual(['first', 'ann']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'ann']);
   });
 
   it('rolls back and rethrows the very error fn threw', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const boom = new Error('boom');
-    const error = await conn
-      .transaction(async (c) => {
+    const error = await rejection(
+      conn.transaction(async (c) => {
         await add(c, 'ann');
         throw boom;
-      })
-      .catch((err: unknown) => err);
+      }),
+      Error,
+    );
     expect(error).toBe(boom);
     expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
     expect(conn.inTransaction).toBe(false);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('applies isolationLevel, readOnly and deferrable', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const level = await conn.transaction((c) => c.scalar('show transaction_isolation'), {
       isolationLevel: 'repeatable read',
     });
@@ -60,16 +65,17 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('uses a savepoint when nested: a failing inner unit leaves the outer usable', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
-      const inner = await c
-        .transaction(async () => {
+      const inner = await rejection(
+        c.transaction(async () => {
           await add(c, 'inner');
           throw new Error('inner failed');
-        })
-        .catch((err: unknown) => err);
+        }),
+        Error,
+      );
       expect(inner).toEqual(new Error('inner failed'));
       await c.transaction(() => add(c, 'second'));
     });
@@ -79,84 +85,85 @@ describe('conn.transaction(fn)', () => {
       'SAVEPOINT "pgsa_savepoint_2"',
       'RELEASE SAVEPOINT "pgsa_savepoint_2"',
     ]);
-    expect(await committedNames(db.url)).toEqual(['first', 'outer', 'second']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer', 'second']);
   });
 
   it('uses a savepoint inside a transaction opened with begin()', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.transaction(() => add(conn, 'inside')).catch(() => {});
     expect(tx.isActive).toBe(true);
     await tx.rollback();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('refuses options on a nested call, leaving the outer transaction intact', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
-      await expect(c.transaction(async () => {}, { isolationLevel: 'serializable' })).rejects.toThrow(
+      expect((await rejection(c.transaction(async () => {}, { isolationLevel: 'serializable' }), Error)).message).toMatch(
         /^cannot run a nested transaction\(\) with isolationLevel, readOnly or deferrable/,
       );
     });
-    expect(await committedNames(db.url)).toEqual(['first', 'outer']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer']);
   });
 
   it('never reports success when fn swallowed a statement error', async () => {
-    const conn = await (await engine()).acquire();
-    const error = await conn
-      .transaction(async (c) => {
+    const conn = await (await engines.make()).acquire();
+    const error = await rejection(
+      conn.transaction(async (c) => {
         await add(c, 'doomed');
         await c.execute('select 1/0').catch(() => {});
         return 'looks fine';
-      })
-      .catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toBe(
+      }),
+      InterfaceError,
+    );
+    expect(error.message).toBe(
       'cannot commit: transaction is failed (a statement inside it raised an error); it was rolled back',
     );
     expect(conn.inTransaction).toBe(false);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('rolls everything back when fn leaves a savepoint open', async () => {
-    const conn = await (await engine()).acquire();
-    const error = await conn
-      .transaction(async (c) => {
+    const conn = await (await engines.make()).acquire();
+    const error = await rejection(
+      conn.transaction(async (c) => {
         await add(c, 'outer');
         await c.beginNested();
         await add(c, 'dangling');
-      })
-      .catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toMatch(/^cannot commit: transaction is not the innermost/);
+      }),
+      InterfaceError,
+    );
+    expect(error.message).toMatch(/^cannot commit: transaction is not the innermost/);
     expect(conn.inTransaction).toBe(false);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('keeps fn’s error when the rollback fails too, and logs the rollback failure', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const original = new Error('original');
-    const error = await conn
-      .transaction(async (c) => {
+    const error = await rejection(
+      conn.transaction(async (c) => {
         await add(c, 'ghost');
         await killBackend(db.url, c.backendPid);
         throw original;
-      })
-      .catch((err: unknown) => err);
+      }),
+      Error,
+    );
     expect(error).toBe(original);
     expect(e.captured.warnings).toContainEqual(
       expect.stringMatching(
         /^rollback after an error failed \(.+\); rethrowing the original error: original$/,
       ),
     );
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('rejects a non-function with a TypeError', async () => {
-    const conn = await (await engine()).acquire();
-    await expect(conn.transaction(42 as never)).rejects.toThrow(
+    const conn = await (await engines.make()).acquire();
+    expect(await rejection(conn.transaction(42 as never), TypeError)).toEqual(
       new TypeError('transaction(fn) expects a function'),
     );
     expect(conn.inTransaction).toBe(false);
@@ -165,7 +172,7 @@ describe('conn.transaction(fn)', () => {
 
 describe('engine.transaction(fn)', () => {
   it('acquires, commits and releases', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const name = await e.transaction(async (conn) => {
       expect(e.stats().inUse).toBe(1);
       await add(conn, 'ann');
@@ -173,31 +180,32 @@ describe('engine.transaction(fn)', () => {
     });
     expect(name).toBe('ann');
     expect(e.stats()).toMatchObject({ inUse: 0, free: 1 });
-    expect(await committedNames(db.url)).toEqual(['first', 'ann']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'ann']);
   });
 
   it('rolls back, releases and rethrows with the attempt count', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const boom = new Error('boom');
-    const error = await e
-      .transaction(async (conn) => {
+    const error = await rejection(
+      e.transaction(async (conn) => {
         await add(conn, 'ann');
         throw boom;
-      })
-      .catch((err: unknown) => err);
+      }),
+      Error,
+    );
     expect(error).toBe(boom);
     expect((error as { attempts?: number }).attempts).toBe(1);
     expect(e.stats()).toMatchObject({ inUse: 0, free: 1 });
     expect(e.captured.warnings).toEqual([]);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('does not retry a lost connection, and discards it', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1 });
+    const e = await engines.make({ minSize: 1, maxSize: 1 });
     let calls = 0;
     let pid = 0;
-    const error = await e
-      .transaction(
+    const error = await rejection(
+      e.transaction(
         async (conn) => {
           calls += 1;
           pid = conn.backendPid;
@@ -205,15 +213,15 @@ describe('engine.transaction(fn)', () => {
           await add(conn, 'ghost');
         },
         { retries: 3 },
-      )
-      .catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(OperationalError);
+      ),
+      OperationalError,
+    );
     expect((error as { attempts?: number }).attempts).toBe(1);
     expect(calls).toBe(1);
     const next = await e.acquire();
     expect(next.backendPid).not.toBe(pid);
     expect(await next.scalar('select 1')).toBe(1);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it.each([
@@ -228,9 +236,9 @@ describe('engine.transaction(fn)', () => {
     ],
     [{ retry: 3 }, 'unknown transaction option(s): retry'],
   ])('rejects options %j with a TypeError before acquiring', async (options, message) => {
-    const e = await engine();
+    const e = await engines.make();
     const acquires = e.stats().acquires;
-    await expect(e.transaction(async () => {}, options as never)).rejects.toThrow(
+    expect(await rejection(e.transaction(async () => {}, options as never), TypeError)).toEqual(
       new TypeError(message),
     );
     expect(e.stats().acquires).toBe(acquires);
@@ -239,7 +247,7 @@ describe('engine.transaction(fn)', () => {
 
 describe('Kysely transactions go through pgsa transaction objects', () => {
   it('runs conn.db.transaction() as a pgsa transaction', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     await conn.db.transaction().execute(async (trx) => {
       expect(conn.inTransaction).toBe(true);
@@ -250,11 +258,11 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
       await joined.commit();
     });
     expect(e.captured.sql.filter((s) => !s.startsWith('insert'))).toEqual(['BEGIN', 'COMMIT']);
-    expect(await committedNames(db.url)).toEqual(['first', 'kysely']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'kysely']);
   });
 
   it('runs conn.db.transaction() inside conn.transaction() as a savepoint', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
       await c.db
@@ -266,16 +274,16 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
         .catch(() => {});
       expect(c.inTransaction).toBe(true);
     });
-    expect(await committedNames(db.url)).toEqual(['first', 'outer']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer']);
   });
 
   it('runs a Kysely controlled transaction through pgsa transaction objects', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const trx = await conn.db.startTransaction().execute();
     expect(conn.inTransaction).toBe(true);
     await trx.insertInto('users').values({ name: 'controlled' }).execute();
-    await expect(conn.begin({ readOnly: true })).rejects.toBeInstanceOf(InterfaceError);
+    await rejection(conn.begin({ readOnly: true }), InterfaceError);
     await trx.commit().execute();
     expect(conn.inTransaction).toBe(false);
     const again = await conn.db.startTransaction().execute();
@@ -287,11 +295,11 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
       'BEGIN',
       'ROLLBACK',
     ]);
-    expect(await committedNames(db.url)).toEqual(['first', 'controlled']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'controlled']);
   });
 
   it('runs engine.db.transaction() with its isolation level and releases the connection', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const level = await e.db
       .transaction()
       .setIsolationLevel('serializable')
@@ -306,32 +314,34 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
     expect(e.captured.sql[0]).toBe('BEGIN ISOLATION LEVEL SERIALIZABLE');
     expect(e.captured.sql.at(-1)).toBe('COMMIT');
     expect(e.stats().inUse).toBe(0);
-    expect(await committedNames(db.url)).toEqual(['first', 'pooled']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'pooled']);
   });
 
   it('rolls back engine.db.transaction() when the callback throws', async () => {
-    const e = await engine();
-    const error = await e.db
-      .transaction()
+    const e = await engines.make();
+    const error = await rejection(
+      e.db.transaction()
       .execute(async (trx) => {
         await trx.insertInto('users').values({ name: 'gone' }).execute();
         throw new Error('nope');
-      })
-      .catch((err: unknown) => err);
+      }),
+      Error,
+    );
     expect(error).toEqual(new Error('nope'));
     expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
     expect(e.stats().inUse).toBe(0);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it("refuses Kysely's 'snapshot' on conn.db with the same TypeError as sessions, sending nothing", async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
-    const error = await conn.db
-      .transaction()
+    const error = await rejection(
+      conn.db.transaction()
       .setIsolationLevel('snapshot')
-      .execute(async () => {})
-      .catch((err: unknown) => err);
+      .execute(async () => {}),
+      TypeError,
+    );
     expect(error).toEqual(
       new TypeError(
         "isolation level 'snapshot' is not supported by PostgreSQL; its snapshot isolation is " +

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import {
   InterfaceError,
   OperationalError,
@@ -6,13 +6,17 @@ import {
   TwoPhaseTransaction,
 } from '../../src/index.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
-import { committedNames, killBackend, resetUsers, useEngines } from './support.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers, killBackend } from '../support/observers.js';
+import { FIRST_USER_ONLY } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engine = useEngines(db);
-
-beforeEach(async () => {
-  await resetUsers(db.url);
+// No leak check: these tests leave their connections acquired; the engine is terminated after each.
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 4 },
+  reset: FIRST_USER_ONLY,
+  leakCheck: false,
 });
 
 const insert = (name: string) => `insert into users (name) values ('${name}')`;
@@ -35,7 +39,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('prepares, stays active while prepared, and commits', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('aiopg-commit');
     expect(tx).toBeInstanceOf(TwoPhaseTransaction);
@@ -58,9 +62,9 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('refuses a second two-phase transaction while one is in progress', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase();
-    await expect(conn.beginTwophase()).rejects.toThrow(
+    expect(await rejection(conn.beginTwophase(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot begin a two-phase transaction: a transaction is already in progress on this connection',
       ),
@@ -72,19 +76,19 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('keeps prepared rows invisible until COMMIT PREPARED and visible after', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('visibility');
     await conn.execute(insert('prepared'));
     await tx.prepare();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
     expect(await preparedXids()).toEqual(['visibility']);
     await tx.commit();
-    expect(await committedNames(db.url)).toEqual(['first', 'prepared']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'prepared']);
     expect(await preparedXids()).toEqual([]);
   });
 
   it('prepares first when commit() is called on an unprepared transaction', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('one-step');
     await conn.execute(insert('x'));
@@ -93,22 +97,22 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
       "PREPARE TRANSACTION 'one-step'",
       "COMMIT PREPARED 'one-step'",
     ]);
-    expect(await committedNames(db.url)).toEqual(['first', 'x']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'x']);
   });
 
   it('rolls back an unprepared transaction with ROLLBACK', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('never');
     await conn.execute(insert('x'));
     await tx.rollback();
     expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
     expect(tx.status).toBe('rolledBack');
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('rolls back a prepared transaction with ROLLBACK PREPARED', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('undo');
     await conn.execute(insert('x'));
@@ -117,28 +121,28 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
     expect(e.captured.sql.at(-1)).toBe("ROLLBACK PREPARED 'undo'");
     expect(tx.status).toBe('rolledBack');
     expect(await preparedXids()).toEqual([]);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('refuses to prepare twice, naming the status', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('twice');
     await tx.prepare();
-    await expect(tx.prepare()).rejects.toThrow(
+    expect(await rejection(tx.prepare(), InterfaceError)).toEqual(
       new InterfaceError('cannot prepare: two-phase transaction is prepared'),
     );
     await tx.rollback();
-    await expect(tx.commit()).rejects.toThrow(
+    expect(await rejection(tx.commit(), InterfaceError)).toEqual(
       new InterfaceError('cannot commit: two-phase transaction is rolled back'),
     );
   });
 
   it('rolls back a failed transaction on prepare() and raises saying so', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('failed');
     await conn.execute(insert('x'));
     await conn.execute('select 1/0').catch(() => {});
-    await expect(tx.prepare()).rejects.toThrow(
+    expect(await rejection(tx.prepare(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot prepare: two-phase transaction is failed (a statement inside it raised an ' +
           'error); it was rolled back',
@@ -146,29 +150,28 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
     );
     expect(tx.status).toBe('rolledBack');
     expect(await preparedXids()).toEqual([]);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('reports an xid already in use as the server error and leaves the transaction rolled back', async () => {
-    const e = await engine({ maxSize: 2 });
+    const e = await engines.make({ maxSize: 2 });
     const first = await e.acquire();
     const taken = await first.beginTwophase('taken');
     await taken.prepare();
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('taken');
     await conn.execute(insert('dup'));
-    const error = await tx.prepare().catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(ProgrammingError);
-    expect((error as ProgrammingError).sqlstate).toBe('42710');
-    expect((error as Error).message).toBe('transaction identifier "taken" is already in use');
+    const error = await rejection(tx.prepare(), ProgrammingError);
+    expect(error.sqlstate).toBe('42710');
+    expect(error.message).toBe('transaction identifier "taken" is already in use');
     expect(tx.status).toBe('rolledBack');
     expect(conn.inTransaction).toBe(false);
     await taken.rollback();
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('gives each transaction a random xid when none is given', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     const a = await conn.beginTwophase();
     await a.rollback();
     const b = await conn.beginTwophase();
@@ -178,7 +181,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('leaves a prepared transaction prepared at the end of an await using scope', async () => {
-    const conn = await (await engine()).acquire();
+    const conn = await (await engines.make()).acquire();
     {
       await using tx = await conn.beginTwophase('scoped');
       await conn.execute(insert('x'));
@@ -192,7 +195,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
 describe('recovery from other connections', () => {
   it('survives the preparing connection closing and is committed from another one', async () => {
-    const e = await engine({ maxSize: 2 });
+    const e = await engines.make({ maxSize: 2 });
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('survivor');
     await conn.execute(insert('durable'));
@@ -201,32 +204,32 @@ describe('recovery from other connections', () => {
     expect(tx.status).toBe('prepared');
     const other = await e.acquire();
     expect(await other.recoverTwophase()).toEqual(['survivor']);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
     await other.commitPrepared('survivor');
     expect(await other.recoverTwophase()).toEqual([]);
-    expect(await committedNames(db.url)).toEqual(['first', 'durable']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'durable']);
   });
 
   it('stays recoverable after the preparing backend was killed with pg_terminate_backend', async () => {
-    const e = await engine({ maxSize: 2 });
+    const e = await engines.make({ maxSize: 2 });
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('orphan');
     await conn.execute(insert('orphaned'));
     await tx.prepare();
     await killBackend(db.url, conn.backendPid);
     // The object cannot finish it on a dead connection; the prepared work is unharmed.
-    await expect(tx.commit()).rejects.toBeInstanceOf(OperationalError);
+    await rejection(tx.commit(), OperationalError);
     expect(tx.status).toBe('prepared');
     expect(await preparedXids()).toEqual(['orphan']);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
     const other = await e.acquire();
     expect(await other.recoverTwophase()).toEqual(['orphan']);
     await other.commitPrepared('orphan');
-    expect(await committedNames(db.url)).toEqual(['first', 'orphaned']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'orphaned']);
   });
 
   it('rolls back a prepared transaction by xid from another connection', async () => {
-    const e = await engine({ maxSize: 2 });
+    const e = await engines.make({ maxSize: 2 });
     const conn = await e.acquire();
     const tx = await conn.beginTwophase('abandon');
     await conn.execute(insert('x'));
@@ -235,7 +238,7 @@ describe('recovery from other connections', () => {
     const other = await e.acquire();
     await other.rollbackPrepared('abandon');
     expect(await preparedXids()).toEqual([]);
-    expect(await committedNames(db.url)).toEqual(['first']);
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('lists only the prepared transactions of its own database', async () => {
@@ -245,7 +248,7 @@ describe('recovery from other connections', () => {
       await client.query("PREPARE TRANSACTION 'pgsa-elsewhere'");
     });
     try {
-      const conn = await (await engine()).acquire();
+      const conn = await (await engines.make()).acquire();
       const tx = await conn.beginTwophase('here');
       await tx.prepare();
       expect(await conn.recoverTwophase()).toEqual(['here']);
@@ -256,11 +259,10 @@ describe('recovery from other connections', () => {
   });
 
   it('reports committing an unknown xid as a ProgrammingError', async () => {
-    const conn = await (await engine()).acquire();
-    const error = await conn.commitPrepared('no-such-xid').catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(ProgrammingError);
-    expect((error as ProgrammingError).sqlstate).toBe('42704');
-    expect((error as Error).message).toBe(
+    const conn = await (await engines.make()).acquire();
+    const error = await rejection(conn.commitPrepared('no-such-xid'), ProgrammingError);
+    expect(error.sqlstate).toBe('42704');
+    expect(error.message).toBe(
       'prepared transaction with identifier "no-such-xid" does not exist',
     );
   });
@@ -280,7 +282,7 @@ describe('xid quoting against the real server', () => {
   it.each(hostile.map((xid) => [xid.length > 40 ? `${xid.slice(0, 10)}… (${xid.length})` : xid, xid]))(
     'prepares and commits xid %s exactly as given, without injection',
     async (_label, xid) => {
-      const conn = await (await engine()).acquire();
+      const conn = await (await engines.make()).acquire();
       const tx = await conn.beginTwophase(xid);
       await conn.execute(insert('quoted'));
       await tx.prepare();
@@ -288,16 +290,15 @@ describe('xid quoting against the real server', () => {
       expect(await conn.recoverTwophase()).toEqual([xid]);
       await tx.commit();
       expect(await preparedXids()).toEqual([]);
-      expect(await committedNames(db.url)).toEqual(['first', 'quoted']);
+      expect(await committedUsers(db.url)).toEqual(['first', 'quoted']);
     },
   );
 
   it('rejects a 300-character xid with a clear TypeError before anything is sent', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
-    const error = await conn.beginTwophase('x'.repeat(300)).catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toBe(
+    const error = await rejection(conn.beginTwophase('x'.repeat(300)), TypeError);
+    expect(error.message).toBe(
       'two-phase transaction id (xid) is 300 bytes long; PostgreSQL accepts at most 199',
     );
     expect(e.captured.sql).toEqual([]);
@@ -305,8 +306,8 @@ describe('xid quoting against the real server', () => {
   });
 
   it('measures the xid limit in bytes: 100 two-byte characters are too long', async () => {
-    const conn = await (await engine()).acquire();
-    await expect(conn.commitPrepared('é'.repeat(100))).rejects.toThrow(
+    const conn = await (await engines.make()).acquire();
+    expect(await rejection(conn.commitPrepared('é'.repeat(100)), TypeError)).toEqual(
       new TypeError('two-phase transaction id (xid) is 200 bytes long; PostgreSQL accepts at most 199'),
     );
   });
