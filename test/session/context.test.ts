@@ -12,13 +12,21 @@ import {
 } from '../../src/index.js';
 import type { Database } from '../../schema/database.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedUsers, trackedEngine, useTrackedEngine } from './tracked-engine.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers } from '../support/observers.js';
+import { DEFERRED_CHILDREN, EMPTY_USERS_AND_CHILDREN } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const tracked = useTrackedEngine(db, { deferredChildren: true });
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 5 },
+  shared: true,
+  setup: DEFERRED_CHILDREN,
+  reset: EMPTY_USERS_AND_CHILDREN,
+});
 
 async function insertUser(name: string): Promise<void> {
-  const session = await dbSession(tracked.engine);
+  const session = await dbSession(engines.shared);
   await session.execute('insert into users (name) values ($1)', [name]);
 }
 
@@ -26,24 +34,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('dbSession', () => {
   it('raises InterfaceError outside any context', async () => {
-    const error = await dbSession(tracked.engine).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toBe(
+    const error = await rejection(dbSession(engines.shared), InterfaceError);
+    expect(error.message).toBe(
       'no session context: wrap the work in runInNewContext or use the middleware',
     );
   });
 
   it('returns the same session to every await and child task of a context', async () => {
     await runInNewContext(async () => {
-      const first = await dbSession(tracked.engine);
+      const first = await dbSession(engines.shared);
       const children = await Promise.all([
-        dbSession(tracked.engine),
+        dbSession(engines.shared),
         (async () => {
           await sleep(1);
-          return dbSession(tracked.engine);
+          return dbSession(engines.shared);
         })(),
         new Promise<Session<Database>>((resolve) => {
-          setTimeout(() => resolve(dbSession(tracked.engine)), 5);
+          setTimeout(() => resolve(dbSession(engines.shared)), 5);
         }),
       ]);
       for (const child of children) expect(child).toBe(first);
@@ -51,11 +58,11 @@ describe('dbSession', () => {
   });
 
   it('gives two concurrent first calls one session, one connection and one BEGIN', async () => {
-    const acquires = tracked.acquires();
+    const acquires = engines.shared.stats().acquires;
     const pids = await runInNewContext(() =>
       Promise.all(
         ['ann', 'bob'].map(async (name) => {
-          const session = await dbSession(tracked.engine);
+          const session = await dbSession(engines.shared);
           return session.scalar(
             'insert into users (name) values ($1) returning pg_backend_pid()',
             [name],
@@ -64,18 +71,18 @@ describe('dbSession', () => {
       ),
     );
     expect(new Set(pids).size).toBe(1);
-    expect(tracked.acquires()).toBe(acquires + 1);
-    expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+    expect(engines.shared.stats().acquires).toBe(acquires + 1);
+    expect(engines.shared.captured.sql.filter((s) => s === 'BEGIN')).toHaveLength(1);
     expect((await committedUsers(db.url)).sort()).toEqual(['ann', 'bob']);
   });
 
   it('takes no connection for a session that never queries', async () => {
-    const acquires = tracked.acquires();
+    const acquires = engines.shared.stats().acquires;
     await runInNewContext(async () => {
-      await dbSession(tracked.engine);
+      await dbSession(engines.shared);
     });
-    expect(tracked.acquires()).toBe(acquires);
-    expect(tracked.statements).toEqual([]);
+    expect(engines.shared.stats().acquires).toBe(acquires);
+    expect(engines.shared.captured.sql).toEqual([]);
   });
 });
 
@@ -93,78 +100,66 @@ describe('runInNewContext', () => {
     );
     expect(result).toBe(42);
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 
   it('rolls back and rethrows when the function throws, and releases the connection', async () => {
     const boom = new Error('boom');
-    const error = await runInNewContext(async () => {
+    const error = await rejection(runInNewContext(async () => {
       await insertUser('ann');
       throw boom;
-    }).catch((e: unknown) => e);
+    }), Error);
     expect(error).toBe(boom);
     expect(await committedUsers(db.url)).toEqual([]);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 
   it('rejects with the commit error and stores nothing when the final commit fails', async () => {
-    const error = await runInNewContext(async () => {
+    await rejection(runInNewContext(async () => {
       await insertUser('ann');
-      const session = await dbSession(tracked.engine);
+      const session = await dbSession(engines.shared);
       await session.execute('insert into children (parent_id) values (-1)');
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ForeignKeyViolationError);
+    }), ForeignKeyViolationError);
     expect(await committedUsers(db.url)).toEqual([]);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 
   it('commits the session of every engine used in the context', async () => {
-    const other = await trackedEngine(db.url);
-    try {
-      await runInNewContext(async () => {
-        await insertUser('first');
-        const session = await dbSession(other.engine);
-        await session.execute("insert into users (name) values ('second')");
-        expect(session).not.toBe(await dbSession(tracked.engine));
-      });
-      expect((await committedUsers(db.url)).sort()).toEqual(['first', 'second']);
-      expect(other.engine.stats().inUse).toBe(0);
-    } finally {
-      await other.engine.close();
-      await other.engine.waitClosed();
-    }
+    const other = await engines.make();
+    await runInNewContext(async () => {
+      await insertUser('first');
+      const session = await dbSession(other);
+      await session.execute("insert into users (name) values ('second')");
+      expect(session).not.toBe(await dbSession(engines.shared));
+    });
+    expect((await committedUsers(db.url)).sort()).toEqual(['first', 'second']);
+    expect(other.stats().inUse).toBe(0);
   });
 
   it('rolls back the sessions not yet committed when one commit fails', async () => {
-    const other = await trackedEngine(db.url);
-    try {
-      const error = await runInNewContext(async () => {
-        // This engine's session comes first, and its commit fails.
-        const session = await dbSession(tracked.engine);
-        await session.execute('insert into children (parent_id) values (-1)');
-        const second = await dbSession(other.engine);
-        await second.execute("insert into users (name) values ('second')");
-      }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ForeignKeyViolationError);
-      expect(await committedUsers(db.url)).toEqual([]);
-      expect(other.engine.stats().inUse).toBe(0);
-    } finally {
-      await other.engine.close();
-      await other.engine.waitClosed();
-    }
+    const other = await engines.make();
+    await rejection(runInNewContext(async () => {
+      // This engine's session comes first, and its commit fails.
+      const session = await dbSession(engines.shared);
+      await session.execute('insert into children (parent_id) values (-1)');
+      const second = await dbSession(other);
+      await second.execute("insert into users (name) values ('second')");
+    }), ForeignKeyViolationError);
+    expect(await committedUsers(db.url)).toEqual([]);
+    expect(other.stats().inUse).toBe(0);
   });
 
   it('leaves the outer context and its open transaction untouched', async () => {
     await runInNewContext(async () => {
       await insertUser('outer');
-      const outer = await dbSession(tracked.engine);
+      const outer = await dbSession(engines.shared);
       const inner = await runInNewContext(async () => {
         await insertUser('inner');
-        return dbSession(tracked.engine);
+        return dbSession(engines.shared);
       });
       expect(inner).not.toBe(outer);
       expect(inner.closed).toBe(true);
-      expect(await dbSession(tracked.engine)).toBe(outer);
+      expect(await dbSession(engines.shared)).toBe(outer);
       expect(outer.inTransaction).toBe(true);
       expect(await committedUsers(db.url)).toEqual(['inner']);
     });
@@ -172,10 +167,9 @@ describe('runInNewContext', () => {
   });
 
   it('closes the sessions when the context ends, so later use raises ResourceClosedError', async () => {
-    const session = await runInNewContext(() => dbSession(tracked.engine));
-    const error = await session.execute('select 1').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ResourceClosedError);
-    expect((error as Error).message).toBe(
+    const session = await runInNewContext(() => dbSession(engines.shared));
+    const error = await rejection(session.execute('select 1'), ResourceClosedError);
+    expect(error.message).toBe(
       'cannot execute: the session is closed: its context has ended',
     );
   });
@@ -183,14 +177,13 @@ describe('runInNewContext', () => {
   it('refuses dbSession in a task that outlives its context', async () => {
     let late: Promise<unknown> | undefined;
     await runInNewContext(async () => {
-      late = sleep(20).then(() => dbSession(tracked.engine));
+      late = sleep(20).then(() => dbSession(engines.shared));
     });
-    const error = await late?.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toMatch(
+    const error = await rejection(late ?? Promise.resolve(), InterfaceError);
+    expect(error.message).toMatch(
       /^no session context: the context this code runs in has ended/,
     );
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 });
 
@@ -198,11 +191,11 @@ describe('early commit, rollback and close', () => {
   it('commitDbSession makes the work durable before the context ends', async () => {
     await runInNewContext(async () => {
       await insertUser('ann');
-      const pid = (await dbSession(tracked.engine)).backendPid;
-      await commitDbSession(tracked.engine);
+      const pid = (await dbSession(engines.shared)).backendPid;
+      await commitDbSession(engines.shared);
       expect(await committedUsers(db.url)).toEqual(['ann']);
       await insertUser('bob');
-      expect((await dbSession(tracked.engine)).backendPid).toBe(pid);
+      expect((await dbSession(engines.shared)).backendPid).toBe(pid);
       expect(await committedUsers(db.url)).toEqual(['ann']);
     });
     expect(await committedUsers(db.url)).toEqual(['ann', 'bob']);
@@ -211,7 +204,7 @@ describe('early commit, rollback and close', () => {
   it('rollbackDbSession discards the work so far and the context goes on', async () => {
     await runInNewContext(async () => {
       await insertUser('ann');
-      await rollbackDbSession(tracked.engine);
+      await rollbackDbSession(engines.shared);
       await insertUser('bob');
     });
     expect(await committedUsers(db.url)).toEqual(['bob']);
@@ -220,20 +213,20 @@ describe('early commit, rollback and close', () => {
   it('closeDbSession rolls back, releases the connection, and the next dbSession takes a fresh one', async () => {
     await runInNewContext(async () => {
       await insertUser('ann');
-      await commitDbSession(tracked.engine);
+      await commitDbSession(engines.shared);
       await insertUser('uncommitted');
-      const first = await dbSession(tracked.engine);
-      await closeDbSession(tracked.engine);
+      const first = await dbSession(engines.shared);
+      await closeDbSession(engines.shared);
       expect(first.closed).toBe(true);
-      expect(tracked.engine.stats().inUse).toBe(0);
+      expect(engines.shared.stats().inUse).toBe(0);
       expect(await committedUsers(db.url)).toEqual(['ann']);
 
-      const acquires = tracked.acquires();
-      const second = await dbSession(tracked.engine);
+      const acquires = engines.shared.stats().acquires;
+      const second = await dbSession(engines.shared);
       expect(second).not.toBe(first);
       expect(second.connected).toBe(false);
       await insertUser('bob');
-      expect(tracked.acquires()).toBe(acquires + 1);
+      expect(engines.shared.stats().acquires).toBe(acquires + 1);
     });
     expect(await committedUsers(db.url)).toEqual(['ann', 'bob']);
   });
@@ -241,35 +234,35 @@ describe('early commit, rollback and close', () => {
   it('closeDbSession does not throw when the session lost its connection, and discards it', async () => {
     await runInNewContext(async () => {
       await insertUser('ann');
-      const session = await dbSession(tracked.engine);
+      const session = await dbSession(engines.shared);
       await observe(db.url, 'select pg_terminate_backend($1)', [session.backendPid]);
-      await expect(closeDbSession(tracked.engine)).resolves.toBeUndefined();
+      await expect(closeDbSession(engines.shared)).resolves.toBeUndefined();
       expect(session.closed).toBe(true);
     });
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
     expect(await committedUsers(db.url)).toEqual([]);
   });
 
   it('do nothing outside a context', async () => {
-    const acquires = tracked.acquires();
-    await expect(commitDbSession(tracked.engine)).resolves.toBeUndefined();
-    await expect(rollbackDbSession(tracked.engine)).resolves.toBeUndefined();
-    await expect(closeDbSession(tracked.engine)).resolves.toBeUndefined();
-    expect(tracked.acquires()).toBe(acquires);
-    expect(tracked.statements).toEqual([]);
+    const acquires = engines.shared.stats().acquires;
+    await expect(commitDbSession(engines.shared)).resolves.toBeUndefined();
+    await expect(rollbackDbSession(engines.shared)).resolves.toBeUndefined();
+    await expect(closeDbSession(engines.shared)).resolves.toBeUndefined();
+    expect(engines.shared.stats().acquires).toBe(acquires);
+    expect(engines.shared.captured.sql).toEqual([]);
   });
 
   it('do nothing in a context without a session or without an open transaction', async () => {
-    const acquires = tracked.acquires();
+    const acquires = engines.shared.stats().acquires;
     await runInNewContext(async () => {
-      await commitDbSession(tracked.engine);
-      await rollbackDbSession(tracked.engine);
-      await closeDbSession(tracked.engine);
-      await dbSession(tracked.engine);
-      await commitDbSession(tracked.engine);
-      await rollbackDbSession(tracked.engine);
+      await commitDbSession(engines.shared);
+      await rollbackDbSession(engines.shared);
+      await closeDbSession(engines.shared);
+      await dbSession(engines.shared);
+      await commitDbSession(engines.shared);
+      await rollbackDbSession(engines.shared);
     });
-    expect(tracked.acquires()).toBe(acquires);
-    expect(tracked.statements).toEqual([]);
+    expect(engines.shared.stats().acquires).toBe(acquires);
+    expect(engines.shared.captured.sql).toEqual([]);
   });
 });

@@ -1,29 +1,23 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dbSession, newAtomicSession, newSession, runInNewContext } from '../../src/index.js';
-import { observe, useTestDatabase } from '../support/test-database.js';
-import { committedUsers, type TrackedEngine, trackedEngine } from './tracked-engine.js';
+import { useTestDatabase } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers } from '../support/observers.js';
+import { EMPTY_USERS } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-let tracked: TrackedEngine;
-
-beforeAll(async () => {
-  tracked = await trackedEngine(db.url);
-});
-
-beforeEach(async () => {
-  await observe(db.url, 'truncate users, emails restart identity cascade');
-});
-
-afterAll(async () => {
-  await tracked.engine.close();
-  await tracked.engine.waitClosed();
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 5 },
+  shared: true,
+  reset: EMPTY_USERS,
 });
 
 describe('newSession', () => {
   it('is independent of the context session', async () => {
     await runInNewContext(async () => {
-      const contextual = await dbSession(tracked.engine);
-      await using session = await newSession(tracked.engine);
+      const contextual = await dbSession(engines.shared);
+      await using session = await newSession(engines.shared);
       expect(session).not.toBe(contextual);
       await session.execute("insert into users (name) values ('outside')");
       await session.commit();
@@ -35,16 +29,16 @@ describe('newSession', () => {
 
   it('rolls back uncommitted work and releases the connection when disposed', async () => {
     {
-      await using session = await newSession(tracked.engine);
+      await using session = await newSession(engines.shared);
       await session.execute("insert into users (name) values ('ann')");
-      expect(tracked.engine.stats().inUse).toBe(1);
+      expect(engines.shared.stats().inUse).toBe(1);
     }
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
     expect(await committedUsers(db.url)).toEqual([]);
   });
 
   it('works outside any context', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute("insert into users (name) values ('ann')");
     await session.commit();
     expect(await committedUsers(db.url)).toEqual(['ann']);
@@ -53,29 +47,29 @@ describe('newSession', () => {
 
 describe('newAtomicSession', () => {
   it('commits when the function succeeds, returns its value and releases', async () => {
-    const id = await newAtomicSession(tracked.engine, (session) =>
+    const id = await newAtomicSession(engines.shared, (session) =>
       session.scalar("insert into users (name) values ('ann') returning id"),
     );
     expect(id).toBe(1);
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 
   it('rolls back and rethrows when the function throws, and releases', async () => {
     const boom = new Error('boom');
-    const error = await newAtomicSession(tracked.engine, async (session) => {
+    const error = await rejection(newAtomicSession(engines.shared, async (session) => {
       await session.execute("insert into users (name) values ('ann')");
       throw boom;
-    }).catch((e: unknown) => e);
+    }), Error);
     expect(error).toBe(boom);
     expect(await committedUsers(db.url)).toEqual([]);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 
   it('runs parallel sessions on separate connections', async () => {
     const pids = await Promise.all(
       ['ann', 'bob', 'cy'].map((name) =>
-        newAtomicSession(tracked.engine, async (session) => {
+        newAtomicSession(engines.shared, async (session) => {
           await session.execute('insert into users (name) values ($1)', [name]);
           // Overlap the three sessions so each must hold its own connection.
           return session.scalar('select pg_backend_pid() from pg_sleep(0.05)');
@@ -84,6 +78,6 @@ describe('newAtomicSession', () => {
     );
     expect(new Set(pids).size).toBe(3);
     expect((await committedUsers(db.url)).sort()).toEqual(['ann', 'bob', 'cy']);
-    expect(tracked.engine.stats().inUse).toBe(0);
+    expect(engines.shared.stats().inUse).toBe(0);
   });
 });

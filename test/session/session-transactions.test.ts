@@ -6,16 +6,23 @@ import {
   Transaction,
 } from '../../src/index.js';
 import { useTestDatabase } from '../support/test-database.js';
-import { committedUsers, useTrackedEngine } from './tracked-engine.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { committedUsers } from '../support/observers.js';
+import { EMPTY_USERS } from '../support/sample-tables.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const tracked = useTrackedEngine(db);
+const engines = useEngines(db, {
+  defaults: { minSize: 1, maxSize: 5 },
+  shared: true,
+  reset: EMPTY_USERS,
+});
 
 const INSERT = 'insert into users (name) values ($1)';
 
 describe('Session.begin', () => {
   it('begins the session transaction with the given options and returns it as a Transaction', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     const tx = await session.begin({ isolationLevel: 'serializable', readOnly: false });
     expect(tx).toBeInstanceOf(Transaction);
     expect(tx.isActive).toBe(true);
@@ -25,7 +32,7 @@ describe('Session.begin', () => {
     await tx.commit();
     expect(session.inTransaction).toBe(false);
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.statements).toEqual([
+    expect(engines.shared.captured.sql).toEqual([
       'BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE',
       INSERT,
       'COMMIT',
@@ -33,7 +40,7 @@ describe('Session.begin', () => {
   });
 
   it('is ended by session.commit() like a lazily begun transaction', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     const tx = await session.begin();
     await session.execute(INSERT, ['ann']);
     await session.commit();
@@ -42,10 +49,10 @@ describe('Session.begin', () => {
   });
 
   it('returns an inner transaction joined to the open one, sending nothing', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute(INSERT, ['ann']);
     const inner = await session.begin();
-    expect(tracked.statements).toEqual(['BEGIN', INSERT]);
+    expect(engines.shared.captured.sql).toEqual(['BEGIN', INSERT]);
     await inner.commit(); // joined: the session's transaction decides
     expect(session.inTransaction).toBe(true);
     await session.commit();
@@ -53,11 +60,13 @@ describe('Session.begin', () => {
   });
 
   it('refuses options while a transaction is open, as conn.begin does', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute(INSERT, ['ann']);
-    const error = await session.begin({ isolationLevel: 'serializable' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toBe(
+    const error = await rejection(
+      session.begin({ isolationLevel: 'serializable' }),
+      InterfaceError,
+    );
+    expect(error.message).toBe(
       'cannot begin with isolationLevel, readOnly or deferrable: a transaction is already ' +
         'active on this connection and the inner one joins it',
     );
@@ -65,21 +74,21 @@ describe('Session.begin', () => {
   });
 
   it('refuses an unknown isolation level with TypeError before taking a connection', async () => {
-    await using session = await newSession(tracked.engine);
-    const acquires = tracked.acquires();
-    const error = await session
-      .begin({ isolationLevel: 'snapshot' as 'serializable' })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toMatch(/^unknown isolation level "snapshot"/);
-    expect(tracked.acquires()).toBe(acquires);
-    expect(tracked.statements).toEqual([]);
+    await using session = await newSession(engines.shared);
+    const acquires = engines.shared.stats().acquires;
+    const error = await rejection(
+      session.begin({ isolationLevel: 'snapshot' as 'serializable' }),
+      TypeError,
+    );
+    expect(error.message).toMatch(/^unknown isolation level "snapshot"/);
+    expect(engines.shared.stats().acquires).toBe(acquires);
+    expect(engines.shared.captured.sql).toEqual([]);
   });
 });
 
 describe('Session.beginNested', () => {
   it('begins the session transaction first, then opens a savepoint (as SQLAlchemy)', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     const savepoint = await session.beginNested();
     expect(savepoint).toBeInstanceOf(NestedTransaction);
     expect(savepoint.savepoint).toBe('pgsa_savepoint_1');
@@ -88,7 +97,7 @@ describe('Session.beginNested', () => {
     await session.execute(INSERT, ['ann']);
     await session.commit();
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.statements).toEqual([
+    expect(engines.shared.captured.sql).toEqual([
       'BEGIN',
       'SAVEPOINT "pgsa_savepoint_1"',
       INSERT,
@@ -99,20 +108,20 @@ describe('Session.beginNested', () => {
   });
 
   it('opens a savepoint inside the open transaction, whose release keeps the work', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute(INSERT, ['ann']);
     const savepoint = await session.beginNested();
     await session.execute(INSERT, ['bob']);
     await savepoint.commit();
     await session.commit();
     expect(await committedUsers(db.url)).toEqual(['ann', 'bob']);
-    expect(tracked.statements.filter((s) => s === 'BEGIN')).toHaveLength(1);
+    expect(engines.shared.captured.sql.filter((s) => s === 'BEGIN')).toHaveLength(1);
   });
 });
 
 describe('Session.transaction', () => {
   it('begins, runs fn with the session and commits, returning what fn returns', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     const value = await session.transaction(async (s) => {
       expect(s).toBe(session);
       await s.execute(INSERT, ['ann']);
@@ -121,30 +130,31 @@ describe('Session.transaction', () => {
     expect(value).toBe(42);
     expect(session.inTransaction).toBe(false);
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.statements).toEqual(['BEGIN', INSERT, 'COMMIT']);
+    expect(engines.shared.captured.sql).toEqual(['BEGIN', INSERT, 'COMMIT']);
   });
 
   it('begins with the given options when no transaction is open', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.transaction((s) => s.execute(INSERT, ['ann']), { isolationLevel: 'repeatable read' });
-    expect(tracked.statements[0]).toBe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    expect(engines.shared.captured.sql[0]).toBe('BEGIN ISOLATION LEVEL REPEATABLE READ');
   });
 
   it('runs in a savepoint of the open transaction; a failure undoes only that and is rethrown', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute(INSERT, ['ann']);
     const boom = new Error('boom');
-    const error = await session
-      .transaction(async (s) => {
+    const error = await rejection(
+      session.transaction(async (s) => {
         await s.execute(INSERT, ['bob']);
         throw boom;
-      })
-      .catch((e: unknown) => e);
+      }),
+      Error,
+    );
     expect(error).toBe(boom);
     expect(session.inTransaction).toBe(true);
     await session.commit();
     expect(await committedUsers(db.url)).toEqual(['ann']);
-    expect(tracked.statements.slice(2, 5)).toEqual([
+    expect(engines.shared.captured.sql.slice(2, 5)).toEqual([
       'SAVEPOINT "pgsa_savepoint_1"',
       INSERT,
       'ROLLBACK TO SAVEPOINT "pgsa_savepoint_1"; RELEASE SAVEPOINT "pgsa_savepoint_1"',
@@ -152,30 +162,31 @@ describe('Session.transaction', () => {
   });
 
   it('refuses options inside an open transaction, as conn.transaction does', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     await session.execute(INSERT, ['ann']);
-    const error = await session
-      .transaction(async () => 1, { isolationLevel: 'serializable' })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toBe(
+    const error = await rejection(
+      session.transaction(async () => 1, { isolationLevel: 'serializable' }),
+      InterfaceError,
+    );
+    expect(error.message).toBe(
       'cannot run a nested transaction() with isolationLevel, readOnly or deferrable: it runs ' +
         'in a savepoint of the transaction in progress, whose settings apply',
     );
   });
 
   it('rolls back the whole session transaction it began when fn throws', async () => {
-    await using session = await newSession(tracked.engine);
+    await using session = await newSession(engines.shared);
     const boom = new Error('boom');
-    const error = await session
-      .transaction(async (s) => {
+    const error = await rejection(
+      session.transaction(async (s) => {
         await s.execute(INSERT, ['ann']);
         throw boom;
-      })
-      .catch((e: unknown) => e);
+      }),
+      Error,
+    );
     expect(error).toBe(boom);
     expect(session.inTransaction).toBe(false);
-    expect(tracked.statements).toEqual(['BEGIN', INSERT, 'ROLLBACK']);
+    expect(engines.shared.captured.sql).toEqual(['BEGIN', INSERT, 'ROLLBACK']);
     expect(await committedUsers(db.url)).toEqual([]);
   });
 });
