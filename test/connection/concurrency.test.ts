@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type EchoEvent, InterfaceError } from '../../src/index.js';
+import { InterfaceError } from '../../src/index.js';
 import { useTestDatabase } from '../support/test-database.js';
-import { useEngine } from './engine-fixture.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const events: EchoEvent[] = [];
-const engine = useEngine(db, { echo: { query: (event) => events.push(event) } });
+const engines = useEngines(db, { shared: true });
+const events = () => engines.shared.captured.events;
 
 describe('concurrent use of one connection', () => {
   // First in the file: node-postgres warns only once per process.
   it('never hands node-postgres a statement while it is busy (its own queue is deprecated)', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => {
@@ -27,10 +28,10 @@ describe('concurrent use of one connection', () => {
   });
 
   it('queues statements in call order instead of interleaving them', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     await conn.execute('create temp sequence call_order');
-    events.length = 0;
+    events().length = 0;
     const values = await Promise.all([
       conn.scalar(`select nextval('call_order') from pg_sleep(0.2) /* a */`),
       conn.scalar(`select nextval('call_order') /* b */`),
@@ -41,7 +42,7 @@ describe('concurrent use of one connection', () => {
         .then((row) => row.n),
     ]);
     expect(values.map(Number)).toEqual([1, 2, 3, 4]);
-    expect(events.map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1] ?? 'kysely')).toEqual([
+    expect(events().map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1] ?? 'kysely')).toEqual([
       'a',
       'b',
       'c',
@@ -50,7 +51,7 @@ describe('concurrent use of one connection', () => {
   });
 
   it('a failing statement in the queue does not disturb the ones around it', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     const results = await Promise.allSettled([
       conn.scalar('select 1'),
@@ -62,17 +63,16 @@ describe('concurrent use of one connection', () => {
   });
 
   it('raises InterfaceError for a statement issued while a stream is open', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
-    let error: unknown;
+    let error: InterfaceError | undefined;
     let seen = 0;
     for await (const row of conn.stream('select n from generate_series(1, 10) n', { batchSize: 2 })) {
       seen += Number(row.n !== undefined);
-      if (seen === 3) error = await conn.execute('select 1').catch((e: unknown) => e);
+      if (seen === 3) error = await rejection(conn.execute('select 1'), InterfaceError);
     }
     expect(seen).toBe(10);
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toBe(
+    expect(error?.message).toBe(
       'cannot execute: another operation is in progress on this connection ' +
         '(a stream is open; finish or leave its loop first)',
     );
@@ -80,14 +80,14 @@ describe('concurrent use of one connection', () => {
   });
 
   it('logs a stream once, when it ends, with the number of rows it yielded', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
-    events.length = 0;
+    events().length = 0;
     const rows = await conn.stream('select n from generate_series(1, 25) n /* streamed */', {
       batchSize: 10,
     }).toArray();
     expect(rows).toHaveLength(25);
-    expect(events).toEqual([
+    expect(events()).toEqual([
       expect.objectContaining({
         sql: 'select n from generate_series(1, 25) n /* streamed */',
         rowCount: 25,
@@ -99,21 +99,21 @@ describe('concurrent use of one connection', () => {
 
 describe('call order with per-call options', () => {
   it('runs a statement with statementTimeoutMs in call order between untimed ones', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     await conn.execute('create temp sequence timed_order');
-    events.length = 0;
+    events().length = 0;
     const values = await Promise.all([
       conn.scalar(`select nextval('timed_order') from pg_sleep(0.2) /* a */`),
       conn.scalar(`select nextval('timed_order') /* b */`, { statementTimeoutMs: 5_000 }),
       conn.scalar(`select nextval('timed_order') /* c */`),
     ]);
     expect(values.map(Number)).toEqual([1, 2, 3]);
-    expect(events.map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1])).toEqual(['a', 'b', 'c']);
+    expect(events().map((event) => event.sql.match(/\/\* (\w) \*\//)?.[1])).toEqual(['a', 'b', 'c']);
   });
 
   it('measures a timed statement from its start, after the ones queued before it', async (context) => {
-    const conn = await engine().acquire();
+    const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     const [slow, timed, after] = await Promise.all([
       conn.scalar('select 1 from pg_sleep(0.3)'),

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { withStatementTimeout } from '../../src/connection/statement-timeout.js';
 import { DataError, QueryCanceledError } from '../../src/index.js';
+import { rejection } from '../support/rejection.js';
 
 const later = <T>(ms: number, value: T) =>
   new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
@@ -20,9 +21,11 @@ describe('withStatementTimeout (no server: the timer logic alone)', () => {
       sqlstate: '57014',
     });
     const cancel = vi.fn(async () => fail(serverError));
-    const error = await withStatementTimeout(() => running, 20, cancel).catch((e: unknown) => e);
+    const error = await rejection(
+      withStatementTimeout(() => running, 20, cancel),
+      QueryCanceledError,
+    );
     expect(cancel).toHaveBeenCalledOnce();
-    expect(error).toBeInstanceOf(QueryCanceledError);
     expect(error).toMatchObject({
       message: 'canceling statement: statementTimeoutMs of 20 ms exceeded',
       sqlstate: '57014',
@@ -42,11 +45,11 @@ describe('withStatementTimeout (no server: the timer logic alone)', () => {
 
   it('passes a cancel by someone else (no timer fired) through unchanged', async () => {
     const canceled = new QueryCanceledError('canceling statement due to user request');
-    const error = await withStatementTimeout(
+    const error = await rejection(withStatementTimeout(
       () => Promise.reject(canceled),
       1_000,
       async () => {},
-    ).catch((e: unknown) => e);
+    ), Error);
     expect(error).toBe(canceled);
   });
 

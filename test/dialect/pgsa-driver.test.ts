@@ -1,12 +1,14 @@
 import { Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import { type EchoEvent, ResourceClosedError } from '../../src/index.js';
-import { countRows, rejection, useEngineFactory } from '../connection/engine-fixture.js';
+import { ResourceClosedError } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { countRows } from '../support/observers.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const makeEngine = useEngineFactory(db, { minSize: 1, maxSize: 4 });
+const engines = useEngines(db, { defaults: { minSize: 1, maxSize: 4 } });
 
 beforeEach(async () => {
   await observe(db.url, "insert into users (name) select 'u' || n from generate_series(1, 5) n");
@@ -18,7 +20,7 @@ afterEach(async () => {
 
 describe('a Kysely of your own on engine.dialect', () => {
   it('runs each query on a pooled connection and returns it to the pool', async () => {
-    const engine = await makeEngine();
+    const engine = await engines.make();
     const kysely = new Kysely<Database>({ dialect: engine.dialect });
     const rows = await kysely.selectFrom('users').select('name').orderBy('id').limit(2).execute();
     expect(rows).toEqual([{ name: 'u1' }, { name: 'u2' }]);
@@ -26,8 +28,8 @@ describe('a Kysely of your own on engine.dialect', () => {
   });
 
   it('runs its transactions as pgsa transactions on one pooled connection', async () => {
-    const events: EchoEvent[] = [];
-    const engine = await makeEngine({ echo: { query: (event) => events.push(event) } });
+    const engine = await engines.make();
+    const events = engine.captured.events;
     const kysely = new Kysely<Database>({ dialect: engine.dialect });
     await kysely.transaction().execute(async (trx) => {
       await trx.insertInto('users').values({ name: 'own' }).execute();
@@ -40,7 +42,7 @@ describe('a Kysely of your own on engine.dialect', () => {
   });
 
   it('leaves the engine open when it is destroyed', async () => {
-    const engine = await makeEngine();
+    const engine = await engines.make();
     await new Kysely<Database>({ dialect: engine.dialect }).destroy();
     await engine.db.destroy();
     expect(engine.closed).toBe(false);
@@ -50,8 +52,7 @@ describe('a Kysely of your own on engine.dialect', () => {
 
 describe('engine.db', () => {
   it('runs every statement of connection() on one pooled connection', async () => {
-    const events: EchoEvent[] = [];
-    const engine = await makeEngine({ echo: { query: (event) => events.push(event) } });
+    const engine = await engines.make();
     const pids = await engine.db.connection().execute(async (one) => {
       const first = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(one);
       const second = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(one);
@@ -62,7 +63,7 @@ describe('engine.db', () => {
   });
 
   it('closes the cursor and releases the connection when a Kysely stream is left early', async () => {
-    const engine = await makeEngine();
+    const engine = await engines.make();
     const names: (string | null)[] = [];
     for await (const row of engine.db.selectFrom('users').select('name').orderBy('id').stream(2)) {
       names.push(row.name);
@@ -75,17 +76,16 @@ describe('engine.db', () => {
 
 describe('conn.db', () => {
   it('refuses to run once its connection is closed', async () => {
-    const engine = await makeEngine();
+    const engine = await engines.make();
     const conn = await engine.acquire();
     const kysely = conn.db;
     await conn.close();
-    const error = await rejection(kysely.selectFrom('users').selectAll().execute());
-    expect(error).toBeInstanceOf(ResourceClosedError);
+    const error = await rejection(kysely.selectFrom('users').selectAll().execute(), ResourceClosedError);
     expect(error.message).toBe('cannot execute: the connection is closed');
   });
 
   it('streams through a cursor on its connection, inside its transaction', async () => {
-    const engine = await makeEngine();
+    const engine = await engines.make();
     await using conn = await engine.acquire();
     await using tx = await conn.begin();
     await conn.db.insertInto('users').values({ name: 'uncommitted' }).execute();

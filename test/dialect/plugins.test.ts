@@ -6,11 +6,9 @@ import {
   ParseJSONResultsPlugin,
   sql,
 } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createEngine,
   type Engine,
-  type EngineOptions,
   isRowProxy,
   newSession,
   type SAConnection,
@@ -22,19 +20,19 @@ import {
   LimitOnePlugin,
   ShoutNamesInPlacePlugin,
 } from './plugin-fixtures.js';
+import { useEngines } from '../support/engine-fixture.js';
 
 const db = useTestDatabase();
 let pipelined: Engine<CamelDatabase>;
 let pooled: Engine<CamelDatabase>;
 let annId: number;
 
-function engine(options: Omit<EngineOptions, 'connectionString'>) {
-  return createEngine<CamelDatabase>({ connectionString: db.url, minSize: 1, maxSize: 4, ...options });
-}
+const engines = useEngines<CamelDatabase>(db, { defaults: { minSize: 1, maxSize: 4 } });
 
 beforeAll(async () => {
-  pipelined = await engine({});
-  pooled = await engine({ pipelineConnections: 0 });
+  // Made in beforeAll: both serve the whole file.
+  pipelined = await engines.make();
+  pooled = await engines.make({ pipelineConnections: 0 });
   const [ann] = await observe<{ id: number }>(
     db.url,
     "insert into users (name) values ('ann'), ('bob'), ('cy') returning id",
@@ -43,10 +41,6 @@ beforeAll(async () => {
   await observe(db.url, "insert into emails (user_id, email, private) values ($1, 'ann@example.com', false)", [
     annId,
   ]);
-});
-
-afterAll(async () => {
-  await Promise.all([pipelined.terminate(), pooled.terminate()]);
 });
 
 /** A query built on whichever `Kysely` the path under test provides. */

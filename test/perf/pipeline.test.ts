@@ -1,28 +1,18 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../schema/database.js';
 import {
-  createEngine,
-  type EchoEvent,
-  type Engine,
-  type EngineOptions,
   InterfaceError,
   OperationalError,
   UniqueViolationError,
 } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engines: Engine<Database>[] = [];
-
-async function engine(options: Omit<EngineOptions, 'connectionString'> = {}) {
-  const created = await createEngine<Database>({ connectionString: db.url, minSize: 1, maxSize: 4, ...options });
-  engines.push(created);
-  return created;
-}
+const engines = useEngines(db, { defaults: { minSize: 1, maxSize: 4 } });
 
 afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.terminate()));
   await observe(db.url, "delete from users where name like 'pipe-%'");
 });
 
@@ -30,7 +20,7 @@ const range = (count: number) => Array.from({ length: count }, (_, index) => ind
 
 describe('pipelined autocommit path (engine.db)', () => {
   it('answers 16 concurrent statements each with its own result, without acquiring from the pool', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const results = await Promise.all(
       range(16).map((index) =>
         e.db
@@ -43,8 +33,8 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('runs every statement on the one shared pipelined connection, outside the pool', async () => {
-    const events: EchoEvent[] = [];
-    const e = await engine({ echo: { query: (event) => events.push(event) } });
+    const e = await engines.make();
+    const events = e.captured.events;
     await Promise.all(range(16).map((id) => e.db.selectFrom('users').select('id').where('id', '=', id).execute()));
     const pids = new Set(events.map((event) => event.backendPid));
     expect(pids.size).toBe(1);
@@ -53,7 +43,7 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('fails only the statement that violates a constraint, with its typed error', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const [taken] = await observe<{ id: number }>(db.url, "insert into users (name) values ('pipe-taken') returning id");
     const id = taken?.id as number;
     const outcomes = await Promise.allSettled(
@@ -78,19 +68,14 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('replaces a pipelined connection that was killed, failing only the statement it was running', async () => {
-    const events: EchoEvent[] = [];
-    const warnings: string[] = [];
-    const e = await engine({
-      echo: { query: (event) => events.push(event) },
-      logger: { warn: (message) => warnings.push(message) },
-    });
+    const e = await engines.make();
+    const { events, warnings } = e.captured;
     await e.db.selectNoFrom(sql<number>`1`.as('one')).execute();
     const firstPid = events[0]?.backendPid as number;
-    const sleeping = sql`select pg_sleep(${5})`.execute(e.db).catch((error: unknown) => error);
+    const sleeping = rejection(sql`select pg_sleep(${5})`.execute(e.db), OperationalError);
     await waitFor(async () => (await observe(db.url, "select 1 from pg_stat_activity where query like 'select pg_sleep%' and pid = $1", [firstPid])).length === 1);
     await observe(db.url, 'select pg_terminate_backend($1)', [firstPid]);
     const failure = await sleeping;
-    expect(failure).toBeInstanceOf(OperationalError);
     expect(failure).toMatchObject({ sqlstate: '57P01', message: 'terminating connection due to administrator command' });
     const after = await e.db.selectNoFrom(sql<number>`pg_backend_pid()`.as('pid')).executeTakeFirstOrThrow();
     expect(after.pid).not.toBe(firstPid);
@@ -101,7 +86,7 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('sends new statements to the pool while a slow one holds the pipeline', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const slow = sql`select pg_sleep(${1.5})`.execute(e.db);
     await new Promise((resolve) => setTimeout(resolve, 150));
     const started = performance.now();
@@ -114,24 +99,25 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('runs a Kysely transaction on a pooled connection and rolls it back on error', async () => {
-    const e = await engine();
-    const failure = await e.db
-      .transaction()
+    const e = await engines.make();
+    const failure = await rejection(
+      e.db.transaction()
       .execute(async (trx) => {
         await trx.insertInto('users').values({ name: 'pipe-in-trx' }).execute();
         const seen = await trx.selectFrom('users').select('name').where('name', '=', 'pipe-in-trx').execute();
         expect(seen).toEqual([{ name: 'pipe-in-trx' }]);
         throw new Error('abort the transaction');
-      })
-      .catch((error: unknown) => error);
+      }),
+      Error,
+    );
     expect(failure).toEqual(new Error('abort the transaction'));
     expect(e.stats().acquires).toBe(1);
     expect(await observe(db.url, "select 1 from users where name = 'pipe-in-trx'")).toEqual([]);
   });
 
   it('runs session-changing SQL on a pooled connection, never on the shared one', async () => {
-    const events: EchoEvent[] = [];
-    const e = await engine({ echo: { query: (event) => events.push(event) } });
+    const e = await engines.make();
+    const events = e.captured.events;
     await e.db.selectNoFrom(sql<number>`1`.as('one')).execute();
     await sql`set application_name = 'pipe-session'`.execute(e.db);
     expect(events[1]?.backendPid).not.toBe(events[0]?.backendPid);
@@ -140,7 +126,7 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('retries 16 concurrent pipelined statements transparently after a schema change', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await observe(db.url, 'create table if not exists pipe_shape (id int primary key)');
     await observe(db.url, 'insert into pipe_shape values (1) on conflict do nothing');
     const query = () => sql<Record<string, unknown>>`select * from pipe_shape where id = ${1}`.execute(e.db);
@@ -153,13 +139,12 @@ describe('pipelined autocommit path (engine.db)', () => {
 
   it('runs the onConnect hook on the pipelined connection before its first statement', async () => {
     const prepared: number[] = [];
-    const events: EchoEvent[] = [];
-    const e = await engine({
+    const e = await engines.make({
       onConnect: (conn) => {
         prepared.push(conn.backendPid);
       },
-      echo: { query: (event) => events.push(event) },
     });
+    const events = e.captured.events;
     await e.db.selectNoFrom(sql<number>`1`.as('one')).execute();
     const pipelinedPid = events.at(-1)?.backendPid as number;
     expect(prepared).toContain(pipelinedPid);
@@ -167,18 +152,18 @@ describe('pipelined autocommit path (engine.db)', () => {
   });
 
   it('acquires from the pool for every statement when pipelineConnections is 0', async () => {
-    const e = await engine({ pipelineConnections: 0 });
+    const e = await engines.make({ pipelineConnections: 0 });
     await Promise.all(range(4).map(() => e.db.selectNoFrom(sql<number>`1`.as('one')).execute()));
     expect(e.stats().acquires).toBe(4);
   });
 
   it('closes the pipelined connection with the engine', async () => {
-    const e = await engine({ applicationName: 'pgsa-pipe-close' });
+    const e = await engines.make({ applicationName: 'pgsa-pipe-close' });
     await e.db.selectNoFrom(sql<number>`1`.as('one')).execute();
     await e.close();
     await e.waitClosed();
     expect(await observe(db.url, "select pid from pg_stat_activity where application_name = 'pgsa-pipe-close'")).toEqual([]);
-    await expect(e.db.selectNoFrom(sql<number>`1`.as('one')).execute()).rejects.toThrow(
+    expect(await rejection(e.db.selectNoFrom(sql<number>`1`.as('one')).execute(), InterfaceError)).toEqual(
       new InterfaceError('cannot acquire: the engine is closed'),
     );
   });

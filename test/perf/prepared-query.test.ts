@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ProgrammingError, QueryCanceledError } from '../../src/index.js';
-import { UNSENDABLE, useEngineFactory } from '../connection/engine-fixture.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { UNSENDABLE } from '../support/unsendable.js';
+import { rejection } from '../support/rejection.js';
 
 // Cached statements run through pgsa's own row path (src/protocol/prepared-query.ts): the
 // statement is described once per connection, later executions reuse that description. These
@@ -13,7 +15,7 @@ interface Tables {
 }
 
 const db = useTestDatabase();
-const engine = useEngineFactory<Tables>(db, { minSize: 1, maxSize: 1, pipelineConnections: 0 });
+const engines = useEngines<Tables>(db, { defaults: { minSize: 1, maxSize: 1, pipelineConnections: 0 } });
 
 const SELECT_V = 'select v from typed where id = $1';
 
@@ -40,7 +42,7 @@ beforeEach(async () => {
 
 describe('rows of cached statements', () => {
   it('parses values and NULLs the same on the first (described) and later executions', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     const runs = [];
     for (let i = 0; i < 3; i++) {
@@ -58,7 +60,7 @@ describe('rows of cached statements', () => {
   });
 
   it('returns objects keyed by column through conn.db, described once', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     const query = () => conn.db.selectFrom('typed').select(['id', 'v']).where('id', '<=', 2).orderBy('id').execute();
     expect(await query()).toEqual([{ id: 1, v: 5 }, { id: 2, v: null }]);
@@ -66,7 +68,7 @@ describe('rows of cached statements', () => {
   });
 
   it('reports command and row count for statements without result columns', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     for (const v of [6, 7]) {
       const result = await conn.execute('update typed set v = $1 where id <= $2', [v, 2]);
@@ -76,7 +78,7 @@ describe('rows of cached statements', () => {
   });
 
   it('parses a column with its new type once a schema change made the statement re-prepare', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     expect(await conn.scalar(SELECT_V, [1])).toBe(5);
     await observe(db.url, 'alter table typed alter column v type text using (v * 10)::text');
@@ -88,7 +90,7 @@ describe('rows of cached statements', () => {
     await withInt4Parser(
       (text) => `int4:${text}`,
       async () => {
-        const e = await engine();
+        const e = await engines.make();
         await using conn = await e.acquire();
         expect(await conn.scalar(SELECT_V, [1])).toBe('int4:5');
         expect(await conn.scalar(SELECT_V, [1])).toBe('int4:5');
@@ -103,13 +105,12 @@ describe('rows of cached statements', () => {
         return Number(text);
       },
       async () => {
-        const e = await engine();
+        const e = await engines.make();
         await using conn = await e.acquire();
         await conn.execute('begin');
         await conn.execute('insert into typed values ($1, $2)', [3, 6]);
-        const failure = await conn.execute(SELECT_V, [1]).catch((error: unknown) => error);
-        expect(failure).toBeInstanceOf(RangeError);
-        expect((failure as Error).message).toBe('five is not allowed here');
+        const failure = await rejection(conn.execute(SELECT_V, [1]), RangeError);
+        expect(failure.message).toBe('five is not allowed here');
         // The server finished the statement: the transaction is intact and the protocol in step.
         expect(await conn.scalar('select v from typed where id = $1', [3])).toBe(6);
         await conn.execute('commit');
@@ -119,13 +120,15 @@ describe('rows of cached statements', () => {
   });
 
   it('fails only its own statement when a parameter cannot be sent, and sends nothing of it', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute('begin');
     await conn.execute('insert into typed values ($1, $2)', [4, 8]);
-    const failure = await conn.execute('insert into typed values ($1, $2)', [5, UNSENDABLE]).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(ProgrammingError);
-    expect((failure as Error).message).toBe('cannot send a parameter: this value refuses to be sent');
+    const failure = await rejection(
+      conn.execute('insert into typed values ($1, $2)', [5, UNSENDABLE]),
+      ProgrammingError,
+    );
+    expect(failure.message).toBe('cannot send a parameter: this value refuses to be sent');
     // Nothing reached the server: the transaction is not aborted.
     expect(conn.inTransaction).toBe(true);
     await conn.execute('insert into typed values ($1, $2)', [6, 9]);
@@ -134,14 +137,14 @@ describe('rows of cached statements', () => {
   });
 
   it('is cancelled mid-statement with QueryCanceledError, and the cached statement runs again', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     const sleep = 'select pg_sleep($1), $2::int as n';
     expect((await conn.execute(sleep, [0, 1])).first()?.get('n')).toBe(1);
-    const error = await conn
-      .execute(sleep, [30, 2], { statementTimeoutMs: 200 })
-      .catch((failure: unknown) => failure);
-    expect(error).toBeInstanceOf(QueryCanceledError);
+    const error = await rejection(
+      conn.execute(sleep, [30, 2], { statementTimeoutMs: 200 }),
+      QueryCanceledError,
+    );
     expect(error).toMatchObject({
       message: 'canceling statement: statementTimeoutMs of 200 ms exceeded',
       sqlstate: '57014',

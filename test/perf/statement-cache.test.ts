@@ -2,18 +2,17 @@ import type { Kysely } from 'kysely';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
-  createEngine,
-  type EchoEvent,
   OperationalError,
   type SAConnection,
   StaleStatementError,
 } from '../../src/index.js';
-import { useEngineFactory } from '../connection/engine-fixture.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
 // One connection, no pipeline: every statement of a test runs on the same cached connection.
-const engine = useEngineFactory(db, { minSize: 1, maxSize: 1, pipelineConnections: 0 });
+const engines = useEngines(db, { defaults: { minSize: 1, maxSize: 1, pipelineConnections: 0 } });
 
 const SELECT_ITEM = 'select * from items where id = $1';
 
@@ -38,7 +37,7 @@ function preparedStatements(conn: SAConnection<Database>) {
 
 describe('automatic prepared-statement cache', () => {
   it('prepares a parameterized statement on the server on first use and reuses it', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
     await conn.execute(SELECT_ITEM, [2]);
@@ -46,7 +45,7 @@ describe('automatic prepared-statement cache', () => {
   });
 
   it('keeps the cache across acquires of the same physical connection', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const first = await e.acquire();
     await first.execute(SELECT_ITEM, [1]);
     const pid = first.backendPid;
@@ -58,7 +57,7 @@ describe('automatic prepared-statement cache', () => {
   });
 
   it('deallocates the least recently used statement when the cache is full', async () => {
-    const e = await engine({ statementCacheSize: 2 });
+    const e = await engines.make({ statementCacheSize: 2 });
     await using conn = await e.acquire();
     await conn.execute('select $1::int as a', [1]);
     await conn.execute('select $1::int as b', [1]);
@@ -68,14 +67,14 @@ describe('automatic prepared-statement cache', () => {
   });
 
   it('prepares nothing when statementCacheSize is 0', async () => {
-    const e = await engine({ statementCacheSize: 0 });
+    const e = await engines.make({ statementCacheSize: 0 });
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
     expect(await preparedStatements(conn)).toEqual([]);
   });
 
   it('without the cache, returns the same rows on every path (arrays, objects, pipelined)', async () => {
-    const e = await engine({ statementCacheSize: 0, pipelineConnections: 1 });
+    const e = await engines.make({ statementCacheSize: 0, pipelineConnections: 1 });
     await using conn = await e.acquire();
     expect((await conn.execute(SELECT_ITEM, [1])).first()?.toJSON()).toEqual({ id: 1, label: 'one' });
     expect((await conn.execute('select 1 as a, 2 as a')).first()?.at(1)).toBe(2);
@@ -90,7 +89,7 @@ describe('automatic prepared-statement cache', () => {
   });
 
   it('rejects a negative statementCacheSize', async () => {
-    await expect(createEngine({ connectionString: db.url, statementCacheSize: -1 })).rejects.toThrow(
+    expect(await rejection(engines.make({ statementCacheSize: -1 }), TypeError)).toEqual(
       new TypeError('statementCacheSize must be a non-negative integer, got -1'),
     );
   });
@@ -98,8 +97,8 @@ describe('automatic prepared-statement cache', () => {
 
 describe('cache invalidation outside a transaction', () => {
   it('re-prepares and retries transparently after the result type changed', async () => {
-    const events: EchoEvent[] = [];
-    const e = await engine({ echo: { query: (event) => events.push(event) } });
+    const e = await engines.make();
+    const events = e.captured.events;
     await using conn = await e.acquire();
     expect((await conn.execute(SELECT_ITEM, [1])).keys()).toEqual(['id', 'label']);
     await observe(db.url, 'alter table items add column extra int default 7');
@@ -111,7 +110,7 @@ describe('cache invalidation outside a transaction', () => {
   });
 
   it('re-prepares and retries transparently after DEALLOCATE ALL dropped the statement', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
     await conn.execute('deallocate all');
@@ -121,7 +120,7 @@ describe('cache invalidation outside a transaction', () => {
   });
 
   it('retries an INSERT at most once, so it is applied exactly once', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     const insert = 'insert into items (id, label) values ($1, $2) returning *';
     await conn.execute(insert, [3, 'three']);
@@ -137,14 +136,13 @@ describe('cache invalidation outside a transaction', () => {
 
 describe('cache invalidation inside a transaction', () => {
   it('raises StaleStatementError after a schema change, and the transaction is rolled back', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
     await observe(db.url, 'alter table items add column extra int');
     await conn.execute('begin');
     await conn.execute("insert into items (id, label) values (10, 'uncommitted')");
-    const failure = await conn.execute(SELECT_ITEM, [1]).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StaleStatementError);
+    const failure = await rejection(conn.execute(SELECT_ITEM, [1]), StaleStatementError);
     expect(failure).toBeInstanceOf(OperationalError);
     expect(failure).toMatchObject({
       sqlstate: '0A000',
@@ -161,16 +159,15 @@ describe('cache invalidation inside a transaction', () => {
   });
 
   it('raises StaleStatementError when the statement was deallocated inside the transaction', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute(SELECT_ITEM, [1]);
     await conn.execute('begin');
     await conn.execute("insert into items (id, label) values (11, 'uncommitted')");
     await conn.execute('deallocate all');
-    const failure = await conn.execute(SELECT_ITEM, [1]).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(StaleStatementError);
+    const failure = await rejection(conn.execute(SELECT_ITEM, [1]), StaleStatementError);
     expect(failure).toMatchObject({ sqlstate: '26000' });
-    expect((failure as Error).message).toMatch(
+    expect(failure.message).toMatch(
       /^cached prepared statement is no longer valid \(missing: prepared statement "pgsa_\d+" does not exist\); the transaction is aborted/,
     );
     await conn.execute('rollback');

@@ -7,11 +7,11 @@ import {
   isRowProxy,
   type SAConnection,
 } from '../../src/index.js';
-import { useEngine } from '../connection/engine-fixture.js';
 import { useTestDatabase, withClient } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
 
 const db = useTestDatabase();
-const engine = useEngine(db);
+const engines = useEngines(db, { shared: true });
 
 let conn: SAConnection<Database>;
 beforeEach(async (context) => {
@@ -22,7 +22,7 @@ beforeEach(async (context) => {
       `insert into emails (user_id, email, private) values (1, 'ann@x', false), (2, 'bob@x', true)`,
     );
   });
-  conn = await engine().acquire();
+  conn = await engines.shared.acquire();
   context.onTestFinished(() => conn.close());
 });
 

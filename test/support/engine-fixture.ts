@@ -3,8 +3,10 @@ import type { Database } from '../../schema/database.js';
 import { createEngine, type EchoEvent, type Engine, type EngineOptions, type PgsaLogger } from '../../src/index.js';
 import { observe, type TestDatabase } from './test-database.js';
 
-/** Engine options without the connection string: the fixture points every engine at the file's database. */
-export type TestEngineOptions = Omit<EngineOptions, 'connectionString'>;
+/** Engine options; `connectionString` defaults to the file's database. */
+export type TestEngineOptions = Omit<EngineOptions, 'connectionString'> & {
+  readonly connectionString?: string;
+};
 
 /** What an engine logged: every statement (echo) and every warning. */
 export interface Captured {
