@@ -1,37 +1,25 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
   createEngine,
-  type EchoEvent,
   type Engine,
+  type EchoEvent,
   InterfaceError,
   OperationalError,
   PoolTimeoutError,
   QueryCanceledError,
 } from '../../src/index.js';
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
-const engines: Engine<Database>[] = [];
-
-async function engine(
-  options: Parameters<typeof createEngine>[0] extends infer O
-    ? Omit<Extract<O, object>, 'connectionString'>
-    : never = {},
-) {
-  const created = await createEngine<Database>({ connectionString: db.url, ...options });
-  engines.push(created);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.terminate()));
-});
+const engines = useEngines(db);
 
 describe('createEngine', () => {
   it('opens minSize connections up front', async () => {
-    const e = await engine({ minSize: 3, maxSize: 5 });
+    const e = await engines.make({ minSize: 3, maxSize: 5 });
     expect(e.size).toBe(3);
     expect(e.freeSize).toBe(3);
     expect(e.minSize).toBe(3);
@@ -39,9 +27,10 @@ describe('createEngine', () => {
     expect(e.stats()).toMatchObject({ size: 3, free: 3, inUse: 0, waiting: 0 });
   });
 
-  it('accepts a DSN string and masks the password in dsn', async () => {
+  it('accepts a DSN string and masks the password in dsn', async ({ onTestFinished }) => {
+    // createEngine itself, with the DSN string form the fixture does not use.
     const e = await createEngine<Database>(db.url);
-    engines.push(e);
+    onTestFinished(() => e.terminate());
     expect(e.name).toBe('postgresql');
     expect(e.driver).toBe('pg');
     const user = decodeURIComponent(new URL(db.url).username);
@@ -55,9 +44,8 @@ describe('createEngine', () => {
   it('rejects an unreachable server with an OperationalError naming host, port and database', async () => {
     const url = new URL(db.url);
     url.port = String(await closedPort());
-    const error = await createEngine(url.toString()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OperationalError);
-    const message = (error as Error).message;
+    const error = await rejection(createEngine(url.toString()), OperationalError);
+    const message = error.message;
     expect(message).toContain(`host ${url.hostname}, port ${url.port}, database ${db.name}`);
     expect(message).toMatch(/could not connect to PostgreSQL/);
     if (db.password) expect(message).not.toContain(db.password);
@@ -73,11 +61,10 @@ describe('createEngine', () => {
     }
     const events: EchoEvent[] = [];
     const warnings: string[] = [];
-    const error = await createEngine({
+    const error = await rejection(createEngine({
       connectionString: url.toString(),
       echo: { query: (event) => events.push(event), warn: (w) => warnings.push(w) },
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OperationalError);
+    }), OperationalError);
     const op = error as OperationalError;
     expect(op.sqlstate).toBe('28P01');
     expect(op.message).toContain(`host ${url.hostname}, port ${url.port}, database ${db.name}`);
@@ -105,7 +92,7 @@ describe('createEngine', () => {
 
 describe('acquire and release', () => {
   it('hands out a working connection and takes it back', async () => {
-    const e = await engine({ minSize: 1, maxSize: 2 });
+    const e = await engines.make({ minSize: 1, maxSize: 2 });
     const conn = await e.acquire();
     expect(e.stats()).toMatchObject({ inUse: 1, free: 0, size: 1, acquires: 1 });
     expect(await conn.scalar('select 40 + 2')).toBe(42);
@@ -115,7 +102,7 @@ describe('acquire and release', () => {
   });
 
   it('releases at the end of an await using scope', async () => {
-    const e = await engine();
+    const e = await engines.make();
     {
       await using conn = await e.acquire();
       expect(e.stats().inUse).toBe(1);
@@ -125,21 +112,21 @@ describe('acquire and release', () => {
   });
 
   it('refuses to release a connection twice', async () => {
-    const e = await engine();
+    const e = await engines.make();
     const conn = await e.acquire();
     await e.release(conn);
-    await expect(e.release(conn)).rejects.toThrow(InterfaceError);
-    await expect(e.release(conn)).rejects.toThrow(
+    await rejection(e.release(conn), InterfaceError);
+    expect((await rejection(e.release(conn), Error)).message).toContain(
       'cannot release: the connection was already released',
     );
     expect(e.stats()).toMatchObject({ inUse: 0, free: 1, size: 1 });
   });
 
   it('refuses to release a connection to the wrong engine', async () => {
-    const a = await engine();
-    const b = await engine();
+    const a = await engines.make();
+    const b = await engines.make();
     const conn = await a.acquire();
-    await expect(b.release(conn as never)).rejects.toThrow(
+    expect(await rejection(b.release(conn as never), InterfaceError)).toEqual(
       new InterfaceError('cannot release: the connection belongs to another engine'),
     );
     expect(a.stats().inUse).toBe(1);
@@ -147,14 +134,13 @@ describe('acquire and release', () => {
   });
 
   it('raises PoolTimeoutError when the pool stays exhausted past acquireTimeoutMs', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1, acquireTimeoutMs: 150 });
+    const e = await engines.make({ minSize: 1, maxSize: 1, acquireTimeoutMs: 150 });
     const held = await e.acquire();
     const started = Date.now();
-    const error = await e.acquire().catch((err: unknown) => err);
+    const error = await rejection(e.acquire(), PoolTimeoutError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    expect(error).toBeInstanceOf(PoolTimeoutError);
     expect(error).toBeInstanceOf(OperationalError);
-    expect((error as Error).message).toBe(
+    expect(error.message).toBe(
       'acquire timed out after 150 ms (size 1, in use 1, waiting 1)',
     );
     expect(e.stats()).toMatchObject({ timeouts: 1, waiting: 0, inUse: 1 });
@@ -162,10 +148,9 @@ describe('acquire and release', () => {
   });
 
   it('hands a connection that frees up after an acquire timed out to the next caller', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1, acquireTimeoutMs: 100 });
+    const e = await engines.make({ minSize: 1, maxSize: 1, acquireTimeoutMs: 100 });
     const held = await e.acquire();
-    const error = await e.acquire().catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(PoolTimeoutError);
+    await rejection(e.acquire(), PoolTimeoutError);
     const next = e.acquire();
     expect(e.stats()).toMatchObject({ waiting: 1, inUse: 1, timeouts: 1 });
     await e.release(held);
@@ -177,7 +162,7 @@ describe('acquire and release', () => {
   });
 
   it('serves waiters first-in first-out', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1 });
+    const e = await engines.make({ minSize: 1, maxSize: 1 });
     const held = await e.acquire();
     const order: number[] = [];
     const waiters = [1, 2, 3].map((n) =>
@@ -195,7 +180,7 @@ describe('acquire and release', () => {
 
   it('runs onConnect once per new connection', async () => {
     const pids: number[] = [];
-    const e = await engine({
+    const e = await engines.make({
       minSize: 2,
       maxSize: 3,
       onConnect: async (conn) => {
@@ -216,16 +201,16 @@ describe('acquire and release', () => {
 
 describe('closing', () => {
   it('refuses acquire() after close()', async () => {
-    const e = await engine();
+    const e = await engines.make();
     await e.close();
     expect(e.closed).toBe(true);
-    await expect(e.acquire()).rejects.toThrow(
+    expect(await rejection(e.acquire(), InterfaceError)).toEqual(
       new InterfaceError('cannot acquire: the engine is closed'),
     );
   });
 
   it('waitClosed() resolves only after every acquired connection is back', async () => {
-    const e = await engine({ minSize: 2, maxSize: 2 });
+    const e = await engines.make({ minSize: 2, maxSize: 2 });
     const conn = await e.acquire();
     await e.close();
     let done = false;
@@ -243,21 +228,20 @@ describe('closing', () => {
   });
 
   it('waitClosed() before close() is a misuse', async () => {
-    const e = await engine();
-    await expect(e.waitClosed()).rejects.toThrow(
+    const e = await engines.make();
+    expect(await rejection(e.waitClosed(), InterfaceError)).toEqual(
       new InterfaceError('cannot waitClosed: call close() or terminate() first'),
     );
   });
 
   it('terminate() while a query runs fails it with OperationalError and empties the pool', async () => {
-    const e = await engine({ minSize: 2, maxSize: 2 });
+    const e = await engines.make({ minSize: 2, maxSize: 2 });
     const conn = await e.acquire();
-    const running = conn.execute('select pg_sleep(10)').catch((err: unknown) => err);
+    const running = rejection(conn.execute('select pg_sleep(10)'), OperationalError);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await e.terminate();
     const error = await running;
-    expect(error).toBeInstanceOf(OperationalError);
-    expect((error as Error).message).toMatch(/Connection terminated/);
+    expect(error.message).toMatch(/Connection terminated/);
     expect(e.size).toBe(0);
     expect(conn.closed).toBe(true);
     await e.release(conn); // harmless after terminate
@@ -271,7 +255,7 @@ describe('closing', () => {
   it('disposes with await using (close + waitClosed)', async () => {
     let outer: Engine<Database> | undefined;
     {
-      await using e = await createEngine<Database>({ connectionString: db.url, minSize: 2 });
+      await using e = await engines.make({ minSize: 2 });
       outer = e;
       expect(e.size).toBe(2);
     }
@@ -282,7 +266,7 @@ describe('closing', () => {
 
 describe('connection recycling', () => {
   it('maxLifetimeMs replaces a connection once it is too old', async () => {
-    const e = await engine({ minSize: 1, maxSize: 1, maxLifetimeMs: 200 });
+    const e = await engines.make({ minSize: 1, maxSize: 1, maxLifetimeMs: 200 });
     const first = await e.acquire();
     const firstPid = first.backendPid;
     await first.close();
@@ -294,7 +278,7 @@ describe('connection recycling', () => {
   });
 
   it('maxUses replaces a connection after that many acquires', async () => {
-    const e = await engine({ minSize: 0, maxSize: 1, maxUses: 2 });
+    const e = await engines.make({ minSize: 0, maxSize: 1, maxUses: 2 });
     const pids: number[] = [];
     for (let i = 0; i < 4; i++) {
       const conn = await e.acquire();
@@ -307,7 +291,7 @@ describe('connection recycling', () => {
   });
 
   it('idleTimeoutMs closes free connections above minSize', async () => {
-    const e = await engine({ minSize: 1, maxSize: 3, idleTimeoutMs: 100 });
+    const e = await engines.make({ minSize: 1, maxSize: 3, idleTimeoutMs: 100 });
     const conns = await Promise.all([e.acquire(), e.acquire(), e.acquire()]);
     await Promise.all(conns.map((c) => c.close()));
     expect(e.size).toBe(3);
@@ -318,13 +302,12 @@ describe('connection recycling', () => {
 
 describe('connection settings', () => {
   it('applies applicationName and statementTimeoutMs to every connection', async () => {
-    const e = await engine({ applicationName: 'pgsa-test-app', statementTimeoutMs: 100 });
+    const e = await engines.make({ applicationName: 'pgsa-test-app', statementTimeoutMs: 100 });
     const conn = await e.acquire();
     expect(await conn.scalar('show application_name')).toBe('pgsa-test-app');
-    const error = await conn.execute('select pg_sleep(2)').catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(QueryCanceledError);
-    expect((error as QueryCanceledError).sqlstate).toBe('57014');
-    expect((error as Error).message).toBe('canceling statement due to statement timeout');
+    const error = await rejection(conn.execute('select pg_sleep(2)'), QueryCanceledError);
+    expect(error.sqlstate).toBe('57014');
+    expect(error.message).toBe('canceling statement due to statement timeout');
     expect(await conn.scalar('select 7')).toBe(7);
     await conn.close();
   });
@@ -334,17 +317,16 @@ describe('connection settings', () => {
     try {
       const port = (silent.address() as { port: number }).port;
       const started = Date.now();
-      const error = await createEngine({
+      const error = await rejection(createEngine({
         host: '127.0.0.1',
         port,
         user: 'nobody',
         database: 'nowhere',
         connectTimeoutMs: 200,
-      }).catch((e: unknown) => e);
+      }), OperationalError);
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(error).toBeInstanceOf(OperationalError);
-      expect((error as Error).message).toContain(`host 127.0.0.1, port ${port}, database nowhere`);
-      expect((error as Error).message).toMatch(/timeout/i);
+      expect(error.message).toContain(`host 127.0.0.1, port ${port}, database nowhere`);
+      expect(error.message).toMatch(/timeout/i);
     } finally {
       silent.close();
     }
@@ -354,7 +336,7 @@ describe('connection settings', () => {
 describe('echo', () => {
   it('logs every statement with its duration, without parameters by default', async () => {
     const events: EchoEvent[] = [];
-    const e = await engine({ echo: { query: (event) => events.push(event) } });
+    const e = await engines.make({ echo: { query: (event) => events.push(event) } });
     const conn = await e.acquire();
     await conn.execute('select $1::text as secret_param', ['hunter2']);
     await conn.close();
@@ -369,7 +351,7 @@ describe('echo', () => {
 
   it('includes parameters when echoParameters is set, and failures with their message', async () => {
     const events: EchoEvent[] = [];
-    const e = await engine({
+    const e = await engines.make({
       echo: { query: (event) => events.push(event) },
       echoParameters: true,
     });
@@ -385,7 +367,7 @@ describe('echo', () => {
 describe('engine.db', () => {
   it('builds and runs Kysely queries on the pool', async () => {
     // With the pipelined autocommit path off, every statement acquires from the pool.
-    const e = await engine({ minSize: 1, maxSize: 2, pipelineConnections: 0 });
+    const e = await engines.make({ minSize: 1, maxSize: 2, pipelineConnections: 0 });
     const inserted = await e.db
       .insertInto('users')
       .values({ name: 'pool-user' })

@@ -5,6 +5,7 @@ import { OperationalError } from '../../src/index.js';
 import { isConnectionFailure, translateError } from '../../src/errors/translate-error.js';
 import { socketOf } from '../../src/protocol/pg-internals.js';
 import { useTestDatabase } from '../support/test-database.js';
+import { rejection } from '../support/rejection.js';
 
 // A failed connection is recognised by the socket error's code, or by node-postgres' own
 // (code-less, untranslated) messages. Each case is provoked for real here, so a pg release that
@@ -26,10 +27,7 @@ function client(config: pg.ClientConfig = {}): pg.Client {
 
 /** What `promise` rejects with, checked to be a connection failure pgsa translates. */
 async function connectionFailure(promise: Promise<unknown>): Promise<Error> {
-  const error = (await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  )) as Error;
+  const error = await rejection(promise, Error);
   expect(isConnectionFailure(error)).toBe(true);
   expect(translateError(error)).toBeInstanceOf(OperationalError);
   return error;

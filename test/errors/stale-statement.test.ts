@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { staleStatementReason } from '../../src/errors/stale-statement-error.js';
 import { useTestDatabase } from '../support/test-database.js';
+import { rejection } from '../support/rejection.js';
 
 // The server's messages are translated (lc_messages), so a rejected cached statement is
 // recognised by SQLSTATE and the ErrorResponse's routine. These tests provoke each case on the
@@ -28,7 +29,7 @@ async function resultTypeChanged(): Promise<pg.DatabaseError> {
   const statement = { name: 'pgsa_shifting', text: 'select * from shifting where id = $1', values: [1] };
   await client.query(statement);
   await client.query('alter table shifting add column extra text');
-  return (await client.query(statement).catch((error: unknown) => error)) as pg.DatabaseError;
+  return rejection(client.query(statement), pg.DatabaseError);
 }
 
 /** The server's error for a named statement that was deallocated behind pg's back. */
@@ -37,7 +38,7 @@ async function statementMissing(): Promise<pg.DatabaseError> {
   const statement = { name: 'pgsa_dropped', text: 'select $1::int as n', values: [1] };
   await client.query(statement);
   await client.query('deallocate all');
-  return (await client.query(statement).catch((error: unknown) => error)) as pg.DatabaseError;
+  return rejection(client.query(statement), pg.DatabaseError);
 }
 
 describe('staleStatementReason', () => {
@@ -66,9 +67,7 @@ describe('staleStatementReason', () => {
 
   it('ignores another 0A000 error, even with the English message of a changed result type', async () => {
     const client = await connected();
-    const error = (await client
-      .query('select * from elsewhere.public.users')
-      .catch((e: unknown) => e)) as pg.DatabaseError;
+    const error = await rejection(client.query('select * from elsewhere.public.users'), pg.DatabaseError);
     expect(error).toMatchObject({ code: '0A000' });
     expect(error.routine).not.toBe('RevalidateCachedQuery');
     error.message = 'cached plan must not change result type';

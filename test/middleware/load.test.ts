@@ -1,29 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import { createEngine, type Engine } from '../../src/index.js';
+import type { Engine } from '../../src/index.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
 import { DEFERRED_SCHEMA, FRAMEWORKS, post, type Served, serveApp } from './apps.js';
+import { useEngines } from '../support/engine-fixture.js';
 
 const db = useTestDatabase();
+const engines = useEngines(db, { setup: DEFERRED_SCHEMA });
 const REQUESTS = 200;
 const POOL_SIZE = 5;
 let engine: Engine<Database>;
 let servers: Served[] = [];
 
 beforeAll(async () => {
-  await observe(db.url, DEFERRED_SCHEMA);
-  engine = await createEngine<Database>({
-    connectionString: db.url,
-    minSize: 1,
-    maxSize: POOL_SIZE,
-  });
+  engine = await engines.make({ minSize: 1, maxSize: POOL_SIZE });
   servers = await Promise.all(FRAMEWORKS.map((framework) => serveApp(framework, engine)));
 });
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
-  await engine.close();
-  await engine.waitClosed();
 });
 
 describe('the middleware under load', () => {

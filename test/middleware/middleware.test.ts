@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import { createEngine, type Engine, runInNewContext, type Session } from '../../src/index.js';
+import { type Engine, runInNewContext, type Session } from '../../src/index.js';
 import type { DbSessionMiddlewareOptions } from '../../src/middleware/request-scope.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
 import {
@@ -12,14 +12,16 @@ import {
   type Served,
   serveApp,
 } from './apps.js';
+import { useEngines } from '../support/engine-fixture.js';
+import { rejection } from '../support/rejection.js';
 
 const db = useTestDatabase();
+const engines = useEngines(db, { setup: DEFERRED_SCHEMA });
 let engine: Engine<Database>;
 const servers: Served[] = [];
 
 beforeAll(async () => {
-  await observe(db.url, DEFERRED_SCHEMA);
-  engine = await createEngine<Database>({ connectionString: db.url, minSize: 1, maxSize: 5 });
+  engine = await engines.make({ minSize: 1, maxSize: 5 });
 });
 
 afterEach(async () => {
@@ -27,11 +29,6 @@ afterEach(async () => {
   // Every request released its connection.
   expect(engine.size).toBe(engine.freeSize);
   expect(engine.stats().inUse).toBe(0);
-});
-
-afterAll(async () => {
-  await engine.close();
-  await engine.waitClosed();
 });
 
 async function start(framework: Framework, options?: DbSessionMiddlewareOptions) {
@@ -157,11 +154,11 @@ describe.each(FRAMEWORKS)('the %s middleware', (framework) => {
 
   it('rolls back and releases the connection when the client goes away', async () => {
     const { url } = await start(framework);
-    const aborted = await fetch(`${url}/users/${name('gone')}/slow`, {
+    const aborted = await rejection(fetch(`${url}/users/${name('gone')}/slow`, {
       method: 'POST',
       signal: AbortSignal.timeout(SLOW_MS / 3),
-    }).catch((error: unknown) => error);
-    expect((aborted as Error).name).toBe('TimeoutError');
+    }), Error);
+    expect(aborted.name).toBe('TimeoutError');
     await new Promise((resolve) => setTimeout(resolve, SLOW_MS * 2));
     expect(await users(name('gone'))).toEqual([]);
     expect(engine.stats().inUse).toBe(0);
