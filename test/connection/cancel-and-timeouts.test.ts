@@ -100,7 +100,7 @@ describe('per-call statementTimeoutMs', () => {
     const conn = await acquire(context);
     await conn.execute('begin');
     await conn.execute(`insert into users (name) values ('timed-out-tx')`);
-    await rejection(conn.execute('select pg_sleep(30)', [], { statementTimeoutMs: 100 }), Error);
+    await rejection(conn.execute('select pg_sleep(30)', [], { statementTimeoutMs: 100 }), QueryCanceledError);
     expect(conn.inTransaction).toBe(true);
     const aborted = await rejection(conn.execute('select 1'), InternalError);
     expect(aborted).toMatchObject({ sqlstate: '25P02' });

@@ -131,7 +131,7 @@ describe('copyTo', () => {
     context.onTestFinished(() => conn.close());
     let error: Error | undefined;
     for await (const _chunk of conn.copyTo('COPY (select generate_series(1, 100000)) TO STDOUT')) {
-      error = await rejection(conn.execute('select 1'), Error);
+      error = await rejection(conn.execute('select 1'), InterfaceError);
       break;
     }
     expect(error).toBeInstanceOf(InterfaceError);

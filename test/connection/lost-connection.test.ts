@@ -68,7 +68,7 @@ describe('a backend killed during a bulk write', () => {
         ['first', 0],
         ['second', 30],
       ]),
-      Error,
+      OperationalError,
     );
     await waitUntilRunning(db.url, conn.backendPid, 'kill-many');
     await observe(db.url, 'select pg_terminate_backend($1)', [conn.backendPid]);
@@ -90,7 +90,7 @@ describe('a backend killed during a bulk write', () => {
       await stalled;
       yield ['copied-after-kill'];
     }
-    const running = rejection(conn.copyFrom('users', rows(), { columns: ['name'] }), Error);
+    const running = rejection(conn.copyFrom('users', rows(), { columns: ['name'] }), OperationalError);
     await vi.waitFor(() => expect(sent).toBe(1));
     await observe(db.url, 'select pg_terminate_backend($1)', [pid]);
     const error = await running;

@@ -49,7 +49,7 @@ describe('withStatementTimeout (no server: the timer logic alone)', () => {
       () => Promise.reject(canceled),
       1_000,
       async () => {},
-    ), Error);
+    ), QueryCanceledError);
     expect(error).toBe(canceled);
   });
 

@@ -167,7 +167,7 @@ describe('server errors map to typed errors with the server fields', () => {
   });
 
   it('the connection stays usable after a statement failed outside a transaction', async () => {
-    await rejection(conn.execute('select 1 / 0'), Error);
+    await rejection(conn.execute('select 1 / 0'), DataError);
     expect(await conn.scalar('select 41 + 1')).toBe(42);
   });
 

@@ -157,7 +157,7 @@ describe.each(FRAMEWORKS)('the %s middleware', (framework) => {
     const aborted = await rejection(fetch(`${url}/users/${name('gone')}/slow`, {
       method: 'POST',
       signal: AbortSignal.timeout(SLOW_MS / 3),
-    }), Error);
+    }), DOMException);
     expect(aborted.name).toBe('TimeoutError');
     await new Promise((resolve) => setTimeout(resolve, SLOW_MS * 2));
     expect(await users(name('gone'))).toEqual([]);

@@ -358,7 +358,7 @@ describe('pg-cursor', () => {
   it("is in state 'error' after a failed read", async () => {
     const client = await connected();
     const cursor = client.query(new Cursor<unknown>('select 1/0'));
-    expect(await rejection(cursor.read(1), Error)).toMatchObject({ code: '22012' });
+    expect(await rejection(cursor.read(1), pg.DatabaseError)).toMatchObject({ code: '22012' });
     expect(cursorState(cursor)).toBe('error');
   });
 });

@@ -1,7 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import { ResourceClosedError, type SAConnection } from '../../src/index.js';
+import { InterfaceError, ResourceClosedError, type SAConnection } from '../../src/index.js';
 import { useTestDatabase, withClient } from '../support/test-database.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
@@ -208,7 +208,7 @@ describe('what execute accepts', () => {
   });
 
   it('params with a builder are refused with InterfaceError', async () => {
-    expect((await rejection(conn.execute(selectUsers() as never, [1] as never), Error)).message).toContain(
+    expect((await rejection(conn.execute(selectUsers() as never, [1] as never), InterfaceError)).message).toContain(
       'params are only accepted with a SQL string',
     );
   });

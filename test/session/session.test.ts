@@ -147,13 +147,13 @@ describe('Session', () => {
     const query = await rejection(session.execute('select 1'), ResourceClosedError);
     expect(query).toBeInstanceOf(InterfaceError);
     expect(query.message).toBe('cannot execute: the session is closed');
-    expect((await rejection(session.db.selectFrom('users').selectAll().execute(), Error)).message).toContain(
+    expect((await rejection(session.db.selectFrom('users').selectAll().execute(), ResourceClosedError)).message).toContain(
       'cannot execute: the session is closed',
     );
     expect(await rejection(session.commit(), ResourceClosedError)).toEqual(
       new ResourceClosedError('cannot commit: the session is closed'),
     );
-    expect((await rejection(session.rollback(), Error)).message).toContain('cannot rollback: the session is closed');
+    expect((await rejection(session.rollback(), ResourceClosedError)).message).toContain('cannot rollback: the session is closed');
     expect(engines.shared.captured.sql).toEqual([]);
   });
 

@@ -1,7 +1,12 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ForeignKeyViolationError, InterfaceError, newSession } from '../../src/index.js';
+import {
+  DataError,
+  ForeignKeyViolationError,
+  InterfaceError,
+  newSession,
+} from '../../src/index.js';
 import { useTestDatabase } from '../support/test-database.js';
 import { type TestEngine, useEngines } from '../support/engine-fixture.js';
 import { committedUsers } from '../support/observers.js';
@@ -71,7 +76,7 @@ describe('a session when the status after an error arrives late', () => {
   it('knows the transaction failed and refuses to commit it', async () => {
     await using session = await newSession(engine);
     await session.execute("insert into users (name) values ('ann')");
-    expect((await rejection(session.execute('select 1 / 0'), Error)).message).toContain('division by zero');
+    expect((await rejection(session.execute('select 1 / 0'), DataError)).message).toContain('division by zero');
     const error = await rejection(session.commit(), InterfaceError);
     expect(error.message).toBe(
       'cannot commit: a statement failed in this transaction (division by zero); it was rolled back',

@@ -101,7 +101,7 @@ describe('conn.transaction(fn)', () => {
     const conn = await (await engines.make()).acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
-      expect((await rejection(c.transaction(async () => {}, { isolationLevel: 'serializable' }), Error)).message).toMatch(
+      expect((await rejection(c.transaction(async () => {}, { isolationLevel: 'serializable' }), InterfaceError)).message).toMatch(
         /^cannot run a nested transaction\(\) with isolationLevel, readOnly or deferrable/,
       );
     });

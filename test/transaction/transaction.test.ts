@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DataError,
   InterfaceError,
   InternalError,
   OperationalError,
+  ResourceClosedError,
   Transaction,
   UniqueViolationError,
 } from '../../src/index.js';
@@ -217,7 +219,7 @@ describe('inner transactions from begin() inside begin()', () => {
   it('refuses options for an inner transaction, which cannot change them', async () => {
     const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
-    expect((await rejection(conn.begin({ isolationLevel: 'serializable' }), Error)).message).toMatch(
+    expect((await rejection(conn.begin({ isolationLevel: 'serializable' }), InterfaceError)).message).toMatch(
       /^cannot begin with isolationLevel, readOnly or deferrable: a transaction is already active/,
     );
     expect(tx.isActive).toBe(true);
@@ -254,7 +256,7 @@ describe('begin options', () => {
   it('rejects a write in a read-only transaction with the server error, then rolls back', async () => {
     const conn = await (await engines.make()).acquire();
     const tx = await conn.begin({ readOnly: true });
-    const error = await rejection(conn.execute("insert into users (name) values ('x')"), Error);
+    const error = await rejection(conn.execute("insert into users (name) values ('x')"), InternalError);
     expect((error as InternalError).sqlstate).toBe('25006');
     expect(tx.status).toBe('failed');
     await tx.rollback();
@@ -290,7 +292,7 @@ describe('begin options', () => {
   it('refuses begin() while a transaction begun with SQL is open', async () => {
     const conn = await (await engines.make()).acquire();
     await conn.execute('BEGIN');
-    expect((await rejection(conn.begin(), Error)).message).toMatch(
+    expect((await rejection(conn.begin(), InterfaceError)).message).toMatch(
       /^cannot begin: a transaction begun with SQL \(not through pgsa\) is in progress/,
     );
     await conn.execute('ROLLBACK');
@@ -316,7 +318,7 @@ describe('begin options', () => {
   it('refuses begin() on a closed connection', async () => {
     const conn = await (await engines.make()).acquire();
     await conn.close();
-    expect((await rejection(conn.begin(), Error)).message).toContain('cannot begin: the connection is closed');
+    expect((await rejection(conn.begin(), ResourceClosedError)).message).toContain('cannot begin: the connection is closed');
   });
 });
 
@@ -325,7 +327,7 @@ describe('failed transactions', () => {
     const conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
-    expect(await rejection(conn.execute('select 1/0'), Error)).toMatchObject({ sqlstate: '22012' });
+    expect(await rejection(conn.execute('select 1/0'), DataError)).toMatchObject({ sqlstate: '22012' });
     expect(tx.status).toBe('failed');
     expect(tx.isActive).toBe(true);
     const next = await rejection(conn.execute('select 1'), InternalError);
@@ -355,7 +357,7 @@ describe('failed transactions', () => {
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
     // Not awaited: the failing statement is queued ahead of COMMIT.
-    const failing = rejection(conn.execute('select 1/0'), Error);
+    const failing = rejection(conn.execute('select 1/0'), DataError);
     const error = await rejection(tx.commit(), InterfaceError);
     expect(await failing).toMatchObject({ sqlstate: '22012' });
     expect(error.message).toMatch(
