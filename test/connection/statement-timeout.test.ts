@@ -37,8 +37,9 @@ describe('withStatementTimeout (no server: the timer logic alone)', () => {
     let fail: (error: Error) => void = () => {};
     const running = new Promise<never>((_, reject) => (fail = reject));
     const other = new DataError('division by zero', { sqlstate: '22012' });
-    const error = await withStatementTimeout(() => running, 10, async () => fail(other)).catch(
-      (e: unknown) => e,
+    const error = await rejection(
+      withStatementTimeout(() => running, 10, async () => fail(other)),
+      DataError,
     );
     expect(error).toBe(other);
   });

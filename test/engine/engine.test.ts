@@ -82,11 +82,8 @@ describe('createEngine', () => {
     [{ maxSize: 1.5 }, 'maxSize must be a non-negative integer, got 1.5'],
     [{ poolSize: 3 }, 'unknown engine option(s): poolSize'],
   ])('rejects invalid options %j with a TypeError', async (options, message) => {
-    const error = await createEngine({ connectionString: db.url, ...options } as never).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toBe(message);
+    const error = await rejection(createEngine({ connectionString: db.url, ...options } as never), TypeError);
+    expect(error.message).toBe(message);
   });
 });
 

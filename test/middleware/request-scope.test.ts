@@ -10,6 +10,7 @@ import {
   resolveMiddlewareOptions,
   rollbackPredicate,
 } from '../../src/middleware/request-scope.js';
+import { rejection } from '../support/rejection.js';
 
 const INVALID = /^invalid rollbackOn .*: use a status \(rolls back status >= it\), a list of statuses or a function of the status$/;
 
@@ -73,12 +74,8 @@ describe('middleware options', () => {
 
   it('are checked when the Fastify plugin is registered', async () => {
     const app = Fastify();
-    const error = await app.register(dbSessionPlugin, { rollbackOn: 42 }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(InterfaceError);
-    expect((error as Error).message).toMatch(INVALID);
+    const error = await rejection(app.register(dbSessionPlugin, { rollbackOn: 42 }), InterfaceError);
+    expect(error.message).toMatch(INVALID);
     await app.close();
   });
 });
