@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import { createEngine, type EchoEvent, type Engine, type EngineOptions, type PgsaLogger } from '../../src/index.js';
+import {
+  createEngine,
+  type EchoEvent,
+  type Engine,
+  type EngineOptions,
+  type PgsaLogger,
+} from '../../src/index.js';
 import { observe, type TestDatabase } from './test-database.js';
 
 /** Engine options; `connectionString` defaults to the file's database. */
@@ -30,7 +36,7 @@ export interface EngineFixtureOptions {
    * options on top of `defaults`); its `captured` is cleared before each test.
    */
   readonly shared?: boolean | TestEngineOptions;
-  /** SQL run once by an independent connection before the file's engines are made (extra tables). */
+  /** SQL run once by an independent connection before the shared engine is made (extra tables). */
   readonly setup?: string;
   /** SQL run by an independent connection before each test (a table reset; see sample-tables.ts). */
   readonly reset?: string;
@@ -47,7 +53,8 @@ export interface EngineFixture<DB = Database> {
   readonly shared: TestEngine<DB>;
   /**
    * A new engine on the file's database from `defaults` + `options`. Made inside a test (or a
-   * `beforeEach`) it is closed after that test; made in a `beforeAll`, after the file.
+   * `beforeEach` registered after `useEngines`) it is closed after that test; made in a
+   * `beforeAll`, after the file.
    */
   make<D = DB>(options?: TestEngineOptions): Promise<TestEngine<D>>;
 }
@@ -64,12 +71,14 @@ export interface EngineFixture<DB = Database> {
  * @example
  * ```ts
  * const db = useTestDatabase();
- * const engines = useEngines(db, { shared: true, defaults: { minSize: 1, maxSize: 4 }, reset: EMPTY_USERS });
+ * const engines = useEngines(db, { defaults: { minSize: 1, maxSize: 4 }, shared: true, reset: EMPTY_USERS });
  *
  * it('commits', async () => {
- *   await engines.shared.transaction((conn) => conn.execute("insert into users (name) values ('ann')"));
- *   expect(engines.shared.captured.sql).toEqual(['BEGIN', "insert into users (name) values ('ann')", 'COMMIT']);
+ *   const insert = "insert into users (name) values ('ann')";
+ *   await engines.shared.transaction((conn) => conn.execute(insert));
+ *   expect(engines.shared.captured.sql).toEqual(['BEGIN', insert, 'COMMIT']);
  *   const tiny = await engines.make({ maxSize: 1 }); // closed after this test
+ *   // …
  * });
  * ```
  */
@@ -137,7 +146,11 @@ export function useEngines<DB = Database>(
   return {
     get shared(): TestEngine<DB> {
       if (shared === undefined) {
-        throw new Error(options.shared ? 'the shared engine is made in beforeAll' : 'useEngines(db, { shared: true }) makes a shared engine');
+        throw new Error(
+          options.shared
+            ? 'the shared engine is made in beforeAll: use it inside tests and hooks'
+            : 'no shared engine: pass useEngines(db, { shared: true })',
+        );
       }
       return shared;
     },
