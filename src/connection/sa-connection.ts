@@ -100,6 +100,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   /** A FATAL error or a dropped socket was seen: the server has closed (or is closing) it. */
   #broken = false;
   #terminated = false;
+  /** The error that failed the open transaction, until a statement runs outside it again. */
+  #transactionFailure: Error | undefined;
   /** Stops the running exchange from the client's side (a COPY waiting on its source). */
   #abort: (() => void) | undefined;
 
@@ -154,6 +156,11 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   /** True while the server reports the open transaction as failed (aborted). @internal */
   get transactionFailed(): boolean {
     return this.#client.getTransactionStatus?.() === 'E';
+  }
+
+  /** The statement error that failed the open transaction, for the errors that name it. @internal */
+  get transactionFailure(): Error | undefined {
+    return this.#transactionFailure;
   }
 
   /**
@@ -670,6 +677,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     send: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
     this.#queue.guard('execute');
+    // Outside a transaction the failure of the last one is history.
+    if (this.#transactionFailure !== undefined && !this.inTransaction) this.#transactionFailure = undefined;
     const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
     try {
@@ -677,6 +686,10 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
         timeoutMs === 0
           ? await this.#queue.run('execute', send)
           : await this.#queue.runTimed('execute', send, timeoutMs, () => this.#cancelRunning());
+      // ROLLBACK TO SAVEPOINT made the transaction usable again.
+      if (this.#transactionFailure !== undefined && this.#client.getTransactionStatus?.() === 'T') {
+        this.#transactionFailure = undefined;
+      }
       if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
       return result;
     } catch (error) {
@@ -764,12 +777,15 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   /**
    * What every path does with a failure: note a connection the server has closed, translate
    * the error to pgsa's class (the socket error that killed the connection wins over the
-   * symptom), and say so when the engine was terminated under the statement (or, for a
+   * symptom), remember it when it failed the open transaction, and say so when the engine was terminated under the statement (or, for a
    * stream, the connection was closed under it).
    */
   #failure(error: unknown, streaming: boolean): Error {
     if (isConnectionFatal(error)) this.#broken = true;
     const translated = translateError(this.#lostError ?? error, this.#owner.secret) as Error;
+    if (this.#transactionFailure === undefined && this.transactionFailed) {
+      this.#transactionFailure = translated;
+    }
     if (this.#terminated || (streaming && this.closed)) return this.#interrupted(translated);
     return translated;
   }

@@ -1,6 +1,5 @@
 import type { SAConnection } from '../connection/sa-connection.js';
 import type { Engine } from '../engine/engine.js';
-import { InterfaceError } from '../errors/pgsa-error.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { TransactionOptions } from '../sql/transaction-sql.js';
 import { pinnedConnection } from './pinned-connection.js';
@@ -21,8 +20,6 @@ export class LazyConnection<DB> {
   #pinned = false;
   /** The current transaction (it may have ended: see `open()`). */
   #tx: Transaction<DB> | undefined;
-  /** The statement error that failed a transaction, named by `commit()`. */
-  #failure: { readonly tx: Transaction<DB>; readonly error: unknown } | undefined;
 
   constructor(engine: Engine<DB>) {
     this.#engine = engine;
@@ -68,7 +65,6 @@ export class LazyConnection<DB> {
     const conn = await this.connect();
     const stale = this.#tx;
     this.#tx = undefined;
-    this.#failure = undefined;
     // Ended by SQL behind its back: close the object (its ROLLBACK is a no-op warning).
     if (stale?.isActive) await stale.close();
     const tx = this.#pinned ? await conn.beginNested() : await conn.begin(options);
@@ -76,39 +72,9 @@ export class LazyConnection<DB> {
     return tx;
   }
 
-  /**
-   * Commits `tx`, the current transaction. When a statement failed in it, it is rolled back
-   * instead and an `InterfaceError` naming that failure (its `cause`) is thrown.
-   */
-  async commit(tx: Transaction<DB>): Promise<void> {
-    if (tx.status !== 'failed') {
-      await tx.commit();
-      return;
-    }
-    const failure = this.#failure?.tx === tx ? this.#failure.error : undefined;
-    await tx.close();
-    const reason = failure instanceof Error ? ` (${failure.message})` : '';
-    throw new InterfaceError(
-      `cannot commit: a statement failed in this transaction${reason}; it was rolled back`,
-      failure === undefined ? undefined : { cause: failure },
-    );
-  }
-
-  /** True when `unit` is the current transaction (not a savepoint or inner transaction). */
-  isCurrent(unit: Transaction<DB>): boolean {
-    return unit === this.#tx;
-  }
-
   /** Rolls back the current transaction with everything opened in it; nothing when ended. */
   async rollback(): Promise<void> {
     await this.#tx?.close();
-  }
-
-  /** Remembers the error that failed `tx` (not the 25P02 answers to the statements after it). */
-  noteFailure(tx: Transaction<DB>, error: unknown): void {
-    if (tx.status !== 'failed') return;
-    const inFailedTransaction = (error as { sqlstate?: unknown }).sqlstate === '25P02';
-    if (this.#failure?.tx !== tx || !inFailedTransaction) this.#failure = { tx, error };
   }
 
   /**
@@ -127,7 +93,6 @@ export class LazyConnection<DB> {
     } finally {
       this.#conn = undefined;
       this.#tx = undefined;
-      this.#failure = undefined;
       if (!this.#pinned) await conn.close();
       this.#pinned = false;
     }

@@ -37,11 +37,10 @@ export class SessionGate {
 
   /**
    * Remembers `statement` as the last one handed to the connection. The connection completes
-   * statements in order, so when it settles every earlier one has too. `onFailure` sees its
-   * error before the caller does (it is the first reaction registered).
+   * statements in order, so when it settles every earlier one has too.
    */
-  track(statement: Promise<unknown>, onFailure: (error: unknown) => void = ignore): void {
-    this.#lastStatement = statement.then(ignore, onFailure);
+  track(statement: Promise<unknown>): void {
+    this.#lastStatement = statement.then(ignore, ignore);
   }
 
   /**

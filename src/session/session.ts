@@ -382,8 +382,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
     return this.#control('commit', async () => {
       // Statements still running may fail the transaction: decide once they are done.
       await this.#gate.settled();
-      const tx = this.#lazy.open();
-      if (tx !== undefined) await this.#lazy.commit(tx);
+      await this.#lazy.open()?.commit();
     });
   }
 
@@ -466,8 +465,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
         return;
       }
       await this.#gate.settled();
-      if (this.#lazy.isCurrent(unit)) await this.#lazy.commit(unit);
-      else await unit.commit();
+      await unit.commit();
     });
   }
 
@@ -507,7 +505,7 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
 
   #sent<T>(tx: Transaction<DB>, send: (conn: SAConnection<DB>) => Promise<T>): Promise<T> {
     const sent = send(tx.connection);
-    this.#gate.track(sent, (error) => this.#lazy.noteFailure(tx, error));
+    this.#gate.track(sent);
     return sent;
   }
 

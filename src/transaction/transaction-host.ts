@@ -14,6 +14,11 @@ export interface TransactionHost {
   readonly inTransaction: boolean;
   /** True while the server reports the open transaction as failed (aborted, 25P02). */
   readonly transactionFailed: boolean;
+  /**
+   * The error of the statement that failed the open transaction (the first one: the
+   * "current transaction is aborted" answers after it do not count); `undefined` otherwise.
+   */
+  readonly transactionFailure: Error | undefined;
   /** Where warnings go (a rollback that failed after another error …). */
   readonly logger: { warn?(message: string): void };
   /** Throws `ResourceClosedError` naming `operation` when the connection is closed. */

@@ -143,10 +143,7 @@ export class Transaction<DB = Record<string, never>> {
       if (!committed) {
         // The server answered COMMIT with ROLLBACK: a statement failed after our status check.
         this.end('rolledBack');
-        throw new InterfaceError(
-          `cannot commit: ${this.describe()} is failed (a statement inside it raised an ` +
-            `error); the server rolled it back`,
-        );
+        throw this.failedError('commit', 'the server rolled it back');
       }
       this.end('committed');
     } finally {
@@ -220,6 +217,24 @@ export class Transaction<DB = Record<string, never>> {
   /** What a rollback after a failure did, for messages. @internal */
   protected rolledBackNote(): string {
     return 'it was rolled back';
+  }
+
+  /**
+   * The error for `operation` on a failed transaction: it names the statement error that failed
+   * it (its `cause`, as the connection recorded it), and what happened to the transaction.
+   * @internal
+   */
+  protected failedError(
+    operation: Operation,
+    outcome: string,
+    cause: unknown = this.#connection.transactionFailure,
+  ): InterfaceError {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    return new InterfaceError(
+      `cannot ${operation}: ${this.describe()} is failed (a statement inside it raised an ` +
+        `error${reason}); ${outcome}`,
+      cause === undefined ? undefined : { cause },
+    );
   }
 
   /** Sends the statement that commits this unit; false when the server rolled back instead. */
@@ -309,19 +324,19 @@ export class Transaction<DB = Record<string, never>> {
   }
 
   async #rollBackFailed(operation: Operation): Promise<never> {
-    let cause: unknown;
+    // Read before the rollback, which ends the failed transaction.
+    const failure = this.#connection.transactionFailure;
     try {
       await this.#rollBackWhole();
     } catch (error) {
       // The connection is gone: that is the news (and the server has discarded the work).
       if (error instanceof OperationalError) throw error;
-      cause = error;
+      if (failure === undefined) throw this.failedError(operation, this.rolledBackNote(), error);
+      this.#connection.logger.warn?.(
+        `rollback of failed ${this.describe()} failed too: ${(error as Error).message}`,
+      );
     }
-    throw new InterfaceError(
-      `cannot ${operation}: ${this.describe()} is failed (a statement inside it raised an ` +
-        `error); ${this.rolledBackNote()}`,
-      cause === undefined ? undefined : { cause },
-    );
+    throw this.failedError(operation, this.rolledBackNote(), failure);
   }
 
   /** Rolls back this unit and everything opened inside it, whatever the order. */

@@ -1,5 +1,4 @@
 import type { ConnectionOf } from './transaction-host.js';
-import { InterfaceError } from '../errors/pgsa-error.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
 import {
@@ -90,10 +89,7 @@ export class TwoPhaseTransaction<DB = Record<string, never>> extends Transaction
     if (command === 'ROLLBACK') {
       // A statement failed after our status check: the server rolled back instead.
       this.end('rolledBack');
-      throw new InterfaceError(
-        `cannot ${operation}: two-phase transaction is failed (a statement inside it raised ` +
-          'an error); the server rolled it back',
-      );
+      throw this.failedError(operation, 'the server rolled it back');
     }
     this.end('prepared');
   }

@@ -106,7 +106,8 @@ describe('Session', () => {
     const failure = await rejection(session.execute('select 1 / 0'), DataError);
     const error = await rejection(session.commit(), InterfaceError);
     expect(error.message).toBe(
-      'cannot commit: a statement failed in this transaction (division by zero); it was rolled back',
+      'cannot commit: transaction is failed (a statement inside it raised an error: division by zero); ' +
+        'it was rolled back',
     );
     expect(error.cause).toBe(failure);
     expect(engines.shared.captured.sql.at(-1)).toBe('ROLLBACK');

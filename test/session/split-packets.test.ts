@@ -79,7 +79,8 @@ describe('a session when the status after an error arrives late', () => {
     expect((await rejection(session.execute('select 1 / 0'), DataError)).message).toContain('division by zero');
     const error = await rejection(session.commit(), InterfaceError);
     expect(error.message).toBe(
-      'cannot commit: a statement failed in this transaction (division by zero); it was rolled back',
+      'cannot commit: transaction is failed (a statement inside it raised an error: division by zero); ' +
+        'it was rolled back',
     );
     expect(await committedUsers(db.url)).toEqual([]);
   });

@@ -253,7 +253,7 @@ describe('errors inside savepoints', () => {
     expect(await rejection(sp.commit(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot commit: savepoint pgsa_savepoint_1 is failed (a statement inside it raised an ' +
-          'error); it was rolled back to the savepoint and the enclosing transaction can continue',
+          'error: division by zero); it was rolled back to the savepoint and the enclosing transaction can continue',
       ),
     );
     expect(sp.status).toBe('rolledBack');

@@ -119,7 +119,8 @@ describe('conn.transaction(fn)', () => {
       InterfaceError,
     );
     expect(error.message).toBe(
-      'cannot commit: transaction is failed (a statement inside it raised an error); it was rolled back',
+      'cannot commit: transaction is failed (a statement inside it raised an error: division by ' +
+        'zero); it was rolled back',
     );
     expect(conn.inTransaction).toBe(false);
     expect(await committedUsers(db.url)).toEqual(['first']);

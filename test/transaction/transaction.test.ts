@@ -3,6 +3,7 @@ import {
   DataError,
   InterfaceError,
   InternalError,
+  ProgrammingError,
   OperationalError,
   ResourceClosedError,
   Transaction,
@@ -340,12 +341,13 @@ describe('failed transactions', () => {
     const conn = await e.acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
-    await conn.execute('select 1/0').catch(() => {});
+    const failure = await rejection(conn.execute('select 1/0'), DataError);
     const error = await rejection(tx.commit(), InterfaceError);
     expect(error.message).toBe(
-      'cannot commit: transaction is failed (a statement inside it raised an error); ' +
-        'it was rolled back',
+      'cannot commit: transaction is failed (a statement inside it raised an error: ' +
+        'division by zero); it was rolled back',
     );
+    expect(error.cause).toBe(failure);
     expect(e.captured.sql.at(-1)).toBe('ROLLBACK');
     expect(tx.status).toBe('rolledBack');
     expect(conn.inTransaction).toBe(false);
@@ -360,11 +362,46 @@ describe('failed transactions', () => {
     const failing = rejection(conn.execute('select 1/0'), DataError);
     const error = await rejection(tx.commit(), InterfaceError);
     expect(await failing).toMatchObject({ sqlstate: '22012' });
-    expect(error.message).toMatch(
-      /^cannot commit: transaction is failed .*the server rolled it back$/,
+    expect(error.message).toBe(
+      'cannot commit: transaction is failed (a statement inside it raised an error: ' +
+        'division by zero); the server rolled it back',
     );
+    expect(error.cause).toBe(await failing);
     expect(tx.status).toBe('rolledBack');
     expect(await committedUsers(db.url)).toEqual(['first']);
+  });
+
+  it('names the failure of the transaction, not one a savepoint rollback already undid', async () => {
+    const conn = await (await engines.make()).acquire();
+    const tx = await conn.begin();
+    const sp = await conn.beginNested();
+    await rejection(conn.execute('select 1/0'), DataError);
+    await sp.rollback();
+    const failure = await rejection(conn.execute('select * from no_such_table'), ProgrammingError);
+    await rejection(conn.execute('select 1'), InternalError); // 25P02: not the cause
+    const error = await rejection(tx.commit(), InterfaceError);
+    expect(error.cause).toBe(failure);
+    expect(error.message).toBe(
+      'cannot commit: transaction is failed (a statement inside it raised an error: ' +
+        'relation "no_such_table" does not exist); it was rolled back',
+    );
+  });
+
+  it('forgets a failure once its transaction is over', async () => {
+    const conn = await (await engines.make()).acquire();
+    const first = await conn.begin();
+    await rejection(conn.execute('select 1/0'), DataError);
+    await first.rollback();
+    const second = await conn.begin();
+    await conn.execute("insert into users (name) values ('kept')");
+    await second.commit();
+    expect(await committedUsers(db.url)).toEqual(['first', 'kept']);
+    const third = await conn.begin();
+    await conn.execute('select 1');
+    // No failure in this transaction: commit works and names nothing.
+    await third.commit();
+    expect(third.status).toBe('committed');
+    expect(conn.transactionFailure).toBeUndefined();
   });
 
   it('leaves the connection usable after rolling back a failed transaction', async () => {

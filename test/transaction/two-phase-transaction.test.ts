@@ -145,7 +145,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
     expect(await rejection(tx.prepare(), InterfaceError)).toEqual(
       new InterfaceError(
         'cannot prepare: two-phase transaction is failed (a statement inside it raised an ' +
-          'error); it was rolled back',
+          'error: division by zero); it was rolled back',
       ),
     );
     expect(tx.status).toBe('rolledBack');
