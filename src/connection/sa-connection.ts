@@ -33,6 +33,7 @@ import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { TransactionHost } from '../transaction/transaction-host.js';
+import { TransactionFrames } from '../transaction/transaction-frames.js';
 import { RESET_SESSION_SQL } from '../sql/reset-session-sql.js';
 import type { TransactionOptions } from '../sql/transaction-sql.js';
 import {
@@ -100,6 +101,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   /** A FATAL error or a dropped socket was seen: the server has closed (or is closing) it. */
   #broken = false;
   #terminated = false;
+  #frames: TransactionFrames | undefined;
   /** The error that failed the open transaction, until a statement runs outside it again. */
   #transactionFailure: Error | undefined;
   /** Stops the running exchange from the client's side (a COPY waiting on its source). */
@@ -156,6 +158,12 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   /** True while the server reports the open transaction as failed (aborted). @internal */
   get transactionFailed(): boolean {
     return this.#client.getTransactionStatus?.() === 'E';
+  }
+
+  /** The transactions pgsa opened on this connection, outermost first. @internal */
+  get frames(): TransactionFrames {
+    this.#frames ??= new TransactionFrames();
+    return this.#frames;
   }
 
   /** The statement error that failed the open transaction, for the errors that name it. @internal */
@@ -676,16 +684,16 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     timeoutMs: number,
     send: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
-    this.#queue.guard('execute');
-    // Outside a transaction the failure of the last one is history.
-    if (this.#transactionFailure !== undefined && !this.inTransaction) this.#transactionFailure = undefined;
     const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
+    const start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
+    // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
+    const sent =
+      timeoutMs === 0
+        ? this.#queue.run('execute', start)
+        : this.#queue.runTimed('execute', start, timeoutMs, () => this.#cancelRunning());
     try {
-      const result =
-        timeoutMs === 0
-          ? await this.#queue.run('execute', send)
-          : await this.#queue.runTimed('execute', send, timeoutMs, () => this.#cancelRunning());
+      const result = await sent;
       // ROLLBACK TO SAVEPOINT made the transaction usable again.
       if (this.#transactionFailure !== undefined && this.#client.getTransactionStatus?.() === 'T') {
         this.#transactionFailure = undefined;
@@ -696,7 +704,17 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
       const translated = this.#failure(error, false);
       if (echo?.query) this.#echo(sql, parameters, started, undefined, translated.message);
       throw translated;
+    } finally {
+      this.#queue.done();
     }
+  }
+
+  /** `send`, forgetting the recorded failure when, as it starts, no transaction is open. */
+  #forgettingFailure(send: () => Promise<pg.QueryResult>): () => Promise<pg.QueryResult> {
+    return () => {
+      if (!this.inTransaction) this.#transactionFailure = undefined;
+      return send();
+    };
   }
 
   /**

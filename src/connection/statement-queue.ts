@@ -65,21 +65,28 @@ export class StatementQueue {
   }
 
   /**
-   * Runs `send` once everything queued before it is done, and settles with its outcome. The
-   * common case, an idle connection, sends at once.
+   * Queues `send` to run once everything queued before it is done, and returns its outcome.
+   * The common case, an idle connection, sends at once. The caller calls {@link done} once
+   * that promise settled (in a `finally`): written this way, a statement costs the queue no
+   * promise of its own.
    *
-   * @throws as {@link guard}, synchronously registered before anything else can be queued.
+   * @throws as {@link guard}, before anything is queued.
    */
-  async run<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  run<T>(operation: string, send: () => Promise<T>): Promise<T> {
     this.guard(operation);
-    this.#pending++;
-    try {
-      const sent = this.#pending === 1 ? send() : this.#tail.then(send, send);
-      this.#tail = sent;
-      return await sent;
-    } finally {
-      this.#pending--;
+    let sent: Promise<T>;
+    if (this.#pending++ === 0) {
+      try {
+        sent = send();
+      } catch (error) {
+        // As if queued: the caller's `done()` still balances the count.
+        sent = Promise.reject(error);
+      }
+    } else {
+      sent = this.#tail.then(send, send);
     }
+    this.#tail = sent;
+    return sent;
   }
 
   /**
@@ -94,6 +101,11 @@ export class StatementQueue {
     cancel: () => Promise<void>,
   ): Promise<T> {
     return this.run(operation, () => withStatementTimeout(send, timeoutMs, cancel));
+  }
+
+  /** Marks the exchange of a {@link run} finished (it settled, either way). */
+  done(): void {
+    this.#pending--;
   }
 
   /**

@@ -32,6 +32,9 @@ const ISOLATION_LEVELS: ReadonlySet<string> = new Set([
   'read uncommitted',
 ]);
 
+/** The options of a plain `BEGIN`, shared (validating them allocates nothing). */
+const NO_OPTIONS: TransactionOptions = Object.freeze({});
+
 const OPTION_KEYS: ReadonlySet<string> = new Set(['isolationLevel', 'readOnly', 'deferrable']);
 
 /**
@@ -43,7 +46,7 @@ export function validateTransactionOptions(
   options: TransactionOptions | undefined,
   extraKeys: ReadonlySet<string> = new Set(),
 ): TransactionOptions {
-  if (options === undefined) return {};
+  if (options === undefined || options === NO_OPTIONS) return NO_OPTIONS;
   if (options === null || typeof options !== 'object') {
     throw new TypeError('transaction options must be an object');
   }
@@ -71,6 +74,7 @@ export function validateTransactionOptions(
       throw new TypeError(`${name} must be a boolean, got ${JSON.stringify(value)}`);
     }
   }
+  if (level === undefined && readOnly === undefined && deferrable === undefined) return NO_OPTIONS;
   return Object.freeze({
     ...(level === undefined ? {} : { isolationLevel: level }),
     ...(readOnly === undefined ? {} : { readOnly }),
@@ -87,7 +91,8 @@ export function validateTransactionOptions(
  * // 'BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE'
  * ```
  */
-export function beginSql(options: TransactionOptions = {}): string {
+export function beginSql(options: TransactionOptions = NO_OPTIONS): string {
+  if (options === NO_OPTIONS) return 'BEGIN';
   const { isolationLevel, readOnly, deferrable } = validateTransactionOptions(options);
   let sql = 'BEGIN';
   // The level is one of a fixed set (validated above), so it is safe to splice in.

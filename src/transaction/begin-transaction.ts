@@ -3,7 +3,6 @@ import type { ConnectionOf } from './transaction-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { NestedTransaction } from './nested-transaction.js';
 import { Transaction } from './transaction.js';
-import { framesOf } from './transaction-frames.js';
 import { quoteXid } from '../sql/quote.js';
 import {
   beginSql,
@@ -25,7 +24,7 @@ export async function beginTransaction<DB>(
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);
   conn.guardOpen('begin');
-  const frames = framesOf(conn);
+  const frames = conn.frames;
   const top = frames.top() as Transaction<DB> | undefined;
   if (top !== undefined) {
     if (!conn.inTransaction) {
@@ -61,7 +60,7 @@ export async function beginNestedTransaction<DB>(
   conn: ConnectionOf<DB>,
 ): Promise<NestedTransaction<DB>> {
   conn.guardOpen('beginNested');
-  const frames = framesOf(conn);
+  const frames = conn.frames;
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
     const tx = new NestedTransaction(conn, frames, undefined, undefined);
@@ -88,7 +87,7 @@ export async function beginTwoPhaseTransaction<DB>(
   const id = xid === undefined ? `pgsa-${randomUUID()}` : xid;
   quoteXid(id); // throws TypeError for an unusable xid before BEGIN is sent
   conn.guardOpen('beginTwophase');
-  const frames = framesOf(conn);
+  const frames = conn.frames;
   if (frames.depth > 0 || conn.inTransaction) {
     throw new InterfaceError(
       'cannot begin a two-phase transaction: a transaction is already in progress on this ' +
@@ -101,7 +100,7 @@ export async function beginTwoPhaseTransaction<DB>(
 }
 
 async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
-  const frames = framesOf(conn);
+  const frames = conn.frames;
   frames.push(tx);
   try {
     await conn.query(sql, [], 'object');

@@ -2,7 +2,6 @@ import type { ConnectionOf } from './transaction-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { beginNestedTransaction, beginTransaction } from './begin-transaction.js';
 import type { Transaction } from './transaction.js';
-import { framesOf } from './transaction-frames.js';
 import { type TransactionOptions, validateTransactionOptions } from '../sql/transaction-sql.js';
 
 /**
@@ -62,7 +61,7 @@ export async function beginUnit<DB>(
   options: TransactionOptions | undefined,
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);
-  const nested = framesOf(conn).depth > 0 || conn.inTransaction;
+  const nested = conn.frames.depth > 0 || conn.inTransaction;
   if (nested && Object.keys(validated).length > 0) {
     throw new InterfaceError(
       'cannot run a nested transaction() with isolationLevel, readOnly or deferrable: it runs ' +

@@ -5,7 +5,8 @@ import { savepointName } from '../sql/transaction-sql.js';
  * (a `Transaction`, `NestedTransaction` or `TwoPhaseTransaction`) and then one
  * `NestedTransaction` per open savepoint. Inner `begin()` transactions own nothing on the
  * server and are not frames. Out-of-order commits are detected against this stack. Frames are
- * stored as plain objects so one stack serves transactions of any `DB` type.
+ * stored as plain objects so one stack serves transactions of any `DB` type. Each
+ * connection owns one (`TransactionHost.frames`).
  *
  * @internal
  */
@@ -46,16 +47,4 @@ export class TransactionFrames {
     this.#savepoints += 1;
     return savepointName(this.#savepoints);
   }
-}
-
-const registry = new WeakMap<object, TransactionFrames>();
-
-/** The frames of one connection, created on first use. @internal */
-export function framesOf(connection: object): TransactionFrames {
-  let frames = registry.get(connection);
-  if (frames === undefined) {
-    frames = new TransactionFrames();
-    registry.set(connection, frames);
-  }
-  return frames;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { TransactionFrames } from './transaction-frames.js';
 
 /**
  * What the transaction objects need from the connection they run on. The connection layer
@@ -21,6 +22,8 @@ export interface TransactionHost {
   readonly transactionFailure: Error | undefined;
   /** Where warnings go (a rollback that failed after another error …). */
   readonly logger: { warn?(message: string): void };
+  /** The transactions open on the connection, outermost first (one stack per connection). */
+  readonly frames: TransactionFrames;
   /** Throws `ResourceClosedError` naming `operation` when the connection is closed. */
   guardOpen(operation: string): void;
   /** Rolls back what is open and returns the connection to its pool. */
