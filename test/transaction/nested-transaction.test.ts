@@ -11,7 +11,6 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 const insert = (name: string) => `insert into users (name) values ('${name}')`;
@@ -19,7 +18,7 @@ const insert = (name: string) => `insert into users (name) values ('${name}')`;
 describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   it('releases the savepoint on commit and commits with the outer transaction', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
     expect(tr1).toBeInstanceOf(NestedTransaction);
@@ -46,7 +45,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   });
 
   it('refuses to commit a released savepoint twice (aiopg ignored it)', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
     await conn.execute(insert('aaaa'));
@@ -62,7 +61,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
 
   it('undoes only the savepoint on rollback; the outer transaction stays usable', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tr1 = await conn.beginNested();
     await conn.execute(insert('kept'));
     const tr2 = await conn.beginNested();
@@ -79,7 +78,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   });
 
   it('refuses to roll back a rolled-back savepoint twice (aiopg ignored it)', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tr1 = await conn.beginNested();
     const tr2 = await conn.beginNested();
     await conn.execute(insert('aaaa'));
@@ -92,7 +91,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   });
 
   it('opens savepoints inside begin() and nests them to any depth', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const levels: NestedTransaction<unknown>[] = [];
     for (let depth = 1; depth <= 5; depth++) {
@@ -117,7 +116,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   });
 
   it('opens a savepoint inside a transaction begun with SQL', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.execute('BEGIN');
     await conn.execute(insert('outer'));
     const sp = await conn.beginNested();
@@ -129,7 +128,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
   });
 
   it('makes begin() inside a savepoint join the savepoint: its rollback undoes only that', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('outer'));
     const sp = await conn.beginNested();
@@ -146,7 +145,7 @@ describe('savepoints (aiopg test_sa_transaction nested tests)', () => {
 describe('out-of-order ends', () => {
   it('refuses to commit an outer savepoint while an inner one is active and sends nothing', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin();
     const outer = await conn.beginNested();
     await conn.execute(insert('outer'));
@@ -170,7 +169,7 @@ describe('out-of-order ends', () => {
   });
 
   it('refuses to roll back an outer savepoint while an inner one is active', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const outer = await conn.beginNested();
     const inner = await conn.beginNested();
@@ -186,7 +185,7 @@ describe('out-of-order ends', () => {
   });
 
   it('refuses to commit the outermost transaction while a savepoint is active', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     expect((await rejection(tx.commit(), InterfaceError)).message).toMatch(
@@ -200,7 +199,7 @@ describe('out-of-order ends', () => {
 
   it('rolls back everything inside on close() of an outer savepoint', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin();
     await conn.execute(insert('root'));
     const outer = await conn.beginNested();
@@ -217,7 +216,7 @@ describe('out-of-order ends', () => {
   });
 
   it('rolls back every savepoint with the outermost transaction on close()', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await conn.execute(insert('x'));
@@ -230,7 +229,7 @@ describe('out-of-order ends', () => {
 
 describe('errors inside savepoints', () => {
   it('marks savepoint and outer failed, and rolling back the savepoint revives the outer', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('kept'));
     const sp = await conn.beginNested();
@@ -245,7 +244,7 @@ describe('errors inside savepoints', () => {
   });
 
   it('rolls back to the savepoint on commit() of a failed savepoint and raises saying so', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute(insert('kept'));
     const sp = await conn.beginNested();
@@ -263,7 +262,7 @@ describe('errors inside savepoints', () => {
   });
 
   it('reports a released savepoint as rolled back once the outer transaction rolled back', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await conn.execute(insert('x'));

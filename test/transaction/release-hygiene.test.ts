@@ -11,7 +11,6 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 /** The server's view of one backend, from an independent connection. */
@@ -27,7 +26,7 @@ async function backendState(pid: number): Promise<string | undefined> {
 describe('release hygiene', () => {
   it('rolls back a transaction left open at release, with a warning, before anyone reuses it', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const pid = conn.backendPid;
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('abandoned')");
@@ -36,7 +35,7 @@ describe('release hygiene', () => {
     expect(e.captured.warnings).toEqual([
       `connection ${pid} was released inside a transaction; rolling it back`,
     ]);
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.backendPid).toBe(pid);
     expect(next.inTransaction).toBe(false);
     expect(await backendState(pid)).toBe('idle');
@@ -45,14 +44,14 @@ describe('release hygiene', () => {
 
   it('rolls back a failed transaction left at release', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.begin();
     await conn.execute("insert into users (name) values ('abandoned')");
     await conn.execute('select 1/0').catch(() => {});
     await e.release(conn);
     expect(e.captured.warnings).toHaveLength(1);
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.backendPid).toBe(pid);
     expect(next.inTransaction).toBe(false);
     expect(await next.scalar('select 1')).toBe(1);
@@ -62,24 +61,24 @@ describe('release hygiene', () => {
 
   it('rolls back a transaction begun with raw SQL at release', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.execute("BEGIN; insert into users (name) values ('raw')");
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.inTransaction).toBe(false);
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
   it('discards a connection released in the middle of a query and replaces it', async () => {
     const e = await engines.make({ minSize: 1, maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.begin();
     await conn.execute("insert into users (name) values ('in flight')");
     const running = rejection(conn.execute('select pg_sleep(0.5)'), OperationalError);
     await conn.close();
     await running;
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.backendPid).not.toBe(pid);
     expect(next.inTransaction).toBe(false);
     expect(await backendState(next.backendPid)).toBe('idle');
@@ -89,7 +88,7 @@ describe('release hygiene', () => {
 
   it('sends nothing when an idle connection is released (no round trip per release)', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.transaction(() => conn.execute("insert into users (name) values ('done')"));
     const spy = vi.spyOn(conn.raw, 'query');
     await conn.close();
@@ -102,32 +101,32 @@ describe('release hygiene', () => {
 describe('session state across release (by default it stays: no reset round trip)', () => {
   it('keeps a SET for the next user of the connection; SET LOCAL ends with its transaction', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.execute("set pgsa.leak = 'session'");
     await conn.transaction(() => conn.execute("set local pgsa.scoped = 'local'"));
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(await next.scalar("select current_setting('pgsa.leak', true)")).toBe('session');
     expect(await next.scalar("select coalesce(current_setting('pgsa.scoped', true), '')")).toBe('');
   });
 
   it('keeps a temporary table for the next user; ON COMMIT DROP does not leak', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.execute('create temp table scratch (x int)');
     await conn.transaction(() => conn.execute('create temp table gone (x int) on commit drop'));
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(await next.scalar("select to_regclass('pg_temp.scratch') is not null")).toBe(true);
     expect(await next.scalar("select to_regclass('pg_temp.gone') is not null")).toBe(false);
   });
 
   it('keeps LISTEN registrations for the next user', async () => {
     const e = await engines.make({ maxSize: 1 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.execute('listen pgsa_channel');
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(await next.scalar('select array_agg(c) from pg_listening_channels() c')).toEqual([
       'pgsa_channel',
     ]);
@@ -137,7 +136,7 @@ describe('session state across release (by default it stays: no reset round trip
 describe('resetOnRelease: true', () => {
   it('resets SET, temporary tables, LISTEN and advisory locks when the connection is released', async () => {
     const e = await engines.make({ maxSize: 1, resetOnRelease: true });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const pid = conn.backendPid;
     await conn.execute("set pgsa.leak = 'session'");
     await conn.execute('set statement_timeout = 1234');
@@ -145,7 +144,7 @@ describe('resetOnRelease: true', () => {
     await conn.execute('listen pgsa_channel');
     await conn.execute('select pg_advisory_lock(42)');
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.backendPid).toBe(pid);
     expect(await next.scalar("select coalesce(current_setting('pgsa.leak', true), '')")).toBe('');
     expect(await next.scalar('show statement_timeout')).toBe('0');
@@ -166,22 +165,22 @@ describe('resetOnRelease: true', () => {
       applicationName: 'pgsa-reset',
       statementTimeoutMs: 4321,
     });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.execute("set application_name = 'changed'");
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(await next.scalar('show application_name')).toBe('pgsa-reset');
     expect(await next.scalar('show statement_timeout')).toBe('4321ms');
   });
 
   it('rolls back an open transaction first, then resets', async () => {
     const e = await engines.make({ maxSize: 1, resetOnRelease: true });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.begin();
     await conn.execute("insert into users (name) values ('abandoned')");
     await conn.execute("set pgsa.leak = 'session'");
     await conn.close();
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.inTransaction).toBe(false);
     expect(await next.scalar("select coalesce(current_setting('pgsa.leak', true), '')")).toBe('');
     expect(await committedUsers(db.url)).toEqual(['first']);

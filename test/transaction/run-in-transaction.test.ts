@@ -13,7 +13,6 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 const add = (conn: SAConnection<Database>, name: string) =>
@@ -22,7 +21,7 @@ const add = (conn: SAConnection<Database>, name: string) =>
 describe('conn.transaction(fn)', () => {
   it('commits when fn resolves and returns its value', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const value = await conn.transaction(async (c) => {
       expect(c).toBe(conn);
       expect(c.inTransaction).toBe(true);
@@ -37,7 +36,7 @@ describe('conn.transaction(fn)', () => {
 
   it('rolls back and rethrows the very error fn threw', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const boom = new Error('boom');
     const error = await rejection(
       conn.transaction(async (c) => {
@@ -53,7 +52,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('applies isolationLevel, readOnly and deferrable', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const level = await conn.transaction((c) => c.scalar('show transaction_isolation'), {
       isolationLevel: 'repeatable read',
     });
@@ -66,7 +65,7 @@ describe('conn.transaction(fn)', () => {
 
   it('uses a savepoint when nested: a failing inner unit leaves the outer usable', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
       const inner = await rejection(
@@ -89,7 +88,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('uses a savepoint inside a transaction opened with begin()', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.transaction(() => add(conn, 'inside')).catch(() => {});
     expect(tx.isActive).toBe(true);
@@ -98,7 +97,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('refuses options on a nested call, leaving the outer transaction intact', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
       expect((await rejection(c.transaction(async () => {}, { isolationLevel: 'serializable' }), InterfaceError)).message).toMatch(
@@ -109,7 +108,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('never reports success when fn swallowed a statement error', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const error = await rejection(
       conn.transaction(async (c) => {
         await add(c, 'doomed');
@@ -127,7 +126,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('rolls everything back when fn leaves a savepoint open', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const error = await rejection(
       conn.transaction(async (c) => {
         await add(c, 'outer');
@@ -143,7 +142,7 @@ describe('conn.transaction(fn)', () => {
 
   it('keeps fn’s error when the rollback fails too, and logs the rollback failure', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const original = new Error('original');
     const error = await rejection(
       conn.transaction(async (c) => {
@@ -163,7 +162,7 @@ describe('conn.transaction(fn)', () => {
   });
 
   it('rejects a non-function with a TypeError', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     expect(await rejection(conn.transaction(42 as never), TypeError)).toEqual(
       new TypeError('transaction(fn) expects a function'),
     );
@@ -219,7 +218,7 @@ describe('engine.transaction(fn)', () => {
     );
     expect((error as { attempts?: number }).attempts).toBe(1);
     expect(calls).toBe(1);
-    const next = await e.acquire();
+    await using next = await e.acquire();
     expect(next.backendPid).not.toBe(pid);
     expect(await next.scalar('select 1')).toBe(1);
     expect(await committedUsers(db.url)).toEqual(['first']);
@@ -249,7 +248,7 @@ describe('engine.transaction(fn)', () => {
 describe('Kysely transactions go through pgsa transaction objects', () => {
   it('runs conn.db.transaction() as a pgsa transaction', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await conn.db.transaction().execute(async (trx) => {
       expect(conn.inTransaction).toBe(true);
       await trx.insertInto('users').values({ name: 'kysely' }).execute();
@@ -263,7 +262,7 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
   });
 
   it('runs conn.db.transaction() inside conn.transaction() as a savepoint', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.transaction(async (c) => {
       await add(c, 'outer');
       await c.db
@@ -280,7 +279,7 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
 
   it('runs a Kysely controlled transaction through pgsa transaction objects', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const trx = await conn.db.startTransaction().execute();
     expect(conn.inTransaction).toBe(true);
     await trx.insertInto('users').values({ name: 'controlled' }).execute();
@@ -336,7 +335,7 @@ describe('Kysely transactions go through pgsa transaction objects', () => {
 
   it("refuses Kysely's 'snapshot' on conn.db with the same TypeError as sessions, sending nothing", async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const error = await rejection(
       conn.db.transaction()
       .setIsolationLevel('snapshot')

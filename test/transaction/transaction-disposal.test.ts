@@ -11,12 +11,11 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 describe('await using', () => {
   it('rolls back at scope exit when not committed', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     let seen: Transaction<unknown> | undefined;
     {
       await using tx = await conn.begin();
@@ -30,7 +29,7 @@ describe('await using', () => {
 
   it('sends nothing at scope exit after commit', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     {
       await using tx = await conn.begin();
       await conn.execute("insert into users (name) values ('kept')");
@@ -41,7 +40,7 @@ describe('await using', () => {
   });
 
   it('rolls back when the scope throws and the caller gets the original error', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const thrown = await rejection((async () => {
       await using _tx = await conn.begin();
       await conn.execute("insert into users (name) values ('scoped')");
@@ -54,7 +53,7 @@ describe('await using', () => {
 
   it('does not hide the original error when the rollback at scope exit fails', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const thrown = await rejection((async () => {
       await using _tx = await conn.begin();
       await conn.execute("insert into users (name) values ('scoped')");
@@ -69,7 +68,7 @@ describe('await using', () => {
   });
 
   it('rolls back the joined transaction when an inner one leaves its scope uncommitted', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const outer = await conn.begin();
     {
       await using _inner = await conn.begin();
@@ -83,7 +82,7 @@ describe('await using', () => {
 describe('timeouts and cancellation inside transactions (aiopg context-manager tests)', () => {
   it('fails the transaction on a statement timeout and rolls back at scope exit', async () => {
     const e = await engines.make({ statementTimeoutMs: 100 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const error = await rejection((async () => {
       await using _tx = await conn.begin();
       await conn.execute("insert into users (name) values ('slow')");
@@ -97,7 +96,7 @@ describe('timeouts and cancellation inside transactions (aiopg context-manager t
 
   it('fails the savepoint on a statement timeout; the scopes roll back savepoint and transaction', async () => {
     const e = await engines.make({ statementTimeoutMs: 100 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     await rejection((async () => {
       await using _tx = await conn.begin();
       await conn.execute("insert into users (name) values ('outer')");
@@ -113,7 +112,7 @@ describe('timeouts and cancellation inside transactions (aiopg context-manager t
   });
 
   it('fails the transaction when its statement is cancelled and transaction(fn) rolls back', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await rejection(
       conn.transaction(async (c) => {
         await c.execute("insert into users (name) values ('cancelled')");

@@ -20,14 +20,13 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   it('autocommits each statement outside a transaction', async () => {
     const e = await engines.make({ maxSize: 2 });
-    const conn1 = await e.acquire();
-    const conn2 = await e.acquire();
+    await using conn1 = await e.acquire();
+    await using conn2 = await e.acquire();
     expect(await conn1.scalar('select count(*)::int from users')).toBe(1);
     await conn2.execute('delete from users');
     expect(conn2.inTransaction).toBe(false);
@@ -35,7 +34,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('gives the transaction its connection', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     expect(tx).toBeInstanceOf(Transaction);
     expect(tx.connection).toBe(conn);
@@ -43,7 +42,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('hides uncommitted work from other connections and shows it after commit', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     expect(tx.isActive).toBe(true);
     expect(tx.status).toBe('active');
@@ -58,7 +57,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('discards the work on rollback', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute('delete from users');
     await tx.rollback();
@@ -70,7 +69,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
 
   it('rolls the outermost transaction back on close()', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin();
     await conn.execute('delete from users');
     await tx.close();
@@ -80,7 +79,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('rolls back the open transaction when the connection is closed', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute('delete from users');
     await conn.close();
@@ -90,7 +89,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('refuses to commit a committed transaction, naming its status', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await tx.commit();
     expect(await rejection(tx.commit(), InterfaceError)).toEqual(
@@ -99,7 +98,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('refuses to roll back a rolled-back transaction (aiopg ignored it)', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await tx.rollback();
     const error = await rejection(tx.rollback(), InterfaceError);
@@ -108,7 +107,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('refuses commit after rollback with the status in the message', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('x')");
     await tx.rollback();
@@ -120,7 +119,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
 
   it('treats a repeated close() as harmless', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin();
     await tx.close();
     const sent = e.captured.sql.length;
@@ -130,7 +129,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('runs transactions one after another on one connection', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.execute('delete from users');
     const tx1 = await conn.begin();
     await conn.execute("insert into users (name) values ('a')");
@@ -146,7 +145,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
   });
 
   it('refuses a rollback while a commit of the same transaction is in flight', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const committing = tx.commit();
     expect(await rejection(tx.rollback(), InterfaceError)).toEqual(
@@ -160,7 +159,7 @@ describe('begin, commit and rollback (aiopg test_sa_transaction)', () => {
 describe('inner transactions from begin() inside begin()', () => {
   it('commits nothing on inner commit: the outer transaction decides', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx1 = await conn.begin();
     const tx2 = await conn.begin();
     expect(tx2).not.toBe(tx1);
@@ -178,7 +177,7 @@ describe('inner transactions from begin() inside begin()', () => {
   });
 
   it('rolls back the whole transaction on inner rollback and deactivates the outer', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx1 = await conn.begin();
     const tx2 = await conn.begin();
     await conn.execute("insert into users (name) values ('aaaa')");
@@ -194,7 +193,7 @@ describe('inner transactions from begin() inside begin()', () => {
   });
 
   it('deactivates only the inner transaction on close(); the outer commits its work', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx1 = await conn.begin();
     const tx2 = await conn.begin();
     await conn.execute("insert into users (name) values ('aaaa')");
@@ -207,7 +206,7 @@ describe('inner transactions from begin() inside begin()', () => {
   });
 
   it('reports an inner commit as rolled back once the outer transaction rolled back', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx1 = await conn.begin();
     const tx2 = await conn.begin();
     await conn.execute("insert into users (name) values ('lost')");
@@ -218,7 +217,7 @@ describe('inner transactions from begin() inside begin()', () => {
   });
 
   it('refuses options for an inner transaction, which cannot change them', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     expect((await rejection(conn.begin({ isolationLevel: 'serializable' }), InterfaceError)).message).toMatch(
       /^cannot begin with isolationLevel, readOnly or deferrable: a transaction is already active/,
@@ -231,7 +230,7 @@ describe('inner transactions from begin() inside begin()', () => {
 describe('begin options', () => {
   it('sends isolation level, access mode and deferrable and the server applies them', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin({ isolationLevel: 'serializable', readOnly: true, deferrable: true });
     expect(e.captured.sql.at(-1)).toBe('BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE');
     expect(await conn.scalar('show transaction_isolation')).toBe('serializable');
@@ -246,7 +245,7 @@ describe('begin options', () => {
     ['serializable', 'serializable'],
     ['read uncommitted', 'read uncommitted'],
   ] as const)('runs a %s transaction', async (level, shown) => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin({ isolationLevel: level });
     await conn.execute("insert into users (name) values ('x')");
     expect(await conn.scalar('show transaction_isolation')).toBe(shown);
@@ -255,7 +254,7 @@ describe('begin options', () => {
   });
 
   it('rejects a write in a read-only transaction with the server error, then rolls back', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin({ readOnly: true });
     const error = await rejection(conn.execute("insert into users (name) values ('x')"), InternalError);
     expect((error as InternalError).sqlstate).toBe('25006');
@@ -266,7 +265,7 @@ describe('begin options', () => {
 
   it('rejects an unknown isolation level with a TypeError before anything is sent', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const sent = e.captured.sql.length;
     const error = await rejection(
       conn.begin({ isolationLevel: 'chaos' as 'serializable' }),
@@ -280,7 +279,7 @@ describe('begin options', () => {
   });
 
   it('rejects unknown option keys and non-boolean flags with a TypeError', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     expect(await rejection(conn.begin({ isolation: 'serializable' } as never), TypeError)).toEqual(
       new TypeError('unknown transaction option(s): isolation'),
     );
@@ -291,7 +290,7 @@ describe('begin options', () => {
   });
 
   it('refuses begin() while a transaction begun with SQL is open', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.execute('BEGIN');
     expect((await rejection(conn.begin(), InterfaceError)).message).toMatch(
       /^cannot begin: a transaction begun with SQL \(not through pgsa\) is in progress/,
@@ -300,7 +299,7 @@ describe('begin options', () => {
   });
 
   it('refuses to join a transaction that a SQL COMMIT ended behind pgsa', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('raw commit')");
     await conn.execute('COMMIT');
@@ -317,7 +316,7 @@ describe('begin options', () => {
   });
 
   it('refuses begin() on a closed connection', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.close();
     expect((await rejection(conn.begin(), ResourceClosedError)).message).toContain('cannot begin: the connection is closed');
   });
@@ -325,7 +324,7 @@ describe('begin options', () => {
 
 describe('failed transactions', () => {
   it('marks the transaction failed after a statement error; later statements get 25P02', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
     expect(await rejection(conn.execute('select 1/0'), DataError)).toMatchObject({ sqlstate: '22012' });
@@ -338,7 +337,7 @@ describe('failed transactions', () => {
 
   it('rolls back on commit() of a failed transaction and raises saying so', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
     const failure = await rejection(conn.execute('select 1/0'), DataError);
@@ -355,7 +354,7 @@ describe('failed transactions', () => {
   });
 
   it('never reports success when a statement fails between the status check and COMMIT', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('doomed')");
     // Not awaited: the failing statement is queued ahead of COMMIT.
@@ -372,7 +371,7 @@ describe('failed transactions', () => {
   });
 
   it('names the failure of the transaction, not one a savepoint rollback already undid', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     const sp = await conn.beginNested();
     await rejection(conn.execute('select 1/0'), DataError);
@@ -388,7 +387,7 @@ describe('failed transactions', () => {
   });
 
   it('forgets a failure once its transaction is over', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const first = await conn.begin();
     await rejection(conn.execute('select 1/0'), DataError);
     await first.rollback();
@@ -405,7 +404,7 @@ describe('failed transactions', () => {
   });
 
   it('leaves the connection usable after rolling back a failed transaction', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute('select 1/0').catch(() => {});
     await tx.rollback();
@@ -414,7 +413,7 @@ describe('failed transactions', () => {
   });
 
   it('raises the server error of a refused COMMIT and reports the transaction rolled back', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     await conn.execute(
       'create table if not exists deferred_ids (id int primary key deferrable initially deferred)',
     );
@@ -429,7 +428,7 @@ describe('failed transactions', () => {
   });
 
   it('raises OperationalError when the backend is killed mid-transaction and commits nothing', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('ghost')");
     await killBackend(db.url, conn.backendPid);
@@ -444,7 +443,7 @@ describe('failed transactions', () => {
   });
 
   it('stays active when its COMMIT is refused before being sent (a stream is open), and commits after', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.begin();
     await conn.execute("insert into users (name) values ('kept')");
     let refused: InterfaceError | undefined;

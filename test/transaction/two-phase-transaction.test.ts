@@ -16,7 +16,6 @@ const db = useTestDatabase();
 const engines = useEngines(db, {
   defaults: { minSize: 1, maxSize: 4 },
   reset: FIRST_USER_ONLY,
-  leakCheck: false,
 });
 
 const insert = (name: string) => `insert into users (name) values ('${name}')`;
@@ -40,7 +39,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
   it('prepares, stays active while prepared, and commits', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('aiopg-commit');
     expect(tx).toBeInstanceOf(TwoPhaseTransaction);
     expect(tx.xid).toBe('aiopg-commit');
@@ -62,7 +61,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('refuses a second two-phase transaction while one is in progress', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase();
     expect(await rejection(conn.beginTwophase(), InterfaceError)).toEqual(
       new InterfaceError(
@@ -76,7 +75,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('keeps prepared rows invisible until COMMIT PREPARED and visible after', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('visibility');
     await conn.execute(insert('prepared'));
     await tx.prepare();
@@ -89,7 +88,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
   it('prepares first when commit() is called on an unprepared transaction', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('one-step');
     await conn.execute(insert('x'));
     await tx.commit();
@@ -102,7 +101,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
   it('rolls back an unprepared transaction with ROLLBACK', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('never');
     await conn.execute(insert('x'));
     await tx.rollback();
@@ -113,7 +112,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
   it('rolls back a prepared transaction with ROLLBACK PREPARED', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('undo');
     await conn.execute(insert('x'));
     await tx.prepare();
@@ -125,7 +124,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('refuses to prepare twice, naming the status', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('twice');
     await tx.prepare();
     expect(await rejection(tx.prepare(), InterfaceError)).toEqual(
@@ -138,7 +137,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('rolls back a failed transaction on prepare() and raises saying so', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const tx = await conn.beginTwophase('failed');
     await conn.execute(insert('x'));
     await conn.execute('select 1/0').catch(() => {});
@@ -155,10 +154,10 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 
   it('reports an xid already in use as the server error and leaves the transaction rolled back', async () => {
     const e = await engines.make({ maxSize: 2 });
-    const first = await e.acquire();
+    await using first = await e.acquire();
     const taken = await first.beginTwophase('taken');
     await taken.prepare();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('taken');
     await conn.execute(insert('dup'));
     const error = await rejection(tx.prepare(), ProgrammingError);
@@ -171,7 +170,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('gives each transaction a random xid when none is given', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const a = await conn.beginTwophase();
     await a.rollback();
     const b = await conn.beginTwophase();
@@ -181,7 +180,7 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
   });
 
   it('leaves a prepared transaction prepared at the end of an await using scope', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     {
       await using tx = await conn.beginTwophase('scoped');
       await conn.execute(insert('x'));
@@ -196,13 +195,13 @@ describe('two-phase transactions (aiopg test_sa_transaction twophase tests)', ()
 describe('recovery from other connections', () => {
   it('survives the preparing connection closing and is committed from another one', async () => {
     const e = await engines.make({ maxSize: 2 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('survivor');
     await conn.execute(insert('durable'));
     await tx.prepare();
     await conn.close();
     expect(tx.status).toBe('prepared');
-    const other = await e.acquire();
+    await using other = await e.acquire();
     expect(await other.recoverTwophase()).toEqual(['survivor']);
     expect(await committedUsers(db.url)).toEqual(['first']);
     await other.commitPrepared('survivor');
@@ -212,7 +211,7 @@ describe('recovery from other connections', () => {
 
   it('stays recoverable after the preparing backend was killed with pg_terminate_backend', async () => {
     const e = await engines.make({ maxSize: 2 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('orphan');
     await conn.execute(insert('orphaned'));
     await tx.prepare();
@@ -222,7 +221,7 @@ describe('recovery from other connections', () => {
     expect(tx.status).toBe('prepared');
     expect(await preparedXids()).toEqual(['orphan']);
     expect(await committedUsers(db.url)).toEqual(['first']);
-    const other = await e.acquire();
+    await using other = await e.acquire();
     expect(await other.recoverTwophase()).toEqual(['orphan']);
     await other.commitPrepared('orphan');
     expect(await committedUsers(db.url)).toEqual(['first', 'orphaned']);
@@ -230,12 +229,12 @@ describe('recovery from other connections', () => {
 
   it('rolls back a prepared transaction by xid from another connection', async () => {
     const e = await engines.make({ maxSize: 2 });
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const tx = await conn.beginTwophase('abandon');
     await conn.execute(insert('x'));
     await tx.prepare();
     await conn.close();
-    const other = await e.acquire();
+    await using other = await e.acquire();
     await other.rollbackPrepared('abandon');
     expect(await preparedXids()).toEqual([]);
     expect(await committedUsers(db.url)).toEqual(['first']);
@@ -248,7 +247,7 @@ describe('recovery from other connections', () => {
       await client.query("PREPARE TRANSACTION 'pgsa-elsewhere'");
     });
     try {
-      const conn = await (await engines.make()).acquire();
+      await using conn = await (await engines.make()).acquire();
       const tx = await conn.beginTwophase('here');
       await tx.prepare();
       expect(await conn.recoverTwophase()).toEqual(['here']);
@@ -259,7 +258,7 @@ describe('recovery from other connections', () => {
   });
 
   it('reports committing an unknown xid as a ProgrammingError', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     const error = await rejection(conn.commitPrepared('no-such-xid'), ProgrammingError);
     expect(error.sqlstate).toBe('42704');
     expect(error.message).toBe(
@@ -282,7 +281,7 @@ describe('xid quoting against the real server', () => {
   it.each(hostile.map((xid) => [xid.length > 40 ? `${xid.slice(0, 10)}… (${xid.length})` : xid, xid]))(
     'prepares and commits xid %s exactly as given, without injection',
     async (_label, xid) => {
-      const conn = await (await engines.make()).acquire();
+      await using conn = await (await engines.make()).acquire();
       const tx = await conn.beginTwophase(xid);
       await conn.execute(insert('quoted'));
       await tx.prepare();
@@ -296,7 +295,7 @@ describe('xid quoting against the real server', () => {
 
   it('rejects a 300-character xid with a clear TypeError before anything is sent', async () => {
     const e = await engines.make();
-    const conn = await e.acquire();
+    await using conn = await e.acquire();
     const error = await rejection(conn.beginTwophase('x'.repeat(300)), TypeError);
     expect(error.message).toBe(
       'two-phase transaction id (xid) is 300 bytes long; PostgreSQL accepts at most 199',
@@ -306,7 +305,7 @@ describe('xid quoting against the real server', () => {
   });
 
   it('measures the xid limit in bytes: 100 two-byte characters are too long', async () => {
-    const conn = await (await engines.make()).acquire();
+    await using conn = await (await engines.make()).acquire();
     expect(await rejection(conn.commitPrepared('é'.repeat(100)), TypeError)).toEqual(
       new TypeError('two-phase transaction id (xid) is 200 bytes long; PostgreSQL accepts at most 199'),
     );
