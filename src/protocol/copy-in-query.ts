@@ -136,6 +136,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
     try {
       text += encodeCopyRow(row);
     } catch (error) {
+      if (error instanceof ProgrammingError) throw error;
       // As for a parameter of a statement (psycopg's "cannot adapt").
       throw new ProgrammingError(`cannot send a parameter: ${describe(error)}`, {}, { cause: error });
     }
