@@ -49,7 +49,7 @@ import { copyOut } from './copy-out.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from '../protocol/statement-cache.js';
-import { backendProcessId } from '../protocol/pg-internals.js';
+import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
@@ -177,7 +177,9 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
    *
    * `options.statementTimeoutMs` cancels the statement when it runs longer (see
    * {@link ExecuteOptions}); the connection stays usable (inside a transaction, the transaction
-   * is then failed, as with any error).
+   * is then failed, as with any error). When the server does not answer the cancel request
+   * within 2 s, the call rejects with `OperationalError` and the connection is closed
+   * (its outcome unknown; see {@link ExecuteOptions}).
    *
    * @throws ResourceClosedError when the connection is closed; InterfaceError while a stream is
    *   open on it; `DatabaseError` subclasses by SQLSTATE when the server rejects the statement
@@ -691,7 +693,13 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const sent =
       timeoutMs === 0
         ? this.#queue.run('execute', start)
-        : this.#queue.runTimed('execute', start, timeoutMs, () => this.#cancelRunning());
+        : this.#queue.runTimed(
+            'execute',
+            start,
+            timeoutMs,
+            () => this.#cancelRunning(),
+            () => this.#abandon(),
+          );
     try {
       const result = await sent;
       // ROLLBACK TO SAVEPOINT made the transaction usable again.
@@ -732,6 +740,16 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   async cancel(): Promise<void> {
     if (!this.#queue.busy) return;
     await this.#cancelRunning();
+  }
+
+  /**
+   * Gives up a connection that did not answer a timed-out statement's cancel request: its state
+   * is unknown, so its socket is destroyed (the statement can never complete later) and the
+   * connection is discarded on release.
+   */
+  #abandon(): void {
+    this.#broken = true;
+    socketOf(this.#client).destroy();
   }
 
   /** A cancel request, after telling an exchange that waits on the client (COPY) to stop. */
