@@ -261,16 +261,21 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
    * - `copyFrom(table, rows, { columns? })`: `rows` is an iterable or async iterable of arrays,
    *   one per row, values in column order (`columns`, default all); values are converted as
    *   parameters are (dates, arrays, JSON, Buffers as bytea) and sent in COPY text format.
-   *   `table` may be `schema.table`.
+   *   `table` is an identifier only, never SQL: `table` or `schema.table`, a part double-quoted
+   *   when it contains a dot (`"my.schema".users`); every part is quoted when sent.
    * - `copyFrom('COPY … FROM STDIN …', data)`: `data` (a string, bytes, or an iterable / async
    *   iterable of them, such as a file stream) is sent as is, in the format the statement names.
+   *   The statement goes through the extended protocol, so it is exactly one statement: a string
+   *   with a second one (`COPY t FROM STDIN; DROP TABLE x`) runs nothing and is refused by the
+   *   server with `ProgrammingError` (42601).
    *
    * Data is sent as the socket drains. COPY is one statement: when the server rejects a row or
    * the source throws, nothing is stored (inside a transaction, the transaction fails) and the
    * error is the server's (`DataError` for bad data …) or the source's own.
    *
-   * @throws TypeError for a source of the wrong shape (also a row that is not an array);
-   *   ProgrammingError for a value that cannot be sent; otherwise as `execute`.
+   * @throws TypeError for a source of the wrong shape (also a row that is not an array) or a
+   *   table name that is not `table` / `schema.table`; ProgrammingError for a value that cannot
+   *   be sent, or a statement string with more than one statement (42601); otherwise as `execute`.
    * @example
    * ```ts
    * await conn.copyFrom('users', [['ann', new Date('1990-01-01')], ['bob', null]], {

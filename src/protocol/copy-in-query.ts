@@ -65,6 +65,8 @@ export class CopyInQuery extends CopyQuery {
       }
       this.#ended = true;
       protocol.endCopyFrom();
+      // The Sync sent with the statement was ignored during the COPY (see CopyQuery).
+      protocol.sync();
     } catch (error) {
       if (this.#stopped()) return;
       this.#sourceError = error;
@@ -79,6 +81,7 @@ export class CopyInQuery extends CopyQuery {
   #fail(message: string): void {
     this.#ended = true;
     this.protocol.sendCopyFail(message);
+    this.protocol.sync();
   }
 
   handleError(error: Error): void {
