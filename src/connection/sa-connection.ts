@@ -49,7 +49,7 @@ import { copyOut } from './copy-out.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { echoStatement } from './statement-echo.js';
 import { StatementCache } from '../protocol/statement-cache.js';
-import { backendProcessId } from '../protocol/pg-internals.js';
+import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
@@ -177,7 +177,9 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
    *
    * `options.statementTimeoutMs` cancels the statement when it runs longer (see
    * {@link ExecuteOptions}); the connection stays usable (inside a transaction, the transaction
-   * is then failed, as with any error).
+   * is then failed, as with any error). When the server does not answer the cancel request
+   * within 2 s, the call rejects with `OperationalError` and the connection is closed
+   * (its outcome unknown; see {@link ExecuteOptions}).
    *
    * @throws ResourceClosedError when the connection is closed; InterfaceError while a stream is
    *   open on it; `DatabaseError` subclasses by SQLSTATE when the server rejects the statement
@@ -259,16 +261,21 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
    * - `copyFrom(table, rows, { columns? })`: `rows` is an iterable or async iterable of arrays,
    *   one per row, values in column order (`columns`, default all); values are converted as
    *   parameters are (dates, arrays, JSON, Buffers as bytea) and sent in COPY text format.
-   *   `table` may be `schema.table`.
+   *   `table` is an identifier only, never SQL: `table` or `schema.table`, a part double-quoted
+   *   when it contains a dot (`"my.schema".users`); every part is quoted when sent.
    * - `copyFrom('COPY … FROM STDIN …', data)`: `data` (a string, bytes, or an iterable / async
    *   iterable of them, such as a file stream) is sent as is, in the format the statement names.
+   *   The statement goes through the extended protocol, so it is exactly one statement: a string
+   *   with a second one (`COPY t FROM STDIN; DROP TABLE x`) runs nothing and is refused by the
+   *   server with `ProgrammingError` (42601).
    *
    * Data is sent as the socket drains. COPY is one statement: when the server rejects a row or
    * the source throws, nothing is stored (inside a transaction, the transaction fails) and the
    * error is the server's (`DataError` for bad data …) or the source's own.
    *
-   * @throws TypeError for a source of the wrong shape (also a row that is not an array);
-   *   ProgrammingError for a value that cannot be sent; otherwise as `execute`.
+   * @throws TypeError for a source of the wrong shape (also a row that is not an array) or a
+   *   table name that is not `table` / `schema.table`; ProgrammingError for a value that cannot
+   *   be sent, or a statement string with more than one statement (42601); otherwise as `execute`.
    * @example
    * ```ts
    * await conn.copyFrom('users', [['ann', new Date('1990-01-01')], ['bob', null]], {
@@ -691,7 +698,13 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const sent =
       timeoutMs === 0
         ? this.#queue.run('execute', start)
-        : this.#queue.runTimed('execute', start, timeoutMs, () => this.#cancelRunning());
+        : this.#queue.runTimed(
+            'execute',
+            start,
+            timeoutMs,
+            () => this.#cancelRunning(),
+            () => this.#abandon(),
+          );
     try {
       const result = await sent;
       // ROLLBACK TO SAVEPOINT made the transaction usable again.
@@ -732,6 +745,16 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   async cancel(): Promise<void> {
     if (!this.#queue.busy) return;
     await this.#cancelRunning();
+  }
+
+  /**
+   * Gives up a connection that did not answer a timed-out statement's cancel request: its state
+   * is unknown, so its socket is destroyed (the statement can never complete later) and the
+   * connection is discarded on release.
+   */
+  #abandon(): void {
+    this.#broken = true;
+    socketOf(this.#client).destroy();
   }
 
   /** A cancel request, after telling an exchange that waits on the client (COPY) to stop. */

@@ -99,8 +99,9 @@ export class StatementQueue {
     send: () => Promise<T>,
     timeoutMs: number,
     cancel: () => Promise<void>,
+    abandon?: () => void,
   ): Promise<T> {
-    return this.run(operation, () => withStatementTimeout(send, timeoutMs, cancel));
+    return this.run(operation, () => withStatementTimeout(send, timeoutMs, cancel, abandon));
   }
 
   /** Marks the exchange of a {@link run} finished (it settled, either way). */

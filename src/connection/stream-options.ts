@@ -14,6 +14,13 @@ export interface ExecuteOptions {
    * Cancel the statement when it runs longer than this (ms), with `QueryCanceledError`.
    * The clock starts when the statement is sent, i.e. after statements queued before it on
    * this connection finished. `0` or absent: only the engine's `statementTimeoutMs` applies.
+   *
+   * The call settles within `statementTimeoutMs` plus a grace of 2 s whatever the network
+   * does: when the server does not end the statement within 2 s of the cancel request (a
+   * network partition, a hung server), the call rejects with `OperationalError` ("statement
+   * did not end: statementTimeoutMs of … ms exceeded …") and the connection, whose state is
+   * then unknown, is closed and discarded (never returned to the pool): the statement may or
+   * may not have been applied, and it can never complete later.
    */
   readonly statementTimeoutMs?: number;
 }

@@ -65,6 +65,8 @@ export class CopyInQuery extends CopyQuery {
       }
       this.#ended = true;
       protocol.endCopyFrom();
+      // The Sync sent with the statement was ignored during the COPY (see CopyQuery).
+      protocol.sync();
     } catch (error) {
       if (this.#stopped()) return;
       this.#sourceError = error;
@@ -79,6 +81,7 @@ export class CopyInQuery extends CopyQuery {
   #fail(message: string): void {
     this.#ended = true;
     this.protocol.sendCopyFail(message);
+    this.protocol.sync();
   }
 
   handleError(error: Error): void {
@@ -136,6 +139,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
     try {
       text += encodeCopyRow(row);
     } catch (error) {
+      if (error instanceof ProgrammingError) throw error;
       // As for a parameter of a statement (psycopg's "cannot adapt").
       throw new ProgrammingError(`cannot send a parameter: ${describe(error)}`, {}, { cause: error });
     }

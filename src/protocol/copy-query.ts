@@ -4,12 +4,19 @@ import {
   QueryBase,
   submittedOn,
 } from './pg-internals.js';
-import { parseCommandTag } from './protocol-query.js';
+import { NO_TYPES, parseCommandTag } from './protocol-query.js';
 
 /**
- * What both directions of COPY share as queries of pg's client: the statement goes out as a
- * simple Query message, result rows are not expected, and the CommandComplete tag (`COPY n`)
- * gives the row count.
+ * What both directions of COPY share as queries of pg's client: the statement goes out through
+ * the extended protocol (Parse, Bind, Execute, Sync), result rows are not expected, and the
+ * CommandComplete tag (`COPY n`) gives the row count.
+ *
+ * The extended protocol because the server parses one statement there and refuses several
+ * ("cannot insert multiple commands into a prepared statement", 42601) before running any:
+ * `copyFrom('COPY t FROM STDIN; DROP TABLE x', …)` runs nothing. (A simple Query message would
+ * run every statement in the string.) The Sync after Execute is ignored by the server during
+ * COPY FROM STDIN (by design, for clients like this one), so `CopyInQuery` sends another after
+ * CopyDone or CopyFail; for COPY TO STDOUT it ends the exchange as usual.
  *
  * @internal
  */
@@ -30,7 +37,15 @@ export abstract class CopyQuery extends QueryBase {
   submit(connection: unknown): Error | null {
     const protocol = submittedOn(connection);
     this.#protocol = protocol;
-    protocol.query(this.text);
+    protocol.stream.cork();
+    try {
+      protocol.parse({ text: this.text, name: '', types: NO_TYPES });
+      protocol.bind({ statement: '', values: NO_TYPES });
+      protocol.execute();
+      protocol.sync();
+    } finally {
+      protocol.stream.uncork();
+    }
     return null;
   }
 

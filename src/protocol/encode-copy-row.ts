@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { prepareValue } from './pg-internals.js';
+import { prepareParameter } from './protocol-query.js';
 
 const SPECIAL = /[\\\n\r\t]/;
 const SPECIAL_ALL = /[\\\n\r\t]/g;
@@ -16,7 +16,7 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r'
  * converts parameters (dates, arrays, JSON objects, `toPostgres()`); a Buffer becomes bytea's
  * hex form.
  *
- * @throws TypeError when a value cannot be converted (as for a parameter).
+ * @throws ProgrammingError when a value cannot be sent (as for a parameter).
  */
 export function encodeCopyRow(values: readonly unknown[]): string {
   let line = '';
@@ -29,7 +29,7 @@ export function encodeCopyRow(values: readonly unknown[]): string {
     } else if (typeof raw === 'number' || typeof raw === 'bigint') {
       line += String(raw);
     } else {
-      line += encodeValue(prepareValue(raw));
+      line += encodeValue(prepareParameter(raw));
     }
   }
   return `${line}\n`;

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import { ProgrammingError } from '../errors/database-error.js';
 import { type ProtocolSocket, prepareValue } from './pg-internals.js';
 
 /** How a statement's rows are built: arrays of values, or objects keyed by column name. */
@@ -13,11 +14,106 @@ export type RowMode = 'array' | 'object';
 /** Parse without parameter types: the server infers them. */
 export const NO_TYPES: readonly number[] = [];
 
-/** Parameters converted for sending: throws (a TypeError, usually) for a value pg cannot send. */
+/**
+ * Parameters converted for sending, as node-postgres converts them (see {@link prepareParameter}).
+ *
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ */
 export function prepareValues(values: readonly unknown[]): unknown[] {
   const prepared = new Array<unknown>(values.length);
-  for (let i = 0; i < values.length; i++) prepared[i] = prepareValue(values[i]);
+  for (let i = 0; i < values.length; i++) prepared[i] = prepareParameter(values[i]);
   return prepared;
+}
+
+/**
+ * `values` as node-postgres may be given them: the same array when every value is a string, a
+ * number, a boolean, a bigint or null (pg only calls `toString()` on those: the hot path
+ * allocates nothing), else the values converted by {@link prepareValues}, so that a value pg
+ * would send wrongly (a Symbol, a function) or fail on with an untyped error (a circular
+ * `toPostgres`) is refused with a `ProgrammingError` before anything is written.
+ *
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ */
+export function sendableValues(values: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== null && value !== undefined && (typeof value === 'object' || typeof value === 'symbol' || typeof value === 'function')) {
+      return prepareValues(values);
+    }
+  }
+  return values;
+}
+
+/**
+ * One value converted as node-postgres converts a parameter (text, a Buffer, or null), with
+ * what pg gets wrong refused first: a Symbol or a function (pg would send its `toString()`
+ * text, i.e. store `Symbol(x)` or a function's source) anywhere in the value, also inside an
+ * array or returned by `toPostgres()`; a `toPostgres()` that returns its own object or loops
+ * (pg throws a plain `Error`); an array that contains itself (pg overflows the stack); an
+ * object JSON cannot serialize (a cycle, a bigint). Array elements are converted here too, so
+ * that pg only quotes the text this function returned (the result is what pg would produce).
+ *
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ */
+export function prepareParameter(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  const kind = typeof value;
+  if (kind === 'string') return value;
+  if (kind !== 'object' && kind !== 'symbol' && kind !== 'function') return String(value);
+  try {
+    return prepareNested(value, []);
+  } catch (error) {
+    if (error instanceof ProgrammingError) throw error;
+    const reason = error instanceof RangeError ? 'the value nests without end (a cycle)' : describe(error);
+    throw new ProgrammingError(`cannot send a parameter: ${reason}`, {}, { cause: error });
+  }
+}
+
+// `seen` holds the arrays and toPostgres objects being converted: one met again is a cycle.
+function prepareNested(value: unknown, seen: unknown[]): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'symbol' || typeof value === 'function') {
+    throw new ProgrammingError(
+      `cannot send a parameter: a ${typeof value} has no PostgreSQL representation`,
+    );
+  }
+  if (typeof value !== 'object') return prepareValue(value);
+  if (value instanceof Date || ArrayBuffer.isView(value)) return prepareValue(value);
+  if (Array.isArray(value)) return prepareValue(elementsOf(value, seen));
+  if (seen.includes(value)) {
+    throw new ProgrammingError(
+      'cannot send a parameter: toPostgres() returned an object already being converted (a cycle)',
+    );
+  }
+  const toPostgres = (value as { toPostgres?: unknown }).toPostgres;
+  if (typeof toPostgres === 'function') {
+    seen.push(value);
+    const converted: unknown = toPostgres.call(value, prepareValue);
+    const result = prepareNested(converted, seen);
+    seen.pop();
+    return result;
+  }
+  return prepareValue(value);
+}
+
+// An array with its elements converted: null, nested arrays and byte arrays keep their shape
+// (pg formats them), every other element becomes the text pg would have made of it.
+function elementsOf(array: readonly unknown[], seen: unknown[]): unknown[] {
+  if (seen.includes(array)) throw new ProgrammingError('cannot send a parameter: the array contains itself');
+  seen.push(array);
+  const elements = array.map((element: unknown) =>
+    element === null || element === undefined || ArrayBuffer.isView(element)
+      ? element
+      : Array.isArray(element)
+        ? elementsOf(element, seen)
+        : prepareNested(element, seen),
+  );
+  seen.pop();
+  return elements;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The parts of a CommandComplete tag (`INSERT 0 5`, `UPDATE 3`, `SELECT 10`, `BEGIN`). */

@@ -5,7 +5,7 @@ import { translateError } from '../errors/translate-error.js';
 import { ExecuteManyQuery } from './execute-many-query.js';
 import type { QueryCallback } from './pg-internals.js';
 import { PreparedQuery } from './prepared-query.js';
-import type { RowMode } from './protocol-query.js';
+import { type RowMode, sendableValues } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
 import type { StatementCache } from './statement-cache.js';
 
@@ -34,7 +34,16 @@ export function runStatement(
   rowMode: RowMode,
   secret: string | undefined,
 ): Promise<pg.QueryResult> {
-  if (cache === undefined) return runQuery(client, plainQuery(sql, parameters, rowMode, undefined));
+  if (cache === undefined) {
+    let query: pg.Query;
+    try {
+      query = plainQuery(sql, parameters, rowMode, undefined);
+    } catch (error) {
+      // A parameter that cannot be sent: nothing was written.
+      return Promise.reject(error as Error);
+    }
+    return runQuery(client, query);
+  }
   const make: MakeQuery = (name, done) =>
     name === undefined
       ? plainQuery(sql, parameters, rowMode, done)
@@ -125,10 +134,13 @@ function staleInTransaction(error: Error, reason: string, secret: string | undef
  */
 function plainQuery(
   text: string,
-  values: readonly unknown[],
+  parameters: readonly unknown[],
   rowMode: RowMode,
   callback: QueryCallback | undefined,
 ): pg.Query {
+  // Refuses (ProgrammingError) what pg would send wrongly or fail on untyped; allocates nothing
+  // for plain values.
+  const values = sendableValues(parameters);
   if (rowMode !== 'array') {
     return new pg.Query(text, values.length > 0 ? (values as unknown[]) : undefined, callback);
   }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { type CursorState, cursorState } from './pg-internals.js';
+import { sendableValues } from './protocol-query.js';
 
 /** One batch read from a server-side cursor. @internal */
 export interface CursorBatch {
@@ -31,7 +32,8 @@ export class StreamCursor {
   ) {
     this.#client = client;
     const config: Cursor.CursorQueryConfig = rowMode === 'array' ? { rowMode: 'array' } : {};
-    this.#cursor = client.query(new Cursor<unknown>(sql, parameters as unknown[], config));
+    // sendableValues: a value pg-cursor would send wrongly or fail on untyped is refused first.
+    this.#cursor = client.query(new Cursor<unknown>(sql, sendableValues(parameters) as unknown[], config));
   }
 
   /** The next `size` rows; an empty batch once the result is exhausted. */

@@ -23,12 +23,58 @@ export function copySql(direction: CopyDirection, table: string, columns: readon
   if (typeof table !== 'string' || table.length === 0) {
     throw new TypeError(`${method} takes a table name or a COPY … ${CLAUSE[direction]} statement`);
   }
-  const target = table.split('.').map(quoteIdentifier).join('.');
+  const target = quoteTableName(method, table);
   if (columns === undefined) return `COPY ${target} ${CLAUSE[direction]}`;
   if (!Array.isArray(columns) || columns.length === 0) {
     throw new TypeError(`${method}: columns must be a non-empty array of column names`);
   }
   return `COPY ${target} (${columns.map(quoteIdentifier).join(', ')}) ${CLAUSE[direction]}`;
+}
+
+/**
+ * A table name as SQL: `table` or `schema.table`, each part either as written (any characters
+ * but `.` and `"`, taken verbatim: not case-folded) or double-quoted with `""` for a quote (so a
+ * part may contain a dot). Never anything but an identifier: every part comes out quoted.
+ *
+ * @throws TypeError for more than two parts, an empty part, or a malformed quoted part.
+ */
+export function quoteTableName(method: string, table: string): string {
+  const parts: string[] = [];
+  let i = 0;
+  for (;;) {
+    let part: string;
+    if (table[i] === '"') {
+      part = '';
+      i++;
+      for (;;) {
+        const close = table.indexOf('"', i);
+        if (close < 0) throw new TypeError(`${method}: unterminated quoted name in table ${JSON.stringify(table)}`);
+        part += table.slice(i, close);
+        i = close + 1;
+        if (table[i] !== '"') break;
+        part += '"';
+        i++;
+      }
+      if (i < table.length && table[i] !== '.') {
+        throw new TypeError(`${method}: a quoted name must end at a "." or the end, in table ${JSON.stringify(table)}`);
+      }
+    } else {
+      const end = table.indexOf('.', i);
+      part = table.slice(i, end < 0 ? table.length : end);
+      if (part.includes('"')) {
+        throw new TypeError(`${method}: a quote may only open a name, in table ${JSON.stringify(table)}`);
+      }
+      i += part.length;
+    }
+    parts.push(quoteIdentifier(part));
+    if (i >= table.length) break;
+    i++; // the "."
+    if (i >= table.length) throw new TypeError(`${method}: table name ${JSON.stringify(table)} ends with "."`);
+  }
+  if (parts.length > 2) {
+    throw new TypeError(`${method} takes a table name or schema.table, got ${JSON.stringify(table)}`);
+  }
+  return parts.join('.');
 }
 
 const COPY_STATEMENT = /^\s*copy\s/i;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { withStatementTimeout } from '../../src/connection/statement-timeout.js';
-import { DataError, QueryCanceledError } from '../../src/index.js';
+import { DataError, OperationalError, QueryCanceledError } from '../../src/index.js';
 import { rejection } from '../support/rejection.js';
 
 const later = <T>(ms: number, value: T) =>
@@ -66,5 +66,30 @@ describe('withStatementTimeout (no server: the timer logic alone)', () => {
     );
     order.push(`settled ${result}`);
     expect(order).toEqual(['cancel delivered', 'settled finished']);
+  });
+});
+
+describe('withStatementTimeout when the cancel request gets no answer', () => {
+  it('abandons the connection after the grace and rejects with OperationalError', async () => {
+    const abandon = vi.fn();
+    const never = new Promise<never>(() => {});
+    const started = performance.now();
+    const error = await rejection(
+      withStatementTimeout(() => never, 20, async () => {}, abandon, 50),
+      OperationalError,
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(65);
+    expect(abandon).toHaveBeenCalledOnce();
+    expect(error.message).toMatch(/^statement did not end: statementTimeoutMs of 20 ms exceeded/);
+  });
+
+  it('does not abandon a statement the cancel ends within the grace', async () => {
+    let fail: (error: Error) => void = () => {};
+    const running = new Promise<never>((_, reject) => (fail = reject));
+    const abandon = vi.fn();
+    const cancel = async () => fail(new QueryCanceledError('canceling statement due to user request'));
+    await rejection(withStatementTimeout(() => running, 10, cancel, abandon, 50), QueryCanceledError);
+    await later(80, null);
+    expect(abandon).not.toHaveBeenCalled();
   });
 });

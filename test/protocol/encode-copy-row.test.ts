@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ProgrammingError } from '../../src/index.js';
 import { encodeCopyRow } from '../../src/protocol/encode-copy-row.js';
 
 describe('COPY text format', () => {
@@ -23,9 +24,10 @@ describe('COPY text format', () => {
     expect(new Date(line.trim()).toISOString()).toBe('2024-01-02T03:04:05.006Z');
   });
 
-  it('refuses a value that cannot be converted with TypeError', () => {
+  it('refuses a value that cannot be converted with ProgrammingError', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() => encodeCopyRow([circular])).toThrow(TypeError);
+    expect(() => encodeCopyRow([circular])).toThrow(ProgrammingError);
+    expect(() => encodeCopyRow([circular])).toThrow(/^cannot send a parameter: /);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copySql, isCopyStatement } from '../../src/sql/copy-sql.js';
+import { copySql, isCopyStatement, quoteTableName } from '../../src/sql/copy-sql.js';
 
 describe('COPY statements', () => {
   it('quotes the table, its schema and the columns', () => {
@@ -32,5 +32,25 @@ describe('COPY statements', () => {
     expect(() => isCopyStatement('from', 'COPY users TO STDOUT')).toThrow(
       new TypeError('copyFrom takes a COPY … FROM STDIN statement, not COPY … TO'),
     );
+  });
+});
+
+describe('table names of copyFrom / copyTo', () => {
+  it('quotes each part of schema.table, taking quoted parts as written', () => {
+    expect(quoteTableName('copyFrom', 'users')).toBe('"users"');
+    expect(quoteTableName('copyFrom', 'app.Users')).toBe('"app"."Users"');
+    expect(quoteTableName('copyFrom', '"my.app"."odd""name"')).toBe('"my.app"."odd""name"');
+    expect(quoteTableName('copyFrom', 'users; drop table x')).toBe('"users; drop table x"');
+  });
+
+  it('refuses more than two parts, empty parts and malformed quotes', () => {
+    expect(() => quoteTableName('copyFrom', 'db.app.users')).toThrow(
+      new TypeError('copyFrom takes a table name or schema.table, got "db.app.users"'),
+    );
+    expect(() => quoteTableName('copyFrom', 'app.')).toThrow(TypeError);
+    expect(() => quoteTableName('copyFrom', '.users')).toThrow(TypeError);
+    expect(() => quoteTableName('copyFrom', '"users')).toThrow(TypeError);
+    expect(() => quoteTableName('copyFrom', '"a"b')).toThrow(TypeError);
+    expect(() => quoteTableName('copyFrom', 'a"b')).toThrow(TypeError);
   });
 });
