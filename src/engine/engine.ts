@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
@@ -17,7 +18,7 @@ import { mask, translateError } from '../errors/translate-error.js';
 import { ShapeCache } from '../result/shape-cache.js';
 import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/run-engine-transaction.js';
 import type { TransactionCallback } from '../transaction/run-in-transaction.js';
-import { connectionPassword, describeTarget, serverAddress, maskedDsn } from './dsn.js';
+import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
@@ -65,12 +66,12 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   readonly dsn: string;
   /** The Kysely dialect running queries on this engine's pool. */
   readonly dialect: PgsaDialect;
-  /** @internal */
+  /** @internal Holds no secret. */
   readonly options: ResolvedEngineOptions;
   /** @internal */
-  readonly secret: string | undefined;
-  /** @internal */
   readonly shapes = new ShapeCache();
+  /** What connections are opened with, the password included: never on a public property. */
+  readonly #connection: ResolvedConnection;
   readonly #pool: pg.Pool;
   readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
@@ -84,11 +85,11 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #waiting = 0;
 
   /** @internal Use {@link createEngine}. */
-  constructor(options: ResolvedEngineOptions) {
+  constructor(options: ResolvedEngineOptions, connection: ResolvedConnection) {
     this.options = options;
-    this.secret = connectionPassword(options.pg);
-    this.dsn = maskedDsn(options.pg);
-    this.#target = describeTarget(serverAddress(options.pg));
+    this.#connection = connection;
+    this.dsn = maskedDsn(connection);
+    this.#target = describeTarget(connection.target);
     this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =
@@ -104,6 +105,36 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
             options.pipelineConnections,
           )
         : undefined;
+  }
+
+  /**
+   * The password, for masking it out of messages. An accessor (not an own property) so that
+   * `util.inspect`, `JSON.stringify` and object spreads never see it.
+   *
+   * @internal
+   */
+  get secret(): string | undefined {
+    return this.#connection.password;
+  }
+
+  /** `JSON.stringify(engine)`: what the engine is, the DSN masked; never the password. */
+  toJSON(): { name: string; driver: string; dsn: string; minSize: number; maxSize: number } {
+    return {
+      name: this.name,
+      driver: this.driver,
+      dsn: this.dsn,
+      minSize: this.minSize,
+      maxSize: this.maxSize,
+    };
+  }
+
+  /** `util.inspect(engine)` / `console.log(engine)`: the masked DSN and the pool figures. */
+  [inspect.custom](): string {
+    const { size, free, inUse, waiting } = this.stats();
+    return (
+      `Engine { dsn: '${this.dsn}', status: '${this.#status}', ` +
+      `size: ${size}, free: ${free}, inUse: ${inUse}, waiting: ${waiting} }`
+    );
   }
 
   /** Connections opened up front and kept open. */
@@ -401,7 +432,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #createPipelineClient(): pg.Client {
     const options = this.options;
     return new pg.Client({
-      ...withoutUndefined(options.pg),
+      ...this.#connection.config,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(options.statementTimeoutMs !== undefined
         ? { statement_timeout: options.statementTimeoutMs }
@@ -496,14 +527,21 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     const connectTimeoutMs = options.connectTimeoutMs;
     // node-postgres uses one `connectionTimeoutMillis` for queueing and connecting. The pool's
     // is left at 0 (no bound): acquire() times the wait itself (see #checkout); this subclass
-    // gives each connection attempt its own bound.
+    // gives each connection attempt its own bound. pg-pool keeps the password as a
+    // non-enumerable property of the config it passes here, so a spread would drop it: it is
+    // set again explicitly.
+    const password = this.#connection.password;
     class PgsaClient extends pg.Client {
       constructor(config?: pg.ClientConfig) {
-        super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+        super({
+          ...config,
+          ...(password === undefined ? {} : { password }),
+          connectionTimeoutMillis: connectTimeoutMs,
+        });
       }
     }
     const pool = new pg.Pool({
-      ...withoutUndefined(options.pg),
+      ...this.#connection.config,
       max: options.maxSize,
       min: options.minSize,
       idleTimeoutMillis: options.idleTimeoutMs,
@@ -547,10 +585,4 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
         ),
     );
   }
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, entry]) => entry !== undefined),
-  ) as Partial<T>;
 }
