@@ -43,6 +43,11 @@ export interface EngineStats {
 
 type Status = 'open' | 'closed' | 'terminated';
 
+/** First delay before a failed refill is retried; it doubles with every failure in a row. */
+const REFILL_FIRST_DELAY_MS = 100;
+/** Longest delay between refill attempts while the server stays unreachable. */
+const REFILL_MAX_DELAY_MS = 5_000;
+
 
 /**
  * A pool of connections to one PostgreSQL database plus a Kysely dialect (aiopg.sa's
@@ -83,6 +88,11 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #timeouts = 0;
   /** `acquire()` calls waiting for a client from the pool. */
   #waiting = 0;
+  /** A refill (see #refill) is under way. */
+  #refilling = false;
+  /** Refills that failed in a row, for the backoff. */
+  #refillFailures = 0;
+  #refillTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Use {@link createEngine}. */
   constructor(options: ResolvedEngineOptions, connection: ResolvedConnection) {
@@ -347,6 +357,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
    */
   async close(): Promise<void> {
     if (this.#status === 'open') this.#status = 'closed';
+    this.#stopRefill();
     this.#ended ??= this.#endAll();
   }
 
@@ -356,6 +367,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
    */
   async terminate(): Promise<void> {
     this.#status = 'terminated';
+    this.#stopRefill();
     await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
     await this.#pipeline?.terminate();
     this.#ended ??= this.#endAll();
@@ -574,15 +586,50 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     }
   }
 
-  /** Keeps `minSize` connections open after one was discarded. */
+  /**
+   * Keeps `minSize` connections open after one was discarded. pg-pool hands out free clients
+   * before it opens new ones, so the free clients are taken together with the missing ones (and
+   * all given back at once): only then does pg-pool open connections. A refill that fails (the
+   * server is down) is retried with a growing delay, up to {@link REFILL_MAX_DELAY_MS}, until
+   * `minSize` is reached or the engine is closed.
+   */
   #refill(): void {
-    if (this.#status !== 'open' || this.#pool.totalCount >= this.options.minSize) return;
-    this.#pool.connect().then(
-      (client) => client.release(),
-      (error: Error) =>
-        this.options.logger.warn?.(
-          `could not reopen a connection: ${mask(error.message, this.secret)}`,
-        ),
-    );
+    if (this.#status !== 'open' || this.#refilling || this.#refillTimer !== undefined) return;
+    const pool = this.#pool;
+    const missing = this.options.minSize - pool.totalCount;
+    if (missing <= 0) return;
+    this.#refilling = true;
+    const taken = Array.from({ length: pool.idleCount + missing }, () => pool.connect());
+    void Promise.allSettled(taken).then((outcomes) => {
+      this.#refilling = false;
+      let failure: unknown;
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') outcome.value.release();
+        else failure ??= outcome.reason;
+      }
+      if (failure === undefined) {
+        this.#refillFailures = 0;
+        this.#refill();
+        return;
+      }
+      if (this.#status !== 'open') return;
+      const message = failure instanceof Error ? failure.message : String(failure);
+      const delayMs = Math.min(REFILL_FIRST_DELAY_MS * 2 ** this.#refillFailures, REFILL_MAX_DELAY_MS);
+      this.#refillFailures++;
+      this.options.logger.warn?.(
+        `could not reopen a connection (retrying in ${delayMs} ms): ${mask(message, this.secret)}`,
+      );
+      this.#refillTimer = setTimeout(() => {
+        this.#refillTimer = undefined;
+        this.#refill();
+      }, delayMs);
+      // A pending retry does not keep the process alive.
+      this.#refillTimer.unref();
+    });
+  }
+
+  #stopRefill(): void {
+    clearTimeout(this.#refillTimer);
+    this.#refillTimer = undefined;
   }
 }
