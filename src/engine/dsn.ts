@@ -33,20 +33,32 @@ export interface ResolvedConnection {
   readonly target: ServerAddress;
 }
 
+/** The start of a libpq keyword/value string: `host=… dbname=…`. */
+const KEYWORD_FORM = /^\s*[A-Za-z_]+\s*=/;
+
 /**
  * Merges the connection string and the explicit fields into one node-postgres config. The
  * string is parsed with pg-connection-string, the parser node-postgres itself uses, so the
  * address reported in errors is the one actually tried; explicit fields override the string
  * (node-postgres on its own lets the string win, so pgsa never hands it the string).
  *
- * @throws TypeError when the connection string cannot be parsed or holds an invalid port; the
- *   message never includes the string (it may hold the password).
+ * @throws TypeError when the connection string cannot be parsed, is in libpq's keyword=value
+ *   form, or holds an invalid port; the message never includes the string (it may hold the
+ *   password).
  */
 export function resolveConnection(fields: ConnectionFields): ResolvedConnection {
   let parsed: Record<string, unknown> = {};
   if (fields.connectionString !== undefined) {
     if (typeof fields.connectionString !== 'string') {
       throw new TypeError('connectionString must be a string');
+    }
+    if (KEYWORD_FORM.test(fields.connectionString)) {
+      // pg-connection-string would read the whole string as a database name (password and all)
+      // on the host "base"; refused without repeating it, as it may hold the password.
+      throw new TypeError(
+        'connectionString in keyword=value form is not supported (node-postgres reads only ' +
+          'postgres:// URLs): give a URL or the host, port, user, password, database options',
+      );
     }
     try {
       parsed = { ...parse(fields.connectionString) };

@@ -97,6 +97,15 @@ describe('option validation', () => {
     expect(error.message).not.toContain(db.password);
   });
 
+  it('rejects a keyword=value connection string without showing it', async () => {
+    const error = await rejection(
+      createEngine({ connectionString: 'host=127.0.0.1 password=kw-s3cret dbname=app', connectTimeoutMs: 2000 }),
+      TypeError,
+    );
+    expect(error.message).toMatch(/^connectionString in keyword=value form is not supported/);
+    expect(error.message).not.toContain('kw-s3cret');
+  });
+
   it.each([
     ['acquireTimeoutMs', 2 ** 31],
     ['connectTimeoutMs', 2 ** 31],
