@@ -599,13 +599,16 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     const missing = this.options.minSize - pool.totalCount;
     if (missing <= 0) return;
     this.#refilling = true;
-    const taken = Array.from({ length: pool.idleCount + missing }, () => pool.connect());
+    // Each client goes back as soon as it arrives: a checked-out client has no error listener,
+    // so a free one held until the new ones connect would crash the process if it died.
+    const taken = Array.from({ length: pool.idleCount + missing }, () =>
+      pool.connect().then((client) => client.release()),
+    );
     void Promise.allSettled(taken).then((outcomes) => {
       this.#refilling = false;
       let failure: unknown;
       for (const outcome of outcomes) {
-        if (outcome.status === 'fulfilled') outcome.value.release();
-        else failure ??= outcome.reason;
+        if (outcome.status === 'rejected') failure ??= outcome.reason;
       }
       if (failure === undefined) {
         this.#refillFailures = 0;
