@@ -6,7 +6,9 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
  * connections up front (so a wrong address or password fails here, not on first use).
  *
  * @param dsnOrOptions a `postgres://` URL, or {@link EngineOptions}.
- * @throws TypeError for invalid options (unknown keys, `minSize > maxSize`, negative sizes);
+ * @throws TypeError naming the option for invalid options (unknown keys, a port outside
+ *   1-65535, negative sizes or timeouts, `minSize > maxSize`, an unparsable connection string),
+ *   before anything connects;
  *   OperationalError naming host, port and database (never the password) when the server
  *   cannot be reached or rejects the login.
  * @example
@@ -23,7 +25,8 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
 export async function createEngine<DB = Record<string, never>>(
   dsnOrOptions: string | EngineOptions,
 ): Promise<Engine<DB>> {
-  const engine = new Engine<DB>(resolveEngineOptions(dsnOrOptions));
+  const { options, connection } = resolveEngineOptions(dsnOrOptions);
+  const engine = new Engine<DB>(options, connection);
   await engine.open();
   return engine;
 }

@@ -1,4 +1,5 @@
-import type { ResolvedEngineOptions } from './engine-options.js';
+import type { ConnectionOptions } from 'node:tls';
+import { parse } from 'pg-connection-string';
 
 /** Where an engine connects, without secrets. */
 export interface ServerAddress {
@@ -8,55 +9,124 @@ export interface ServerAddress {
   readonly user: string;
 }
 
+/** The connection fields of `createEngine`'s options (the secrets among them). */
+export interface ConnectionFields {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  readonly ssl?: boolean | ConnectionOptions;
+}
+
 /**
- * Resolves host, port, database and user the way node-postgres does for the common cases: the
- * explicit options, then the connection string, then `PG*` environment variables, then defaults.
+ * What every connection of an engine is opened with. `config` goes to node-postgres as is
+ * (it holds the password: keep it in a `#private` field, never on a public property).
  */
-export function serverAddress(pg: ResolvedEngineOptions['pg']): ServerAddress {
-  let fromUrl: Partial<ServerAddress> = {};
-  if (pg.connectionString) {
-    try {
-      const url = new URL(pg.connectionString);
-      const port = url.port ? Number(url.port) : undefined;
-      const query = url.searchParams;
-      fromUrl = {
-        host: query.get('host') ?? (url.hostname ? decodeURIComponent(url.hostname) : undefined),
-        port,
-        database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
-        user: url.username ? decodeURIComponent(url.username) : undefined,
-      };
-    } catch {
-      // Not a URL (e.g. a libpq keyword string): fall back to options and environment.
+export interface ResolvedConnection {
+  /** node-postgres client settings, the connection string already merged in. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The password sent, so it can be masked out of every message. */
+  readonly password: string | undefined;
+  /** Host, port, database and user that node-postgres will try. */
+  readonly target: ServerAddress;
+}
+
+/** The start of a libpq keyword/value string: `host=… dbname=…`. */
+const KEYWORD_FORM = /^\s*[A-Za-z_]+\s*=/;
+
+/**
+ * Merges the connection string and the explicit fields into one node-postgres config. The
+ * string is parsed with pg-connection-string, the parser node-postgres itself uses, so the
+ * address reported in errors is the one actually tried; explicit fields override the string
+ * (node-postgres on its own lets the string win, so pgsa never hands it the string).
+ *
+ * @throws TypeError when the connection string cannot be parsed, is in libpq's keyword=value
+ *   form, or holds an invalid port; the message never includes the string (it may hold the
+ *   password).
+ */
+export function resolveConnection(fields: ConnectionFields): ResolvedConnection {
+  let parsed: Record<string, unknown> = {};
+  if (fields.connectionString !== undefined) {
+    if (typeof fields.connectionString !== 'string') {
+      throw new TypeError('connectionString must be a string');
     }
+    if (KEYWORD_FORM.test(fields.connectionString)) {
+      // pg-connection-string would read the whole string as a database name (password and all)
+      // on the host "base"; refused without repeating it, as it may hold the password.
+      throw new TypeError(
+        'connectionString in keyword=value form is not supported (node-postgres reads only ' +
+          'postgres:// URLs): give a URL or the host, port, user, password, database options',
+      );
+    }
+    try {
+      parsed = { ...parse(fields.connectionString) };
+    } catch (error) {
+      // The parser's message is generic ("Invalid URL"); the string itself may hold a password.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TypeError(`connectionString is not a valid connection string: ${reason}`);
+    }
+    if (parsed.port) parsed.port = validPort('port in connectionString', Number(parsed.port));
   }
-  const env = process.env;
-  const user = pg.user ?? fromUrl.user ?? env.PGUSER ?? env.USER ?? 'postgres';
-  return {
-    host: pg.host ?? fromUrl.host ?? env.PGHOST ?? 'localhost',
-    port: pg.port ?? fromUrl.port ?? (env.PGPORT ? Number(env.PGPORT) : 5432),
-    database: pg.database ?? fromUrl.database ?? env.PGDATABASE ?? user,
+  const explicit = Object.fromEntries(
+    Object.entries({
+      host: fields.host,
+      port: fields.port,
+      user: fields.user,
+      password: fields.password,
+      database: fields.database,
+      ssl: fields.ssl,
+    }).filter(([, value]) => value !== undefined),
+  );
+  const config: Record<string, unknown> = Object.fromEntries(
+    Object.entries({ ...parsed, ...explicit }).filter(
+      ([, value]) => value !== undefined && value !== null,
+    ),
+  );
+  const password = pgValue(config.password, 'PGPASSWORD');
+  const user = pgValue(config.user, 'PGUSER') ?? process.env.USER ?? 'postgres';
+  const target: ServerAddress = Object.freeze({
+    host: pgValue(config.host, 'PGHOST') ?? 'localhost',
+    port: Number.parseInt(pgValue(config.port, 'PGPORT') ?? '5432', 10),
+    database: pgValue(config.database, 'PGDATABASE') ?? user,
     user,
-  };
+  });
+  return Object.freeze({ config: Object.freeze(config), password, target });
 }
 
-/** The password the engine will send, so it can be masked out of every message. */
-export function connectionPassword(pg: ResolvedEngineOptions['pg']): string | undefined {
-  if (pg.password) return pg.password;
-  if (!pg.connectionString) return process.env.PGPASSWORD || undefined;
-  try {
-    const password = new URL(pg.connectionString).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
+/**
+ * `port` as a TCP port number.
+ *
+ * @throws TypeError naming `name` unless it is an integer from 1 to 65535.
+ */
+export function validPort(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new TypeError(`${name} must be an integer from 1 to 65535, got ${shown}`);
   }
+  return value;
 }
 
-/** `postgresql://user:***@host:port/database`: a DSN safe to print. */
-export function maskedDsn(pg: ResolvedEngineOptions['pg']): string {
-  const target = serverAddress(pg);
-  const secret = connectionPassword(pg) ? ':***' : '';
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `postgresql://${encodeURIComponent(target.user)}${secret}@${host}:${target.port}/${encodeURIComponent(target.database)}`;
+/** As node-postgres reads a setting: the value if truthy, else the environment variable. */
+function pgValue(value: unknown, environment: string): string | undefined {
+  if (value) return String(value);
+  return process.env[environment] || undefined;
+}
+
+/**
+ * `postgresql://user:***@host:port/database`: a DSN safe to print (a Unix-socket directory goes
+ * into `?host=`, as libpq writes it).
+ */
+export function maskedDsn(connection: ResolvedConnection): string {
+  const { host, port, database, user } = connection.target;
+  const secret = connection.password ? ':***' : '';
+  const path = `:${port}/${encodeURIComponent(database)}`;
+  if (host.startsWith('/')) {
+    return `postgresql://${encodeURIComponent(user)}${secret}@${path}?host=${encodeURIComponent(host)}`;
+  }
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return `postgresql://${encodeURIComponent(user)}${secret}@${shownHost}${path}`;
 }
 
 /** "host 127.0.0.1, port 5432, database app" for error messages. */

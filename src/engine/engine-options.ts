@@ -1,14 +1,19 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
+import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
 
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
 /** Options of {@link createEngine}. Unknown keys are rejected. */
 export interface EngineOptions {
-  /** `postgres://user:password@host:port/database?…`; the explicit fields below override it. */
+  /**
+   * `postgres://user:password@host:port/database?…` (parsed as node-postgres does, with
+   * pg-connection-string); the explicit fields below override it.
+   */
   connectionString?: string;
   host?: string;
+  /** TCP port, an integer from 1 to 65535 (default 5432, or `PGPORT`). */
   port?: number;
   user?: string;
   password?: string;
@@ -62,17 +67,11 @@ export interface EngineOptions {
   pipelineConnections?: number;
 }
 
-/** Options after validation: every field present, frozen. */
+/**
+ * Options after validation: every field present, frozen. Holds no secret: the connection
+ * settings (password included) are resolved separately into a {@link ResolvedConnection}.
+ */
 export interface ResolvedEngineOptions extends ConnectionSettings {
-  readonly pg: {
-    readonly connectionString?: string;
-    readonly host?: string;
-    readonly port?: number;
-    readonly user?: string;
-    readonly password?: string;
-    readonly database?: string;
-    readonly ssl?: boolean | ConnectionOptions;
-  };
   readonly minSize: number;
   readonly maxSize: number;
   readonly acquireTimeoutMs: number;
@@ -127,16 +126,22 @@ const consoleLogger: PgsaLogger = {
 };
 
 /**
- * Validates `createEngine`'s argument and fills in defaults.
+ * Validates `createEngine`'s argument and fills in defaults: the engine's settings, and apart
+ * from them the connection settings (which hold the password).
  *
- * @throws TypeError for unknown keys, wrong types, negative sizes or `minSize > maxSize`.
+ * @throws TypeError naming the option for unknown keys, wrong types, a port outside 1-65535,
+ *   negative or non-integer sizes and timeouts, timeouts beyond what a timer can wait
+ *   (2147483647 ms), `minSize > maxSize`, or a connection string that cannot be parsed.
  */
-export function resolveEngineOptions(input: string | EngineOptions): ResolvedEngineOptions {
-  const options: EngineOptions =
-    typeof input === 'string' ? { connectionString: input } : { ...input };
+export function resolveEngineOptions(input: string | EngineOptions): {
+  readonly options: ResolvedEngineOptions;
+  readonly connection: ResolvedConnection;
+} {
   if (typeof input !== 'string' && (input === null || typeof input !== 'object')) {
     throw new TypeError('createEngine expects a connection string or an options object');
   }
+  const options: EngineOptions =
+    typeof input === 'string' ? { connectionString: input } : { ...input };
   const unknown = Object.keys(options).filter((key) => !KNOWN_KEYS.has(key));
   if (unknown.length > 0) {
     throw new TypeError(`unknown engine option(s): ${unknown.join(', ')}`);
@@ -153,23 +158,28 @@ export function resolveEngineOptions(input: string | EngineOptions): ResolvedEng
   const logger = options.logger ?? consoleLogger;
   const echo =
     options.echo === true ? (options.logger ?? consoleLogger) : options.echo || undefined;
-  return Object.freeze({
-    pg: Object.freeze({
-      connectionString: options.connectionString,
-      host: options.host,
-      port: options.port,
-      user: options.user,
-      password: options.password,
-      database: options.database,
-      ssl: options.ssl,
-    }),
+  for (const key of ['host', 'user', 'password', 'database'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') {
+      throw new TypeError(`${key} must be a string`);
+    }
+  }
+  const connection = resolveConnection({
+    connectionString: options.connectionString,
+    host: options.host,
+    port: options.port === undefined ? undefined : validPort('port', options.port),
+    user: options.user,
+    password: options.password,
+    database: options.database,
+    ssl: options.ssl,
+  });
+  const resolved: ResolvedEngineOptions = Object.freeze({
     minSize,
     maxSize,
-    acquireTimeoutMs: count('acquireTimeoutMs', options.acquireTimeoutMs, 30_000),
-    connectTimeoutMs: count('connectTimeoutMs', options.connectTimeoutMs, 10_000),
-    statementTimeoutMs: optionalCount('statementTimeoutMs', options.statementTimeoutMs),
-    idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 10_000),
-    maxLifetimeMs: optionalCount('maxLifetimeMs', options.maxLifetimeMs),
+    acquireTimeoutMs: count('acquireTimeoutMs', options.acquireTimeoutMs, 30_000, MAX_TIMER_MS),
+    connectTimeoutMs: count('connectTimeoutMs', options.connectTimeoutMs, 10_000, MAX_TIMER_MS),
+    statementTimeoutMs: optionalCount('statementTimeoutMs', options.statementTimeoutMs, MAX_TIMER_MS),
+    idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 10_000, MAX_TIMER_MS),
+    maxLifetimeMs: optionalCount('maxLifetimeMs', options.maxLifetimeMs, MAX_TIMER_MS),
     maxUses: optionalCount('maxUses', options.maxUses),
     onConnect: options.onConnect,
     echo,
@@ -180,16 +190,31 @@ export function resolveEngineOptions(input: string | EngineOptions): ResolvedEng
     statementCacheSize: count('statementCacheSize', options.statementCacheSize, 100),
     pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
   });
+  return { options: resolved, connection };
 }
 
-function count(name: string, value: number | undefined, fallback: number): number {
-  return optionalCount(name, value) ?? fallback;
+/** The longest delay a Node.js timer honours; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function count(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  return optionalCount(name, value, max) ?? fallback;
 }
 
-function optionalCount(name: string, value: number | undefined): number | undefined {
+function optionalCount(
+  name: string,
+  value: number | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer, got ${String(value)}`);
+    const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    throw new TypeError(`${name} must be a non-negative integer, got ${shown}`);
   }
+  if (value > max) throw new TypeError(`${name} must be at most ${max}, got ${value}`);
   return value;
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { ConnectionOwner } from '../connection/connection-owner.js';
@@ -17,7 +18,7 @@ import { mask, translateError } from '../errors/translate-error.js';
 import { ShapeCache } from '../result/shape-cache.js';
 import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/run-engine-transaction.js';
 import type { TransactionCallback } from '../transaction/run-in-transaction.js';
-import { connectionPassword, describeTarget, serverAddress, maskedDsn } from './dsn.js';
+import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
@@ -42,6 +43,11 @@ export interface EngineStats {
 
 type Status = 'open' | 'closed' | 'terminated';
 
+/** First delay before a failed refill is retried; it doubles with every failure in a row. */
+const REFILL_FIRST_DELAY_MS = 100;
+/** Longest delay between refill attempts while the server stays unreachable. */
+const REFILL_MAX_DELAY_MS = 5_000;
+
 
 /**
  * A pool of connections to one PostgreSQL database plus a Kysely dialect (aiopg.sa's
@@ -65,12 +71,12 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   readonly dsn: string;
   /** The Kysely dialect running queries on this engine's pool. */
   readonly dialect: PgsaDialect;
-  /** @internal */
+  /** @internal Holds no secret. */
   readonly options: ResolvedEngineOptions;
   /** @internal */
-  readonly secret: string | undefined;
-  /** @internal */
   readonly shapes = new ShapeCache();
+  /** What connections are opened with, the password included: never on a public property. */
+  readonly #connection: ResolvedConnection;
   readonly #pool: pg.Pool;
   readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
@@ -82,13 +88,18 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #timeouts = 0;
   /** `acquire()` calls waiting for a client from the pool. */
   #waiting = 0;
+  /** A refill (see #refill) is under way. */
+  #refilling = false;
+  /** Refills that failed in a row, for the backoff. */
+  #refillFailures = 0;
+  #refillTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Use {@link createEngine}. */
-  constructor(options: ResolvedEngineOptions) {
+  constructor(options: ResolvedEngineOptions, connection: ResolvedConnection) {
     this.options = options;
-    this.secret = connectionPassword(options.pg);
-    this.dsn = maskedDsn(options.pg);
-    this.#target = describeTarget(serverAddress(options.pg));
+    this.#connection = connection;
+    this.dsn = maskedDsn(connection);
+    this.#target = describeTarget(connection.target);
     this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =
@@ -104,6 +115,36 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
             options.pipelineConnections,
           )
         : undefined;
+  }
+
+  /**
+   * The password, for masking it out of messages. An accessor (not an own property) so that
+   * `util.inspect`, `JSON.stringify` and object spreads never see it.
+   *
+   * @internal
+   */
+  get secret(): string | undefined {
+    return this.#connection.password;
+  }
+
+  /** `JSON.stringify(engine)`: what the engine is, the DSN masked; never the password. */
+  toJSON(): { name: string; driver: string; dsn: string; minSize: number; maxSize: number } {
+    return {
+      name: this.name,
+      driver: this.driver,
+      dsn: this.dsn,
+      minSize: this.minSize,
+      maxSize: this.maxSize,
+    };
+  }
+
+  /** `util.inspect(engine)` / `console.log(engine)`: the masked DSN and the pool figures. */
+  [inspect.custom](): string {
+    const { size, free, inUse, waiting } = this.stats();
+    return (
+      `Engine { dsn: '${this.dsn}', status: '${this.#status}', ` +
+      `size: ${size}, free: ${free}, inUse: ${inUse}, waiting: ${waiting} }`
+    );
   }
 
   /** Connections opened up front and kept open. */
@@ -316,6 +357,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
    */
   async close(): Promise<void> {
     if (this.#status === 'open') this.#status = 'closed';
+    this.#stopRefill();
     this.#ended ??= this.#endAll();
   }
 
@@ -325,6 +367,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
    */
   async terminate(): Promise<void> {
     this.#status = 'terminated';
+    this.#stopRefill();
     await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
     await this.#pipeline?.terminate();
     this.#ended ??= this.#endAll();
@@ -401,7 +444,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #createPipelineClient(): pg.Client {
     const options = this.options;
     return new pg.Client({
-      ...withoutUndefined(options.pg),
+      ...this.#connection.config,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(options.statementTimeoutMs !== undefined
         ? { statement_timeout: options.statementTimeoutMs }
@@ -496,14 +539,21 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     const connectTimeoutMs = options.connectTimeoutMs;
     // node-postgres uses one `connectionTimeoutMillis` for queueing and connecting. The pool's
     // is left at 0 (no bound): acquire() times the wait itself (see #checkout); this subclass
-    // gives each connection attempt its own bound.
+    // gives each connection attempt its own bound. pg-pool keeps the password as a
+    // non-enumerable property of the config it passes here, so a spread would drop it: it is
+    // set again explicitly.
+    const password = this.#connection.password;
     class PgsaClient extends pg.Client {
       constructor(config?: pg.ClientConfig) {
-        super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+        super({
+          ...config,
+          ...(password === undefined ? {} : { password }),
+          connectionTimeoutMillis: connectTimeoutMs,
+        });
       }
     }
     const pool = new pg.Pool({
-      ...withoutUndefined(options.pg),
+      ...this.#connection.config,
       max: options.maxSize,
       min: options.minSize,
       idleTimeoutMillis: options.idleTimeoutMs,
@@ -536,21 +586,53 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     }
   }
 
-  /** Keeps `minSize` connections open after one was discarded. */
+  /**
+   * Keeps `minSize` connections open after one was discarded. pg-pool hands out free clients
+   * before it opens new ones, so the free clients are taken together with the missing ones (and
+   * all given back at once): only then does pg-pool open connections. A refill that fails (the
+   * server is down) is retried with a growing delay, up to {@link REFILL_MAX_DELAY_MS}, until
+   * `minSize` is reached or the engine is closed.
+   */
   #refill(): void {
-    if (this.#status !== 'open' || this.#pool.totalCount >= this.options.minSize) return;
-    this.#pool.connect().then(
-      (client) => client.release(),
-      (error: Error) =>
-        this.options.logger.warn?.(
-          `could not reopen a connection: ${mask(error.message, this.secret)}`,
-        ),
+    if (this.#status !== 'open' || this.#refilling || this.#refillTimer !== undefined) return;
+    const pool = this.#pool;
+    const missing = this.options.minSize - pool.totalCount;
+    if (missing <= 0) return;
+    this.#refilling = true;
+    // Each client goes back as soon as it arrives: a checked-out client has no error listener,
+    // so a free one held until the new ones connect would crash the process if it died.
+    const taken = Array.from({ length: pool.idleCount + missing }, () =>
+      pool.connect().then((client) => client.release()),
     );
+    void Promise.allSettled(taken).then((outcomes) => {
+      this.#refilling = false;
+      let failure: unknown;
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') failure ??= outcome.reason;
+      }
+      if (failure === undefined) {
+        this.#refillFailures = 0;
+        this.#refill();
+        return;
+      }
+      if (this.#status !== 'open') return;
+      const message = failure instanceof Error ? failure.message : String(failure);
+      const delayMs = Math.min(REFILL_FIRST_DELAY_MS * 2 ** this.#refillFailures, REFILL_MAX_DELAY_MS);
+      this.#refillFailures++;
+      this.options.logger.warn?.(
+        `could not reopen a connection (retrying in ${delayMs} ms): ${mask(message, this.secret)}`,
+      );
+      this.#refillTimer = setTimeout(() => {
+        this.#refillTimer = undefined;
+        this.#refill();
+      }, delayMs);
+      // A pending retry does not keep the process alive.
+      this.#refillTimer.unref();
+    });
   }
-}
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, entry]) => entry !== undefined),
-  ) as Partial<T>;
+  #stopRefill(): void {
+    clearTimeout(this.#refillTimer);
+    this.#refillTimer = undefined;
+  }
 }
