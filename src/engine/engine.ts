@@ -467,13 +467,6 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
    * that arrives later goes straight back to the pool (pg-pool cannot withdraw a waiter).
    */
   #checkout(): Promise<pg.PoolClient> {
-    const pool = this.#pool;
-    // A free client and nobody ahead: pg-pool hands it over without waiting, so no timer.
-    if (pool.idleCount > 0 && pool.waitingCount === 0 && this.#waiting === 0) {
-      return pool.connect().catch((error: unknown) => {
-        throw this.#acquireError(error);
-      });
-    }
     const timeoutMs = this.options.acquireTimeoutMs;
     this.#waiting++;
     return new Promise((resolve, reject) => {
