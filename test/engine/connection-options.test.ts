@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { createEngine, type EngineOptions, OperationalError } from '../../src/in
 import { useEngines, type TestEngineOptions } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
 import { useTestDatabase } from '../support/test-database.js';
+import { closedPort } from '../support/loopback-servers.js';
 
 const db = useTestDatabase();
 const engines = useEngines(db);
@@ -159,10 +159,3 @@ describe('the connection target', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
@@ -13,6 +12,7 @@ import {
 import { observe, useTestDatabase, withClient } from '../support/test-database.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
+import { closedPort, silentServer } from '../support/loopback-servers.js';
 
 const db = useTestDatabase();
 const engines = useEngines(db);
@@ -389,28 +389,4 @@ async function acceptsAnyPassword(url: string): Promise<boolean> {
   }
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-/** A loopback server that accepts connections and never answers. */
-async function silentServer(): Promise<Server> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-  });
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = server.close.bind(server);
-  server.close = ((cb?: (err?: Error) => void) => {
-    for (const s of sockets) s.destroy();
-    return close(cb);
-  }) as typeof server.close;
-  return server;
-}

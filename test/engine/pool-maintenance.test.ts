@@ -1,9 +1,10 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PoolTimeoutError } from '../../src/index.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
+import { silentServer } from '../support/loopback-servers.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const db = useTestDatabase();
 const engines = useEngines(db);
@@ -61,13 +62,11 @@ describe('minSize', () => {
 
 describe('minSize after an outage', () => {
   it('is restored once the server is reachable again, refills being retried with backoff', async () => {
-    const proxy = await switchableProxy(Number(new URL(db.url).port));
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(db.url).port) });
     try {
       const applicationName = 'pgsa-refill-after-outage';
-      const url = new URL(db.url);
-      url.port = String(proxy.port);
       const engine = await engines.make({
-        connectionString: url.toString(),
+        connectionString: proxy.urlFor(db.url),
         minSize: 2,
         maxSize: 4,
         applicationName,
@@ -94,42 +93,6 @@ describe('minSize after an outage', () => {
   });
 });
 
-/** A loopback TCP proxy to `targetPort` that, while `refuse` is set, resets every new connection. */
-async function switchableProxy(
-  targetPort: number,
-): Promise<{ port: number; refuse: boolean; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const state = { refuse: false };
-  const server = createServer((client) => {
-    if (state.refuse) {
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    get refuse() {
-      return state.refuse;
-    },
-    set refuse(value: boolean) {
-      state.refuse = value;
-    },
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /** Polls `condition` until it holds; fails the test after `timeoutMs`. */
 async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -140,17 +103,3 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Prom
   }
 }
 
-/** A loopback server that accepts connections and never answers. */
-async function silentServer(): Promise<Server> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = server.close.bind(server);
-  server.close = ((cb?: (err?: Error) => void) => {
-    for (const s of sockets) s.destroy();
-    return close(cb);
-  }) as typeof server.close;
-  return server;
-}

@@ -1,4 +1,3 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OperationalError } from '../../src/index.js';
@@ -6,6 +5,7 @@ import { isConnectionFailure, translateError } from '../../src/errors/translate-
 import { socketOf } from '../../src/protocol/pg-internals.js';
 import { useTestDatabase } from '../support/test-database.js';
 import { rejection } from '../support/rejection.js';
+import { closedPort, silentServer } from '../support/loopback-servers.js';
 
 // A failed connection is recognised by the socket error's code, or by node-postgres' own
 // (code-less, untranslated) messages. Each case is provoked for real here, so a pg release that
@@ -99,23 +99,4 @@ describe('a lost or failed connection', () => {
   });
 });
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-/** A loopback server that accepts connections and never answers. */
-async function silentServer(): Promise<Server> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => sockets.push(socket));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const close = server.close.bind(server);
-  server.close = ((cb?: (err?: Error) => void) => {
-    for (const socket of sockets) socket.destroy();
-    return close(cb);
-  }) as typeof server.close;
-  return server;
-}

@@ -4,7 +4,8 @@ import { type AddressInfo, createServer, connect, type Server, type Socket } fro
  * A loopback TCP proxy in front of the test server, for network faults: `blackHole()` stops
  * forwarding in both directions without closing anything (what a partition looks like to both
  * ends: the bytes are held, as TCP would keep retransmitting them), `heal()` delivers what was
- * held and forwards again. `close()` destroys every socket it made.
+ * held and forwards again; `refuse` resets new connections (a server that is down). `close()`
+ * destroys every socket it made.
  */
 export interface TcpProxy {
   /** The port to connect to (on 127.0.0.1). */
@@ -15,6 +16,8 @@ export interface TcpProxy {
   blackHole(): void;
   /** Delivers what was held, and forwards again. */
   heal(): void;
+  /** While true, every new connection is reset at once (the server looks down). */
+  refuse: boolean;
   /** Closes the listener and destroys every connection through the proxy. */
   close(): Promise<void>;
 }
@@ -52,7 +55,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
   };
 
+  const state = { refuse: false };
   const server: Server = createServer((client) => {
+    if (state.refuse) {
+      client.resetAndDestroy();
+      return;
+    }
     track(client);
     const upstream = connect(target.port, target.host);
     track(upstream);
@@ -72,6 +80,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     blackHole() {
       holding = true;
+    },
+    get refuse() {
+      return state.refuse;
+    },
+    set refuse(value: boolean) {
+      state.refuse = value;
     },
     heal() {
       holding = false;
