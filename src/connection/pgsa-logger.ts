@@ -28,4 +28,6 @@ export interface ConnectionSettings {
   readonly logger: PgsaLogger;
   readonly statementCacheSize: number;
   readonly resetOnRelease: boolean;
+  /** The engine's `statement_timeout`; also bounds each round trip (see ResponseWatchdog). */
+  readonly statementTimeoutMs: number | undefined;
 }

@@ -51,6 +51,7 @@ import { echoStatement } from './statement-echo.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
+import { ResponseWatchdog } from './response-watchdog.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -61,9 +62,16 @@ declare module '../transaction/transaction-host.js' {
 }
 
 const HOLDER = Symbol('pgsa.holder');
+const WATCHDOG = Symbol('pgsa.watchdog');
 
-/** A pg client with the connection currently holding it (`null` while it is in the pool). */
-type TrackedClient = pg.PoolClient & { [HOLDER]?: SAConnection<unknown> | null };
+/**
+ * A pg client with the connection currently holding it (`null` while it is in the pool), and
+ * its one response watchdog (engines with `statementTimeoutMs`).
+ */
+type TrackedClient = pg.PoolClient & {
+  [HOLDER]?: SAConnection<unknown> | null;
+  [WATCHDOG]?: ResponseWatchdog | undefined;
+};
 
 function forwardClientError(this: TrackedClient, error: Error): void {
   const holder = this[HOLDER];
@@ -106,6 +114,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   #transactionFailure: Error | undefined;
   /** Stops the running exchange from the client's side (a COPY waiting on its source). */
   #abort: (() => void) | undefined;
+  /** Bounds each round trip when the engine has a `statementTimeoutMs`. */
+  readonly #watchdog: ResponseWatchdog | undefined;
 
   /** @internal Connections are made by `Engine.acquire()`. */
   constructor(owner: ConnectionOwner<DB, SAConnection<DB>>, client: pg.PoolClient) {
@@ -116,8 +126,12 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     // would crash. One listener per pg client, installed on first use, forwards it to the
     // connection holding the client (adding and removing one per acquire costs more).
     const tracked = client as TrackedClient;
-    if (tracked[HOLDER] === undefined) client.on('error', forwardClientError);
+    if (tracked[HOLDER] === undefined) {
+      client.on('error', forwardClientError);
+      tracked[WATCHDOG] = ResponseWatchdog.of(socketOf(client), owner.options.statementTimeoutMs);
+    }
     tracked[HOLDER] = this as SAConnection<unknown>;
+    this.#watchdog = tracked[WATCHDOG];
   }
 
   /**
@@ -606,7 +620,9 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
         (error) => this.#failure(error, true),
         () => this.#guardStreamOpen(),
       );
-      yield* source.items();
+      // Only with a watchdog: one more generator layer would cut the user's async stack trace.
+      const watchdog = this.#watchdog;
+      yield* watchdog === undefined ? source.items() : this.#watched(source.items(), watchdog);
     } catch (error) {
       failure = (error as Error).message;
       throw error;
@@ -616,6 +632,26 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
       if (source !== undefined && usable) await source.close();
       hold.release();
       if (echo?.query) this.#echo(sql, parameters, started, source?.rowCount() ?? 0, failure);
+    }
+  }
+
+  /** `items`, with each read (a round trip) under the response watchdog. */
+  async *#watched<T>(items: AsyncIterable<T>, watchdog: ResponseWatchdog): AsyncGenerator<T, void, undefined> {
+    const iterator = items[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        watchdog.begin();
+        let next: IteratorResult<T>;
+        try {
+          next = await iterator.next();
+        } finally {
+          watchdog.end();
+        }
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await iterator.return?.();
     }
   }
 
@@ -694,6 +730,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const echo = this.#owner.options.echo;
     const started = echo ? performance.now() : 0;
     const start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
+    const watchdog = this.#watchdog;
     // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
     const sent =
       timeoutMs === 0
@@ -705,6 +742,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
             () => this.#cancelRunning(),
             () => this.#abandon(),
           );
+    watchdog?.begin();
     try {
       const result = await sent;
       // ROLLBACK TO SAVEPOINT made the transaction usable again.
@@ -718,6 +756,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
       if (echo?.query) this.#echo(sql, parameters, started, undefined, translated.message);
       throw translated;
     } finally {
+      watchdog?.end();
       this.#queue.done();
     }
   }
@@ -881,21 +920,26 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,
       );
-      try {
-        await runQuery(client, 'ROLLBACK');
-      } catch {
-        destroy = true;
-      }
+      destroy = !(await this.#releaseStatement('ROLLBACK'));
     }
     if (!destroy && this.#owner.options.resetOnRelease) {
       // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
-      try {
-        await runQuery(client, RESET_SESSION_SQL);
-      } catch {
-        destroy = true;
-      }
+      destroy = !(await this.#releaseStatement(RESET_SESSION_SQL));
     }
     (client as TrackedClient)[HOLDER] = null;
     this.#owner.releaseClient(this, client, destroy);
+  }
+
+  /** Runs a clean-up statement of `#release`; false when it failed. */
+  async #releaseStatement(sql: string): Promise<boolean> {
+    this.#watchdog?.begin();
+    try {
+      await runQuery(this.#client, sql);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.#watchdog?.end();
+    }
   }
 }

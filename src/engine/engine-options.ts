@@ -27,7 +27,11 @@ export interface EngineOptions {
   acquireTimeoutMs?: number;
   /** How long opening one connection may take (default 10000). */
   connectTimeoutMs?: number;
-  /** Server-side `statement_timeout` for every statement (default: the server's). */
+  /**
+   * Server-side `statement_timeout` for every statement (default: the server's). Also bounds
+   * every round trip: a connection awaited that receives nothing for this long plus 2 s (a
+   * network partition, a hung host) is closed and its calls fail with `OperationalError`.
+   */
   statementTimeoutMs?: number;
   /** Close a free connection after this long idle (default 10000; 0 = never), keeping `minSize`. */
   idleTimeoutMs?: number;

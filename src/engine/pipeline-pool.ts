@@ -4,6 +4,7 @@ import { runStatement } from '../protocol/run-statement.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { echoStatement } from '../connection/statement-echo.js';
+import { ResponseWatchdog } from '../connection/response-watchdog.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { isConnectionFailure, translateError } from '../errors/translate-error.js';
@@ -24,6 +25,8 @@ export interface PipelineHost {
 interface Slot {
   client: pg.Client | undefined;
   cache: StatementCache | undefined;
+  /** Bounds the answers when the engine has a `statementTimeoutMs`. */
+  watchdog: ResponseWatchdog | undefined;
   opening: Promise<pg.Client> | undefined;
   /** Start times of the statements in flight, oldest first (answers come back in order). */
   starts: number[];
@@ -61,6 +64,7 @@ export class PipelinePool {
     this.#slots = Array.from({ length: size }, () => ({
       client: undefined,
       cache: undefined,
+      watchdog: undefined,
       opening: undefined,
       starts: [],
       head: 0,
@@ -106,10 +110,13 @@ export class PipelinePool {
       client = slot.client ?? (await this.#open(slot));
       slot.starts.push(performance.now());
       this.#batchWrites(slot, client);
+      const watchdog = slot.watchdog;
+      watchdog?.begin();
       let result: pg.QueryResult;
       try {
         result = await runStatement(client, slot.cache, sql, parameters, rowMode, host.secret);
       } finally {
+        watchdog?.end();
         this.#finished(slot);
       }
       // Not expected from a pipeline-safe statement, but a transaction left open would capture
@@ -225,6 +232,7 @@ export class PipelinePool {
     }
     slot.client = client;
     slot.cache = StatementCache.of(client, host.options.statementCacheSize);
+    slot.watchdog = ResponseWatchdog.of(socketOf(client), host.options.statementTimeoutMs);
     return client;
   }
 

@@ -28,9 +28,12 @@ export interface ProtocolSocket {
   write(chunk: Uint8Array): boolean;
   pause(): void;
   resume(): void;
-  destroy(): void;
+  destroy(error?: Error): void;
   once(event: 'drain' | 'close', listener: () => void): unknown;
-  removeListener(event: 'drain' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close' | 'timeout', listener: () => void): unknown;
+  /** net.Socket's idle timer: 'timeout' after `ms` without a byte read or written; 0 = off. */
+  setTimeout(ms: number): unknown;
+  on(event: 'timeout', listener: () => void): unknown;
 }
 
 /**

@@ -2,7 +2,13 @@ import { sql } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import { OperationalError } from '../../src/index.js';
 import { useEngines } from '../support/engine-fixture.js';
-import { backendRunning, expectPoolSettled, failOnUnhandled, timed } from '../support/fault-checks.js';
+import {
+  backendRunning,
+  expectPoolSettled,
+  failOnUnhandled,
+  gate,
+  timed,
+} from '../support/fault-checks.js';
 import {
   EMPTY_LEDGER,
   expectLedgerIntact,
@@ -30,12 +36,6 @@ failOnUnhandled();
 /** Bound on any call in these scenarios: a kill is noticed at once, not after a timeout. */
 const MAX_CALL_MS = 3_000;
 
-function released(): { until: Promise<void>; release: () => void } {
-  let release = (): void => {};
-  const until = new Promise<void>((resolve) => (release = resolve));
-  return { until, release };
-}
-
 describe('a backend killed while its statement runs', () => {
   it.each<WriteMode>(['transaction', 'pipelined', 'executeMany'])(
     '%s: OperationalError 57P01 at once, nothing of the unit stored, later units commit',
@@ -62,7 +62,7 @@ describe('a backend killed while its statement runs', () => {
   it('copy: the COPY fails with OperationalError while its source waits, nothing is stored', async () => {
     const engine = await engines.make();
     const driver = new LoadDriver(engine);
-    const { until, release } = released();
+    const { until, release } = gate();
     const unit = driver.runUnit(0, 'copy', { at: 'statement', marker: 'COPY "ledger"', until });
     try {
       await killBackend(db.url, await backendRunning(db.url, 'COPY "ledger"'));
@@ -83,7 +83,7 @@ describe('a backend killed while idle in a transaction', () => {
   it('fails the next statement with OperationalError; the first INSERT is gone', async () => {
     const engine = await engines.make({ applicationName: 'pgsa-kill-idle-tx' });
     const driver = new LoadDriver(engine);
-    const { until, release } = released();
+    const { until, release } = gate();
     const unit = driver.runUnit(0, 'transaction', { at: 'idle', marker: 'idle', until });
     const [row] = await vi.waitFor(async () => {
       const rows = await observeIdleInTransaction('pgsa-kill-idle-tx');

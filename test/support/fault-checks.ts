@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import type { Engine } from '../../src/index.js';
 import { withClient } from './test-database.js';
 
 // The checks every fault scenario ends with, besides the ledger (load-driver.ts).
@@ -29,7 +28,10 @@ export function failOnUnhandled(): void {
  * Waits (at most `timeoutMs`) until the engine holds no connection (`size == freeSize`) and is
  * back at `minSize`, then asserts it. The leak and the refill are both part of "recovered".
  */
-export async function expectPoolSettled(engine: Engine<unknown>, timeoutMs = 10_000): Promise<void> {
+export async function expectPoolSettled(
+  engine: { readonly size: number; readonly freeSize: number; readonly minSize: number },
+  timeoutMs = 10_000,
+): Promise<void> {
   await vi.waitFor(
     () => {
       expect(engine.size - engine.freeSize, 'connections still held').toBe(0);
@@ -65,4 +67,11 @@ export async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value
   } catch (error) {
     return { ms: Date.now() - started, error };
   }
+}
+
+/** A promise the test opens when it is ready: `until` resolves on `release()`. */
+export function gate(): { until: Promise<void>; release: () => void } {
+  let release = (): void => {};
+  const until = new Promise<void>((resolve) => (release = resolve));
+  return { until, release };
 }

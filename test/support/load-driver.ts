@@ -45,10 +45,11 @@ export type WriteMode = 'transaction' | 'pipelined' | 'executeMany' | 'copy';
  *   the two INSERTs; pipelined and executeMany: the insert itself; copy: the data source waits for
  *   `until` after the first row, while `COPY` runs);
  * - `commit`: transaction mode only, COMMIT sleeps 30 s (see {@link LEDGER_TABLE});
- * - `idle`: transaction mode only, idle in transaction after the first INSERT until `until`.
+ * - `idle`: transaction mode only, idle in transaction after the first INSERT until `until`;
+ * - `before-commit`: transaction mode only, after both INSERTs, waits for `until` and then commits.
  */
 export interface Stall {
-  readonly at: 'statement' | 'commit' | 'idle';
+  readonly at: 'statement' | 'commit' | 'idle' | 'before-commit';
   readonly marker: string;
   readonly until?: Promise<void>;
 }
@@ -150,6 +151,7 @@ export class LoadDriver {
             if (sleep) await conn.execute(`select pg_sleep(${sleep}) ${marker}`);
             if (stall?.at === 'idle') await stall.until;
           }
+          if (stall?.at === 'before-commit') await stall.until;
           commitSent = true;
         });
       } else if (mode === 'pipelined') {
