@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observe, useTestDatabase } from '../support/test-database.js';
+import { NPM } from './packed-files.js';
+import { readmeCodeBlock, REPO_ROOT } from './readme-code.js';
+
+const db = useTestDatabase();
+const run = promisify(execFile);
+
+/**
+ * What the app installs besides pgsa: its dependencies and peer (kysely) and the types an app
+ * has. Linked from the repository's node_modules (installed by `npm ci`), so the test needs no
+ * network; Node follows the links to their real paths, where each finds its own dependencies.
+ */
+const LINKED = ['kysely', 'pg', 'pg-connection-string', 'pg-cursor', '@types/node', '@types/pg'];
+
+/**
+ * The settings the README's "Use it in your app" section recommends. Not included because they
+ * do not compile yet: `exactOptionalPropertyTypes` (the option types lack `| undefined`, so
+ * `connectionString: process.env.DATABASE_URL` is refused) and `skipLibCheck: false` (pgsa's
+ * declarations import `pg-cursor`, which has no bundled types: TS7016).
+ */
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'es2022',
+    lib: ['es2023', 'esnext.disposable'],
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    skipLibCheck: true,
+    types: ['node'],
+    rootDir: 'src',
+    outDir: 'out',
+  },
+  include: ['src'],
+};
+
+const app = mkdtempSync(join(tmpdir(), 'pgsa-app-'));
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  // --ignore-scripts: the suite runs after `npm run build`; prepack's rebuild would delete
+  // dist/ under the other test files running in parallel.
+  const { stdout } = await run(
+    NPM,
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', app],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
+  const modules = join(app, 'node_modules');
+  mkdirSync(modules);
+  await run('tar', ['-xzf', join(app, filename), '-C', modules], { timeout: 30_000 });
+  renameSync(join(modules, 'package'), join(modules, 'pgsa'));
+  for (const name of LINKED) {
+    const target = join(modules, name);
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules', name)), target, 'dir');
+  }
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'app', private: true, type: 'module' }, null, 2),
+  );
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+  mkdirSync(join(app, 'src'));
+}, 60_000);
+
+describe('the packed package in a fresh strict TypeScript app', () => {
+  it('installs only what npm pack ships (no source of this repository reachable)', () => {
+    expect(readdirSync(join(app, 'node_modules/pgsa')).sort()).toEqual([
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+      'src',
+    ]);
+  });
+
+  it(
+    'compiles the README Quickstart as written with tsc and runs it with node against DATABASE_URL',
+    async () => {
+      writeFileSync(join(app, 'src/quickstart.ts'), readmeCodeBlock('Quickstart'));
+      const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+      const compiled = await run(process.execPath, [tsc, '-p', app], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 40_000,
+      }).catch((error: { stdout?: string }) => {
+        throw new Error(`tsc failed:\n${error.stdout ?? String(error)}`);
+      });
+      expect(compiled.stdout).toBe('');
+
+      const started = Date.now();
+      const { stdout } = await run(process.execPath, [join(app, 'out/quickstart.js')], {
+        cwd: app,
+        env: { ...process.env, DATABASE_URL: db.url },
+        encoding: 'utf8',
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(stdout).toMatch(/^\d+ Ada$/m);
+      expect(await observe(db.url, "select count(*)::int as n from users where name = 'Ada'")).toEqual([
+        { n: 1 },
+      ]);
+    },
+    60_000,
+  );
+});
