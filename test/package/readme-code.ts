@@ -5,18 +5,19 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The first ```ts block of the README section titled `heading` (a `## ` heading), as written.
+ * The first code block in `language` (```ts by default) of the README section titled `heading`
+ * (a `## ` heading), as written.
  *
  * @throws Error when the section or its code block is missing, so a renamed section fails the
  *   test instead of silently testing nothing.
  */
-export function readmeCodeBlock(heading: string): string {
+export function readmeCodeBlock(heading: string, language = 'ts'): string {
   const readme = readFileSync(new URL('README.md', `file://${REPO_ROOT}`), 'utf8');
   const start = readme.indexOf(`\n## ${heading}\n`);
   if (start < 0) throw new Error(`README has no section "## ${heading}"`);
   const nextSection = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, nextSection < 0 ? undefined : nextSection);
-  const block = /```ts\n([\s\S]*?)\n```/.exec(section);
-  if (block?.[1] === undefined) throw new Error(`README section "${heading}" has no ts code block`);
+  const block = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\\n\`\`\``).exec(section);
+  if (block?.[1] === undefined) throw new Error(`README section "${heading}" has no ${language} code block`);
   return `${block[1]}\n`;
 }
