@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packedFiles } from './packed-files.js';
+import { NPM, packedFiles } from './packed-files.js';
 import { REPO_ROOT } from './readme-code.js';
 
 interface PackageJson {
@@ -76,6 +78,34 @@ describe('npm pack', () => {
     expect(maps).toBeGreaterThan(100);
     expect(broken).toEqual([]);
   });
+});
+
+describe('npm pack from a clean checkout', () => {
+  it('builds dist/ first (prepack), so the tarball holds the built package', () => {
+    // A copy without dist/ (as a fresh clone), so the build does not touch the dist/ the
+    // other test files are importing.
+    const clone = mkdtempSync(join(tmpdir(), 'pgsa-clone-'));
+    try {
+      for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+        cpSync(join(REPO_ROOT, entry), join(clone, entry), { recursive: true });
+      }
+      symlinkSync(realpathSync(join(REPO_ROOT, 'node_modules')), join(clone, 'node_modules'), 'dir');
+      const output = execFileSync(NPM, ['pack', '--dry-run', '--json'], {
+        cwd: clone,
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const [report] = JSON.parse(output) as [{ files: { path: string }[] }];
+      const packed = report.files.map((file) => file.path).sort();
+      expect(packed).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts']));
+      expect(packed.filter((path) => path.startsWith('dist/'))).toEqual(
+        files.filter((path) => path.startsWith('dist/')),
+      );
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('the kysely peer dependency', () => {
