@@ -12,11 +12,12 @@ const db = useTestDatabase();
 const run = promisify(execFile);
 
 /**
- * What the app installs besides pgsa: its dependencies and peer (kysely) and the types an app
+ * What the app installs besides pgsa: its dependencies, its peers (kysely; fastify for the
+ * middleware example) and the types an app
  * has. Linked from the repository's node_modules (installed by `npm ci`), so the test needs no
  * network; Node follows the links to their real paths, where each finds its own dependencies.
  */
-const LINKED = ['kysely', 'pg', 'pg-connection-string', 'pg-cursor', '@types/node', '@types/pg'];
+const LINKED = ['kysely', 'pg', 'pg-connection-string', 'pg-cursor', 'fastify', '@types/node', '@types/pg'];
 
 /**
  * The app's tsconfig: the README's "Use it in your app" block as written, plus where the files
@@ -109,4 +110,20 @@ describe('the packed package in a fresh strict TypeScript app', () => {
     },
     60_000,
   );
+
+  it('compiles the README Fastify service as written with tsc', async () => {
+    writeFileSync(
+      join(app, 'src/fastify-service.ts'),
+      readmeCodeBlock('Contextual sessions and middleware', 'ts', "from 'pgsa/fastify'"),
+    );
+    const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+    const compiled = await run(process.execPath, [tsc, '-p', app, '--noEmit'], {
+      cwd: app,
+      encoding: 'utf8',
+      timeout: 40_000,
+    }).catch((error: { stdout?: string }) => {
+      throw new Error(`tsc failed:\n${error.stdout ?? String(error)}`);
+    });
+    expect(compiled.stdout).toBe('');
+  }, 60_000);
 });
