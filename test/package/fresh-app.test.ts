@@ -13,9 +13,9 @@ const run = promisify(execFile);
 
 /**
  * What the app installs besides pgsa: its dependencies, its peers (kysely; fastify for the
- * middleware example) and the types an app
- * has. Linked from the repository's node_modules (installed by `npm ci`), so the test needs no
- * network; Node follows the links to their real paths, where each finds its own dependencies.
+ * middleware example) and the types an app has. Linked from the repository's node_modules
+ * (installed by `npm ci`), so the test needs no network; Node follows the links to their real
+ * paths, where each finds its own dependencies.
  */
 const LINKED = ['kysely', 'pg', 'pg-connection-string', 'pg-cursor', 'fastify', '@types/node', '@types/pg'];
 
