@@ -21,6 +21,7 @@ import type { TransactionCallback } from '../transaction/run-in-transaction.js';
 import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
+import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
 
 /** Live pool figures from {@link Engine.stats}. */
@@ -80,7 +81,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   readonly #pool: pg.Pool;
   readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
-  readonly #inUse = new Set<SAConnection<DB>>();
+  readonly #inUse = new HeldConnections<SAConnection<DB>>();
   #status: Status = 'open';
   #ended: Promise<void> | undefined;
   #db: Kysely<DB> | undefined;
@@ -376,7 +377,9 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
 
   /**
    * Resolves when every connection is closed, i.e. after `close()` once all acquired
-   * connections were released, or after `terminate()`.
+   * connections were released, or after `terminate()`. When connections are still acquired
+   * 5 s after the first call, it logs once through the engine's `logger.warn` which ones (backend
+   * pid, when acquired, in a transaction or running a statement) and keeps waiting.
    *
    * @throws InterfaceError when neither `close()` nor `terminate()` was called.
    */
@@ -384,6 +387,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
     if (this.#ended === undefined) {
       throw new InterfaceError('cannot waitClosed: call close() or terminate() first');
     }
+    this.#inUse.watch(this.#ended, this.options.logger);
     await this.#ended;
   }
 
