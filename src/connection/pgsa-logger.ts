@@ -28,4 +28,6 @@ export interface ConnectionSettings {
   readonly logger: PgsaLogger;
   readonly statementCacheSize: number;
   readonly resetOnRelease: boolean;
+  /** The engine connects through PgBouncer in transaction mode (LISTEN is refused). */
+  readonly pgbouncer?: boolean;
 }
