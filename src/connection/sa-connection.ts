@@ -890,7 +890,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
         destroy = true;
       }
     }
-    destroy = await this.#unlistenBeforeRelease(client, destroy);
+    // Awaited only after conn.listen: other releases keep their timing.
+    if (this.#held !== undefined) destroy = await this.#unlistenBeforeRelease(this.#held, client, destroy);
     if (!destroy && this.#owner.options.resetOnRelease) {
       // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
       try {
@@ -981,9 +982,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   }
 
   /** UNLISTEN * before the client goes back to the pool, only when LISTEN was used; `destroy` when it fails. */
-  async #unlistenBeforeRelease(client: pg.PoolClient, destroy: boolean): Promise<boolean> {
-    const held = this.#held;
-    if (held === undefined) return destroy;
+  async #unlistenBeforeRelease(held: HeldNotifications, client: pg.PoolClient, destroy: boolean): Promise<boolean> {
     let discard = destroy;
     if (!destroy && held.listened) {
       try {
