@@ -17,7 +17,6 @@ export const HELD_BUFFER_SIZE = 10_000;
 export class HeldNotifications {
   readonly #client: pg.ClientBase;
   readonly #buffer: NotificationBuffer;
-  readonly #channels = new Set<string>();
   readonly #onNotification = (message: pg.Notification): void => {
     this.#buffer.push(
       Object.freeze({ channel: message.channel, payload: message.payload ?? '', processId: message.processId }),
@@ -42,19 +41,9 @@ export class HeldNotifications {
     return this.#listened;
   }
 
-  /** The channels LISTENed (and not UNLISTENed) through `conn.listen`. */
-  get channels(): readonly string[] {
-    return [...this.#channels];
-  }
-
-  /** Records a LISTEN about to be sent. */
-  listening(channel: string): void {
+  /** Records that a LISTEN is about to be sent: the release must clean the session. */
+  listening(): void {
     this.#listened = true;
-    this.#channels.add(channel);
-  }
-
-  unlistened(channel: string): void {
-    this.#channels.delete(channel);
   }
 
   /** Every notification received while held, in order; loops end when the connection is released. */

@@ -929,7 +929,7 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     checkChannel(channel);
     this.#guardOpen('listen');
     refuseBehindPgBouncer(this.#owner.options.pgbouncer === true);
-    this.#heldNotifications().listening(channel);
+    this.#heldNotifications().listening();
     await this.query(listenSql(channel), [], 'array');
   }
 
@@ -941,7 +941,6 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   async unlisten(channel: string): Promise<void> {
     checkChannel(channel);
     await this.query(unlistenSql(channel), [], 'array');
-    this.#held?.unlistened(channel);
   }
 
   /**

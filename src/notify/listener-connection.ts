@@ -83,16 +83,6 @@ export class ListenerConnection {
     this.#host = host;
   }
 
-  /** The channels with at least one subscriber. */
-  get channels(): readonly string[] {
-    return [...this.#channels.keys()];
-  }
-
-  /** The backend serving the listener connection, while connected. */
-  get connected(): boolean {
-    return this.#status === 'ready';
-  }
-
   /**
    * Adds `subscriber` to `channel` and resolves once the channel is LISTENed (after a reconnect
    * under way, if need be).
@@ -161,7 +151,10 @@ export class ListenerConnection {
       if (!this.#channels.has(channel) || this.#listening.has(channel)) return;
       try {
         await client.query(listenSql(channel));
-        if (client === this.#client) this.#listening.add(channel);
+        if (client !== this.#client) return; // the reconnect LISTENs it
+        if (this.#channels.has(channel)) this.#listening.add(channel);
+        // Its last subscriber left during the round trip: nobody would read it.
+        else await client.query(unlistenSql(channel)).catch(() => {});
         return;
       } catch (error) {
         // Lost under the LISTEN: the reconnect LISTENs every channel; wait for it.
@@ -209,9 +202,10 @@ export class ListenerConnection {
       if (alive) this.#dispatch(message);
     });
     this.#opening = client;
+    let channels: string[] = [];
     try {
       await client.connect();
-      const channels = [...this.#channels.keys()];
+      channels = [...this.#channels.keys()];
       if (channels.length > 0) await client.query(channels.map(listenSql).join('; '));
       if (this.#status === 'closed') throw new InterfaceError('cannot listen: the engine is closed');
     } catch (error) {
@@ -222,7 +216,11 @@ export class ListenerConnection {
     }
     this.#opening = undefined;
     this.#client = client;
-    this.#listening = new Set(this.#channels.keys());
+    // Subscriptions made or left during the round trip: the former wait in #listen and LISTEN
+    // then; the latter are unlistened.
+    this.#listening = new Set(channels.filter((channel) => this.#channels.has(channel)));
+    const left = channels.filter((channel) => !this.#channels.has(channel));
+    if (left.length > 0) client.query(left.map(unlistenSql).join('; ')).catch(() => {});
     this.#status = 'ready';
     this.#startPing(client);
     this.#ready.resolve(client);
