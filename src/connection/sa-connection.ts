@@ -948,12 +948,15 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
    * channel it LISTENs (at most 10000 buffered; the oldest are dropped beyond that, with a
    * warning). A loop over it ends when the connection is released.
    *
+   * @throws ResourceClosedError when read after the connection was released.
    * @example
    * ```ts
    * for await (const n of conn.notifications) console.log(n.channel, n.payload, n.processId);
    * ```
    */
   get notifications(): AsyncIterable<Notification> {
+    // A released connection's client serves someone else now.
+    this.#guardOpen('read notifications');
     return this.#heldNotifications().iterable;
   }
 

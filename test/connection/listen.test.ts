@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NotSupportedError, type Notification } from '../../src/index.js';
+import { NotSupportedError, type Notification, ResourceClosedError } from '../../src/index.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
 
@@ -54,6 +54,20 @@ describe('conn.listen and conn.notifications', () => {
     })();
     await conn.close();
     expect(await loop).toEqual([]);
+  });
+});
+
+describe('a released connection', () => {
+  it('refuses conn.notifications and conn.listen with ResourceClosedError', async () => {
+    const engine = await engines.make({ maxSize: 1 });
+    const conn = await engine.acquire();
+    await conn.close();
+    expect(() => conn.notifications).toThrow(
+      new ResourceClosedError('cannot read notifications: the connection is closed'),
+    );
+    await expect(conn.listen('orders')).rejects.toThrow(
+      new ResourceClosedError('cannot listen: the connection is closed'),
+    );
   });
 });
 

@@ -72,7 +72,8 @@ describe('engine.listen', () => {
   });
 
   it('does not let a slow handler delay another channel, and reports what its full buffer dropped', async () => {
-    const engine = await listenerEngine('pgsa-listen-slow');
+    const engineGaps: NotificationGap[] = [];
+    const engine = await listenerEngine('pgsa-listen-slow', { onGap: (gap: NotificationGap) => void engineGaps.push(gap) });
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const slow: string[] = [];
@@ -98,6 +99,7 @@ describe('engine.listen', () => {
     // The oldest were dropped: the newest three were kept.
     expect(slow).toEqual(['1', '8', '9', '10']);
     expect(gaps).toEqual([{ channel: 'slow', reason: 'overflow', dropped: 6 }]);
+    expect(engineGaps).toEqual(gaps);
   });
 });
 
