@@ -71,3 +71,11 @@ export { newAtomicSession, newSession } from './session/new-session.js';
 export { runInNewContext } from './session/run-in-new-context.js';
 export { Session } from './session/session.js';
 export type { BeforeCommitHook } from './session/session-context.js';
+// --- LISTEN / NOTIFY (issue 14) ---
+export type {
+  ListenerReconnect,
+  Notification,
+  NotificationGap,
+} from './notify/notification.js';
+export type { ListenerOptions, NotificationsOptions } from './notify/listener-options.js';
+export { Subscription, type SubscriptionStatus } from './notify/subscription.js';

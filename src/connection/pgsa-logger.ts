@@ -30,4 +30,6 @@ export interface ConnectionSettings {
   readonly resetOnRelease: boolean;
   /** The engine's `statement_timeout`; also bounds each round trip (see ResponseWatchdog). */
   readonly statementTimeoutMs: number | undefined;
+  /** The engine connects through PgBouncer in transaction mode (LISTEN is refused). */
+  readonly pgbouncer?: boolean;
 }

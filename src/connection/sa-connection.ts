@@ -52,6 +52,9 @@ import { StatementCache } from '../protocol/statement-cache.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 import { ResponseWatchdog } from './response-watchdog.js';
+import { HeldNotifications } from './held-notifications.js';
+import { checkChannel, checkNotifyArguments, type Notification, refuseBehindPgBouncer } from '../notify/notification.js';
+import { listenSql, NOTIFY_SQL, UNLISTEN_ALL_SQL, unlistenSql } from '../sql/notify-sql.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -922,6 +925,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
       );
       destroy = !(await this.#releaseStatement('ROLLBACK'));
     }
+    // Awaited only after conn.listen: other releases keep their timing.
+    if (this.#held !== undefined) destroy = await this.#unlistenBeforeRelease(this.#held, destroy);
     if (!destroy && this.#owner.options.resetOnRelease) {
       // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
       destroy = !(await this.#releaseStatement(RESET_SESSION_SQL));
@@ -941,5 +946,91 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     } finally {
       this.#watchdog?.end();
     }
+  }
+
+  // --- LISTEN / NOTIFY (issue 14) ---
+
+  /** LISTEN state of this holder of the client, made on first use. */
+  #held: HeldNotifications | undefined;
+
+  /**
+   * Sends `LISTEN "channel"` on this connection (aiopg style); read what arrives from
+   * {@link SAConnection.notifications}. Releasing the connection sends `UNLISTEN *` (only when
+   * this method was used: a LISTEN sent as raw SQL is not tracked, use `resetOnRelease`), so the
+   * pooled connection's next user never receives these notifications. Inside a transaction,
+   * LISTEN takes effect at COMMIT and is undone by ROLLBACK, as in PostgreSQL.
+   *
+   * @throws TypeError for an invalid channel name; NotSupportedError when the engine is
+   *   configured for PgBouncer; as `execute()`.
+   * @example
+   * ```ts
+   * await using conn = await engine.acquire();
+   * await conn.listen('channel');
+   * for await (const { payload } of conn.notifications) if (payload === 'finish') break;
+   * ```
+   */
+  async listen(channel: string): Promise<void> {
+    checkChannel(channel);
+    this.#guardOpen('listen');
+    refuseBehindPgBouncer(this.#owner.options.pgbouncer === true);
+    this.#heldNotifications().listening();
+    await this.query(listenSql(channel), [], 'array');
+  }
+
+  /**
+   * Sends `UNLISTEN "channel"` on this connection.
+   *
+   * @throws TypeError for an invalid channel name; as `execute()`.
+   */
+  async unlisten(channel: string): Promise<void> {
+    checkChannel(channel);
+    await this.query(unlistenSql(channel), [], 'array');
+  }
+
+  /**
+   * The notifications this connection receives while it is held, in arrival order, for every
+   * channel it LISTENs (at most 10000 buffered; the oldest are dropped beyond that, with a
+   * warning). A loop over it ends when the connection is released.
+   *
+   * @throws ResourceClosedError when read after the connection was released.
+   * @example
+   * ```ts
+   * for await (const n of conn.notifications) console.log(n.channel, n.payload, n.processId);
+   * ```
+   */
+  get notifications(): AsyncIterable<Notification> {
+    // A released connection's client serves someone else now.
+    this.#guardOpen('read notifications');
+    return this.#heldNotifications().iterable;
+  }
+
+  /**
+   * `select pg_notify($1, $2)` on this connection: inside a transaction it is delivered at
+   * COMMIT, and never when the transaction rolls back.
+   *
+   * @throws TypeError for an invalid channel name or a payload that is not a string;
+   *   DataError for a payload over 7999 bytes (UTF-8), before anything is sent; as `execute()`.
+   * @example
+   * ```ts
+   * await conn.transaction(async (tx) => { await tx.notify('orders', '42'); }); // sent at COMMIT
+   * ```
+   */
+  async notify(channel: string, payload = ''): Promise<void> {
+    checkNotifyArguments(channel, payload);
+    await this.query(NOTIFY_SQL, [channel, payload], 'array');
+  }
+
+  #heldNotifications(): HeldNotifications {
+    this.#held ??= new HeldNotifications(this.#client, (message) =>
+      this.#owner.options.logger.warn?.(message),
+    );
+    return this.#held;
+  }
+
+  /** UNLISTEN * before the client goes back to the pool, only when LISTEN was used; `destroy` when it fails. */
+  async #unlistenBeforeRelease(held: HeldNotifications, destroy: boolean): Promise<boolean> {
+    const discard = destroy || (held.listened && !(await this.#releaseStatement(UNLISTEN_ALL_SQL)));
+    held.detach();
+    return discard;
   }
 }

@@ -2,6 +2,11 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
+import {
+  type ListenerOptions,
+  type ResolvedListenerOptions,
+  resolveListenerOptions,
+} from '../notify/listener-options.js';
 
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
@@ -69,6 +74,14 @@ export interface EngineOptions {
    * and `db.connection()` always use a connection of their own from the pool.
    */
   pipelineConnections?: number;
+  /** The dedicated LISTEN connection: buffer size, reconnection, ping, `onReconnect` / `onGap` hooks. */
+  listener?: ListenerOptions;
+  /**
+   * The engine connects through PgBouncer in transaction mode: LISTEN (`engine.listen`,
+   * `engine.notifications`, `conn.listen`) is refused with an error saying why, instead of
+   * silently never delivering (default false). Set `statementCacheSize: 0` too.
+   */
+  pgbouncer?: boolean;
 }
 
 /**
@@ -92,6 +105,8 @@ export interface ResolvedEngineOptions extends ConnectionSettings {
   readonly resetOnRelease: boolean;
   readonly statementCacheSize: number;
   readonly pipelineConnections: number;
+  readonly listener: ResolvedListenerOptions;
+  readonly pgbouncer: boolean;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -118,6 +133,8 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'resetOnRelease',
   'statementCacheSize',
   'pipelineConnections',
+  'listener',
+  'pgbouncer',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -193,6 +210,8 @@ export function resolveEngineOptions(input: string | EngineOptions): {
     resetOnRelease: options.resetOnRelease === true,
     statementCacheSize: count('statementCacheSize', options.statementCacheSize, 100),
     pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
+    listener: resolveListenerOptions(options.listener),
+    pgbouncer: flag('pgbouncer', options.pgbouncer),
   });
   return { options: resolved, connection };
 }
@@ -221,4 +240,11 @@ function optionalCount(
   }
   if (value > max) throw new TypeError(`${name} must be at most ${max}, got ${value}`);
   return value;
+}
+
+function flag(name: string, value: boolean | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be a boolean, got ${String(value)}`);
+  }
+  return value === true;
 }

@@ -23,6 +23,17 @@ import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
+import { ListenerConnection } from '../notify/listener-connection.js';
+import type { NotificationsOptions } from '../notify/listener-options.js';
+import { resolveNotificationsOptions } from '../notify/listener-options.js';
+import {
+  checkChannel,
+  checkNotifyArguments,
+  type Notification,
+  refuseBehindPgBouncer,
+} from '../notify/notification.js';
+import { pump, Subscription } from '../notify/subscription.js';
+import { NOTIFY_SQL } from '../sql/notify-sql.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -441,7 +452,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   }
 
   async #endAll(): Promise<void> {
-    await Promise.all([this.#pool.end(), this.#pipeline?.close()]);
+    await Promise.all([this.#pool.end(), this.#pipeline?.close(), this.#listenerConnection?.close()]);
   }
 
   /** A client for the pipelined path, configured like the pool's. */
@@ -631,5 +642,124 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   #stopRefill(): void {
     clearTimeout(this.#refillTimer);
     this.#refillTimer = undefined;
+  }
+
+  // --- LISTEN / NOTIFY (issue 14) ---
+
+  /** The dedicated LISTEN connection, made on first use. */
+  #listenerConnection: ListenerConnection | undefined;
+
+  /**
+   * Subscribes `handler` to `channel` on the engine's dedicated listener connection (one
+   * connection outside the pool for all of the engine's channels, opened on first use, closed
+   * with the engine) and resolves once LISTEN is in effect. `handler` is called once per
+   * notification, in order, one at a time per subscription (an async handler is awaited); a
+   * slow handler only fills its own buffer (`bufferSize`, oldest dropped and reported through
+   * `onGap`), never delays other channels. A handler that throws is logged as a warning.
+   *
+   * When the listener connection is lost, pgsa reconnects (backoff and jitter; engine option
+   * `listener`), LISTENs again and calls `onGap({ reason: 'reconnect' })`: PostgreSQL keeps no
+   * notification for an absent listener, so resync then. Not through PgBouncer in transaction
+   * mode (see the `pgbouncer` option).
+   *
+   * @throws TypeError for an invalid channel name, handler or option; InterfaceError when the
+   *   engine is closed; NotSupportedError when the engine is configured for PgBouncer;
+   *   OperationalError when the listener connection cannot be opened.
+   * @example
+   * ```ts
+   * const sub = await engine.listen('orders', async ({ payload }) => handleOrder(payload), {
+   *   onGap: () => reloadOrders(),
+   * });
+   * await engine.notify('orders', '42');
+   * await sub.unlisten();
+   * ```
+   */
+  async listen(
+    channel: string,
+    handler: (notification: Notification) => unknown,
+    options?: NotificationsOptions,
+  ): Promise<Subscription> {
+    if (typeof handler !== 'function') throw new TypeError('listen(channel, handler) expects a function');
+    const subscription = this.notifications(channel, options);
+    void pump(subscription, handler, this.#warn);
+    await subscription.ready;
+    return subscription;
+  }
+
+  /**
+   * Subscribes to `channel` on the engine's dedicated listener connection (see `listen`) and
+   * returns the subscription, an `AsyncIterable<Notification>` buffering at most `bufferSize`
+   * notifications (oldest dropped on overflow and reported through `onGap`). LISTEN is sent at
+   * once; `await sub.ready` to know it is in effect. Leaving a `for await` loop over it
+   * unlistens (UNLISTEN is sent when it was the channel's last subscriber).
+   *
+   * @throws TypeError (at once) for an invalid channel name or option; InterfaceError when the
+   *   engine is closed; NotSupportedError when the engine is configured for PgBouncer. From
+   *   `ready` and the loop: OperationalError when the listener connection cannot be opened or
+   *   reconnection was given up (`listener.maxReconnectAttempts`).
+   * @example
+   * ```ts
+   * const orders = engine.notifications('orders', { bufferSize: 100 });
+   * await orders.ready;
+   * for await (const { payload } of orders) if (payload === 'finish') break;
+   * ```
+   */
+  notifications(channel: string, options?: NotificationsOptions): Subscription {
+    checkChannel(channel);
+    const resolved = resolveNotificationsOptions(options, this.options.listener);
+    this.#guardOpen('listen');
+    refuseBehindPgBouncer(this.options.pgbouncer);
+    const listener = (this.#listenerConnection ??= this.#createListener());
+    return new Subscription(channel, {
+      subscribe: (name, subscriber) => listener.subscribe(name, subscriber),
+      unsubscribe: (name, subscriber) => listener.unsubscribe(name, subscriber),
+      onGap: this.options.listener.onGap,
+      warn: this.#warn,
+      secret: this.secret,
+    }, resolved);
+  }
+
+  /**
+   * Sends a notification: `select pg_notify($1, $2)` on the pipelined connection or a pooled
+   * one (autocommit: delivered at once). Inside a transaction use `conn.notify` or
+   * `session.notify`, delivered at COMMIT.
+   *
+   * @throws TypeError for an invalid channel name or a payload that is not a string;
+   *   DataError for a payload over 7999 bytes (UTF-8), before anything is sent; as `acquire()`.
+   * @example
+   * ```ts
+   * await engine.notify('orders', JSON.stringify({ id: 42 }));
+   * ```
+   */
+  async notify(channel: string, payload = ''): Promise<void> {
+    checkNotifyArguments(channel, payload);
+    this.#guardOpen('notify');
+    const pipelined = this.queryAutocommit(NOTIFY_SQL, [channel, payload], 'array');
+    if (pipelined !== undefined) {
+      await pipelined;
+      return;
+    }
+    await using conn = await this.acquire();
+    await conn.notify(channel, payload);
+  }
+
+  #warn = (message: string): void => {
+    this.options.logger.warn?.(mask(message, this.secret));
+  };
+
+  #createListener(): ListenerConnection {
+    const options = this.options;
+    return new ListenerConnection({
+      createClient: () =>
+        new pg.Client({
+          ...this.#connection.config,
+          connectionTimeoutMillis: options.connectTimeoutMs,
+          ...(options.applicationName ? { application_name: options.applicationName } : {}),
+          keepAlive: true,
+        } as pg.ClientConfig),
+      secret: this.secret,
+      warn: this.#warn,
+      settings: options.listener,
+    });
   }
 }

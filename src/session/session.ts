@@ -31,6 +31,8 @@ import {
 import { LazyConnection } from './lazy-connection.js';
 import { type SessionHost, sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';
+import { checkNotifyArguments } from '../notify/notification.js';
+import { NOTIFY_SQL } from '../sql/notify-sql.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -546,5 +548,25 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
     await this.#gate.settled();
     this.#released = true;
     await this.#lazy.release();
+  }
+
+  // --- LISTEN / NOTIFY (issue 14) ---
+
+  /**
+   * `select pg_notify($1, $2)` on the session's connection, inside its transaction when one is
+   * open: then delivered at COMMIT, and never when it rolls back.
+   *
+   * @throws TypeError for an invalid channel name or a payload that is not a string;
+   *   DataError for a payload over 7999 bytes (UTF-8), before anything is sent; as `execute()`.
+   * @example
+   * ```ts
+   * await atomic(async () => {
+   *   await dbSession(engine).notify('orders', '42'); // delivered when atomic() commits
+   * });
+   * ```
+   */
+  async notify(channel: string, payload = ''): Promise<void> {
+    checkNotifyArguments(channel, payload);
+    await this.query(NOTIFY_SQL, [channel, payload], 'array');
   }
 }

@@ -83,6 +83,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['protocol'],
   ['result'],
   ['transaction'],
+  ['notify'],
   ['connection'],
   ['dialect'],
   ['engine'],
