@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ProgrammingError } from '../errors/database-error.js';
+import { DatabaseError, ProgrammingError } from '../errors/database-error.js';
 import { PgsaError } from '../errors/pgsa-error.js';
 import { SOCKET_HIGH_WATER_BYTES, WRITE_CHUNK_SIZE } from './backpressure.js';
 import { encodeCopyRow } from './encode-copy-row.js';
@@ -139,7 +139,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
     try {
       text += encodeCopyRow(row);
     } catch (error) {
-      if (error instanceof ProgrammingError) throw error;
+      if (error instanceof DatabaseError) throw error;
       // As for a parameter of a statement (psycopg's "cannot adapt").
       throw new ProgrammingError(`cannot send a parameter: ${describe(error)}`, {}, { cause: error });
     }

@@ -5,6 +5,7 @@
  * @internal
  */
 import { prepareParameter } from './protocol-query.js';
+import { isWellFormed } from '../sql/well-formed.js';
 
 const SPECIAL = /[\\\n\r\t]/;
 const SPECIAL_ALL = /[\\\n\r\t]/g;
@@ -16,7 +17,8 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r'
  * converts parameters (dates, arrays, JSON objects, `toPostgres()`); a Buffer becomes bytea's
  * hex form.
  *
- * @throws ProgrammingError when a value cannot be sent (as for a parameter).
+ * @throws ProgrammingError when a value cannot be sent (as for a parameter); DataError for a
+ *   string with an unpaired UTF-16 surrogate.
  */
 export function encodeCopyRow(values: readonly unknown[]): string {
   let line = '';
@@ -24,9 +26,9 @@ export function encodeCopyRow(values: readonly unknown[]): string {
     if (i > 0) line += '\t';
     const raw = values[i];
     // Numbers and strings (most values) skip pg's conversion: it would only call toString().
-    if (typeof raw === 'string') {
+    if (typeof raw === 'string' && isWellFormed(raw)) {
       line += escapeText(raw);
-    } else if (typeof raw === 'number' || typeof raw === 'bigint') {
+    } else if ((typeof raw === 'number' && !Object.is(raw, -0)) || typeof raw === 'bigint') {
       line += String(raw);
     } else {
       line += encodeValue(prepareParameter(raw));

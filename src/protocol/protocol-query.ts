@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { ProgrammingError } from '../errors/database-error.js';
+import { DatabaseError, DataError, ProgrammingError } from '../errors/database-error.js';
+import { isWellFormed } from '../sql/well-formed.js';
 import { type ProtocolSocket, prepareValue } from './pg-internals.js';
 
 /** How a statement's rows are built: arrays of values, or objects keyed by column name. */
@@ -17,7 +18,8 @@ export const NO_TYPES: readonly number[] = [];
 /**
  * Parameters converted for sending, as node-postgres converts them (see {@link prepareParameter}).
  *
- * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent;
+ *   DataError for a string with an unpaired UTF-16 surrogate (it has no UTF-8 form).
  */
 export function prepareValues(values: readonly unknown[]): unknown[] {
   const prepared = new Array<unknown>(values.length);
@@ -26,18 +28,23 @@ export function prepareValues(values: readonly unknown[]): unknown[] {
 }
 
 /**
- * `values` as node-postgres may be given them: the same array when every value is a string, a
- * number, a boolean, a bigint or null (pg only calls `toString()` on those: the hot path
+ * `values` as node-postgres may be given them: the same array when every value is a
+ * well-formed string, a number other than -0, a boolean, a bigint or null (pg only calls `toString()` on those: the hot path
  * allocates nothing), else the values converted by {@link prepareValues}, so that a value pg
  * would send wrongly (a Symbol, a function) or fail on with an untyped error (a circular
  * `toPostgres`) is refused with a `ProgrammingError` before anything is written.
  *
- * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent;
+ *   DataError for a string with an unpaired UTF-16 surrogate (it has no UTF-8 form).
  */
 export function sendableValues(values: readonly unknown[]): readonly unknown[] {
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (value !== null && value !== undefined && (typeof value === 'object' || typeof value === 'symbol' || typeof value === 'function')) {
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) return prepareValues(values);
+    } else if (value === 0) {
+      if (Object.is(value, -0)) return prepareValues(values);
+    } else if (value !== null && value !== undefined && (typeof value === 'object' || typeof value === 'symbol' || typeof value === 'function')) {
       return prepareValues(values);
     }
   }
@@ -53,17 +60,18 @@ export function sendableValues(values: readonly unknown[]): readonly unknown[] {
  * object JSON cannot serialize (a cycle, a bigint). Array elements are converted here too, so
  * that pg only quotes the text this function returned (the result is what pg would produce).
  *
- * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent.
+ * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent;
+ *   DataError for a string with an unpaired UTF-16 surrogate (it has no UTF-8 form).
  */
 export function prepareParameter(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   const kind = typeof value;
-  if (kind === 'string') return value;
-  if (kind !== 'object' && kind !== 'symbol' && kind !== 'function') return String(value);
+  if (kind === 'string') return sendableText(value as string);
+  if (kind !== 'object' && kind !== 'symbol' && kind !== 'function') return numberText(value);
   try {
     return prepareNested(value, []);
   } catch (error) {
-    if (error instanceof ProgrammingError) throw error;
+    if (error instanceof DatabaseError) throw error;
     const reason = error instanceof RangeError ? 'the value nests without end (a cycle)' : describe(error);
     throw new ProgrammingError(`cannot send a parameter: ${reason}`, {}, { cause: error });
   }
@@ -77,6 +85,8 @@ function prepareNested(value: unknown, seen: unknown[]): unknown {
       `cannot send a parameter: a ${typeof value} has no PostgreSQL representation`,
     );
   }
+  if (typeof value === 'string') return sendableText(value);
+  if (typeof value === 'number') return numberText(value);
   if (typeof value !== 'object') return prepareValue(value);
   if (value instanceof Date || ArrayBuffer.isView(value)) return prepareValue(value);
   if (Array.isArray(value)) return prepareValue(elementsOf(value, seen));
@@ -110,6 +120,21 @@ function elementsOf(array: readonly unknown[], seen: unknown[]): unknown[] {
   );
   seen.pop();
   return elements;
+}
+
+/** A scalar's text as pg makes it, but `-0` keeps its sign (`String(-0)` is `'0'`). */
+function numberText(value: unknown): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+/** `text`, unless it has no UTF-8 form (Node would send U+FFFD in place of a lone surrogate). */
+function sendableText(text: string): string {
+  if (isWellFormed(text)) return text;
+  throw new DataError(
+    'cannot send a parameter: the string has an unpaired UTF-16 surrogate, which has no UTF-8 ' +
+      'form (it would be stored as U+FFFD); fix the text or send it as bytes (a Buffer)',
+    {},
+  );
 }
 
 function describe(error: unknown): string {

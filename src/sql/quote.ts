@@ -1,3 +1,4 @@
+import { isWellFormed } from './well-formed.js';
 /**
  * Quoting of what pgsa splices into SQL text: identifiers (savepoints, COPY tables and columns)
  * and two-phase transaction ids. Escaping lives here and nowhere else.
@@ -17,6 +18,9 @@ export function quoteIdentifier(name: string): string {
     throw new TypeError('an identifier must be a non-empty string');
   }
   if (name.includes('\0')) throw new TypeError('an identifier must not contain NUL characters');
+  if (!isWellFormed(name)) {
+    throw new TypeError('an identifier must be valid Unicode text: it has an unpaired UTF-16 surrogate');
+  }
   if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
     throw new TypeError(`identifier is longer than ${MAX_IDENTIFIER_BYTES} bytes`);
   }
@@ -45,6 +49,11 @@ export function quoteXid(xid: string): string {
   }
   if (xid.includes('\0')) {
     throw new TypeError('a two-phase transaction id (xid) must not contain NUL characters');
+  }
+  if (!isWellFormed(xid)) {
+    throw new TypeError(
+      'a two-phase transaction id (xid) must be valid Unicode text: it has an unpaired UTF-16 surrogate',
+    );
   }
   const bytes = Buffer.byteLength(xid, 'utf8');
   if (bytes > MAX_XID_BYTES) {
