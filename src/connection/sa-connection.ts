@@ -51,6 +51,15 @@ import { echoStatement } from './statement-echo.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
+import type { RowProxy } from '../result/row-shape.js';
+import {
+  type Executor,
+  type FetchedValue,
+  type FetchValOptions,
+  fetchAllOf,
+  fetchRowOf,
+  fetchValOf,
+} from './fetch-calls.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -897,5 +906,61 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     }
     (client as TrackedClient)[HOLDER] = null;
     this.#owner.releaseClient(this, client, destroy);
+  }
+
+  // --- asyncpg conveniences (issue 12) ---
+
+  /**
+   * Every row of a statement, as `RowProxy` objects (asyncpg's `fetch`). Takes what
+   * {@link SAConnection.execute} takes; the row type is inferred from builders.
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const users = await conn.fetch(conn.db.selectFrom('users').select(['id', 'name']));
+   * const rows = await conn.fetch('select * from users where id > $1', [10]);
+   * ```
+   */
+  fetch<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchAllOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * The first row of a statement, or `null` when it returns none (asyncpg's `fetchrow`).
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const user = await conn.fetchRow('select id, name from users where id = $1', [1]);
+   * user?.name;
+   * ```
+   */
+  fetchRow<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchRowOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * One value of the first row, or `null` when there is no row (asyncpg's `fetchval`):
+   * `options.column` picks the column by position (default 0) or by name.
+   *
+   * @throws InterfaceError when the result has no such column (the message lists the columns
+   *   it has); otherwise as `execute`.
+   * @example
+   * ```ts
+   * const n = await conn.fetchVal('select count(*)::int from users');
+   * const name = await conn.fetchVal(conn.db.selectFrom('users').select(['id', 'name']), { column: 'name' });
+   * ```
+   */
+  fetchVal<Row, Column extends keyof ResultRow<Row> & string = never>(query: Executable<Row>, options?: FetchValOptions<Column>): Promise<FetchedValue<ResultRow<Row>, Column>>;
+  fetchVal(query: string, params?: readonly unknown[], options?: FetchValOptions): Promise<unknown>;
+  fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
+  fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
+    return fetchValOf(this as Executor, query, second, third);
   }
 }

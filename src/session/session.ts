@@ -31,6 +31,15 @@ import {
 import { LazyConnection } from './lazy-connection.js';
 import { type SessionHost, sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';
+import type { RowProxy } from '../result/row-shape.js';
+import {
+  type Executor,
+  type FetchedValue,
+  type FetchValOptions,
+  fetchAllOf,
+  fetchRowOf,
+  fetchValOf,
+} from '../connection/fetch-calls.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -546,5 +555,61 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
     await this.#gate.settled();
     this.#released = true;
     await this.#lazy.release();
+  }
+
+  // --- asyncpg conveniences (issue 12) ---
+
+  /**
+   * Every row of a statement, as `RowProxy` objects (asyncpg's `fetch`), inside the session's transaction. Takes what
+   * {@link Session.execute} takes; the row type is inferred from builders.
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const users = await session.fetch(session.db.selectFrom('users').select(['id', 'name']));
+   * const rows = await session.fetch('select * from users where id > $1', [10]);
+   * ```
+   */
+  fetch<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchAllOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * The first row of a statement, or `null` when it returns none (asyncpg's `fetchrow`).
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const user = await session.fetchRow('select id, name from users where id = $1', [1]);
+   * user?.name;
+   * ```
+   */
+  fetchRow<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchRowOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * One value of the first row, or `null` when there is no row (asyncpg's `fetchval`):
+   * `options.column` picks the column by position (default 0) or by name.
+   *
+   * @throws InterfaceError when the result has no such column (the message lists the columns
+   *   it has); otherwise as `execute`.
+   * @example
+   * ```ts
+   * const n = await session.fetchVal('select count(*)::int from users');
+   * const name = await session.fetchVal(session.db.selectFrom('users').select(['id', 'name']), { column: 'name' });
+   * ```
+   */
+  fetchVal<Row, Column extends keyof ResultRow<Row> & string = never>(query: Executable<Row>, options?: FetchValOptions<Column>): Promise<FetchedValue<ResultRow<Row>, Column>>;
+  fetchVal(query: string, params?: readonly unknown[], options?: FetchValOptions): Promise<unknown>;
+  fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
+  fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
+    return fetchValOf(this as Executor, query, second, third);
   }
 }

@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { Database } from '../../schema/database.js';
+import type { Engine, ResultProxy, RowProxy, SAConnection, Session } from '../../src/index.js';
+
+declare const engine: Engine<Database>;
+declare const conn: SAConnection<Database>;
+declare const session: Session<Database>;
+
+type IdName = { id: number; name: string | null };
+
+describe.each([['engine'], ['connection'], ['session']])('fetch* row types (%s)', () => {
+  it('infers fetch rows from a builder on every target', async () => {
+    const query = engine.db.selectFrom('users').select(['id', 'name']);
+    expectTypeOf(await engine.fetch(query)).toEqualTypeOf<RowProxy<IdName>[]>();
+    expectTypeOf(await conn.fetch(query)).toEqualTypeOf<RowProxy<IdName>[]>();
+    expectTypeOf(await session.fetch(query)).toEqualTypeOf<RowProxy<IdName>[]>();
+  });
+
+  it('infers fetchRow rows, nullable', async () => {
+    const query = conn.db.selectFrom('users').select(['id', 'name']);
+    expectTypeOf(await engine.fetchRow(query)).toEqualTypeOf<RowProxy<IdName> | null>();
+    expectTypeOf(await conn.fetchRow(query)).toEqualTypeOf<RowProxy<IdName> | null>();
+    expectTypeOf(await session.fetchRow(query)).toEqualTypeOf<RowProxy<IdName> | null>();
+  });
+
+  it('types fetchVal by the named column, or any column by position', async () => {
+    const query = conn.db.selectFrom('users').select(['id', 'name']);
+    expectTypeOf(await conn.fetchVal(query, { column: 'name' })).toEqualTypeOf<string | null>();
+    expectTypeOf(await engine.fetchVal(query, { column: 'id' })).toEqualTypeOf<number | null>();
+    expectTypeOf(await session.fetchVal(query)).toEqualTypeOf<number | string | null>();
+    expectTypeOf(await conn.fetchVal(query, { column: 1 })).toEqualTypeOf<number | string | null>();
+    // @ts-expect-error not a selected column
+    await conn.fetchVal(query, { column: 'birthday' });
+    expectTypeOf(await conn.fetchVal('select 1')).toEqualTypeOf<unknown>();
+  });
+
+  it('types raw SQL rows from the type argument, and sql templates from theirs', async () => {
+    expectTypeOf(await engine.fetch<{ n: number }>('select $1::int as n', [1])).toEqualTypeOf<RowProxy<{ n: number }>[]>();
+    expectTypeOf(await conn.fetchRow(sql<{ n: number }>`select 1 as n`)).toEqualTypeOf<RowProxy<{ n: number }> | null>();
+    expectTypeOf(await engine.execute(engine.db.selectFrom('users').select('id'))).toEqualTypeOf<ResultProxy<{ id: number }>>();
+  });
+
+  it('refuses params with a builder', () => {
+    // @ts-expect-error params only go with a SQL string
+    void engine.fetch(engine.db.selectFrom('users').selectAll(), [1]);
+    // @ts-expect-error params only go with a SQL string
+    void session.fetchVal(engine.db.selectFrom('users').selectAll(), [1]);
+  });
+});
