@@ -71,3 +71,11 @@ export { newAtomicSession, newSession } from './session/new-session.js';
 export { runInNewContext } from './session/run-in-new-context.js';
 export { Session } from './session/session.js';
 export type { BeforeCommitHook } from './session/session-context.js';
+// --- asyncpg conveniences (issue 12) ---
+export type { FetchedValue, FetchValOptions } from './connection/fetch-calls.js';
+export {
+  type PreparedColumn,
+  type PreparedParameter,
+  PreparedStatement,
+} from './connection/prepared-statement.js';
+export type { ColumnSelector } from './result/fetch-value.js';

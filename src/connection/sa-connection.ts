@@ -60,6 +60,7 @@ import {
   fetchRowOf,
   fetchValOf,
 } from './fetch-calls.js';
+import { type PreparedHost, type PreparedStatement, prepareStatement } from './prepared-statement.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -962,5 +963,29 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
   fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
     return fetchValOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * Prepares a statement on this connection as a named server-side statement (asyncpg's
+   * `prepare`) and returns it: its `fetch(...params)`, `fetchRow`, `fetchVal`, `execute`,
+   * `executeMany` and `stream` send only the parameters. `close()` (or `await using`)
+   * deallocates it; releasing the connection makes it unusable.
+   *
+   * @throws ProgrammingError (42601 …) when the server cannot prepare it; otherwise as `execute`.
+   * @example
+   * ```ts
+   * await using stmt = await conn.prepare(conn.db.selectFrom('users').select(['id', 'name']).where('id', '>', 0));
+   * const rows = await stmt.fetch(10); // SQL: select "id", "name" from "users" where "id" > $1
+   * ```
+   */
+  prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
+  prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
+  prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    const self = this as SAConnection<unknown>;
+    const host: PreparedHost = {
+      run: (_operation, send) => send(self),
+      stream: (sql, params, options) => self.stream(sql, [...params], options),
+    };
+    return prepareStatement(self, host, this.#owner.shapes, this.#compile(query, undefined));
   }
 }

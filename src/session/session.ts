@@ -40,6 +40,11 @@ import {
   fetchRowOf,
   fetchValOf,
 } from '../connection/fetch-calls.js';
+import {
+  type PreparedHost,
+  type PreparedStatement,
+  prepareStatement,
+} from '../connection/prepared-statement.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -611,5 +616,32 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
   fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
     return fetchValOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * Prepares a statement on the session's connection, inside its transaction (as
+   * `SAConnection.prepare`); every later call of the statement runs inside the session's
+   * current transaction, beginning one when none is open. Closing the session makes it unusable.
+   *
+   * @throws as `SAConnection.prepare`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const stmt = await session.prepare('select name from users where id = $1');
+   * const name = await stmt.fetchVal(1);
+   * ```
+   */
+  prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
+  prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
+  prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    const statement = compileStatement(query, undefined, this.#engine.db);
+    type Send<T> = (conn: SAConnection<DB>) => Promise<T>;
+    const host: PreparedHost = {
+      run: (operation, send) => this.#statement(operation, send as Send<never>),
+      stream: (sql, params, options) => this.stream(sql, [...params], options),
+      closedError: (operation) => (this.#closing === undefined ? undefined : this.#closedError(operation)),
+    };
+    return this.#statement('prepare', (conn) =>
+      prepareStatement(conn as SAConnection<unknown>, host, this.#engine.shapes, statement),
+    );
   }
 }

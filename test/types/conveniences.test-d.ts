@@ -1,7 +1,15 @@
 import { sql } from 'kysely';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
-import type { Engine, ResultProxy, RowProxy, SAConnection, Session } from '../../src/index.js';
+import type {
+  Engine,
+  PreparedColumn,
+  PreparedStatement,
+  ResultProxy,
+  RowProxy,
+  SAConnection,
+  Session,
+} from '../../src/index.js';
 
 declare const engine: Engine<Database>;
 declare const conn: SAConnection<Database>;
@@ -46,5 +54,28 @@ describe.each([['engine'], ['connection'], ['session']])('fetch* row types (%s)'
     void engine.fetch(engine.db.selectFrom('users').selectAll(), [1]);
     // @ts-expect-error params only go with a SQL string
     void session.fetchVal(engine.db.selectFrom('users').selectAll(), [1]);
+  });
+});
+
+describe('prepare row types', () => {
+  it('infers the statement rows from a builder, on a connection and a session', async () => {
+    const stmt = await conn.prepare(conn.db.selectFrom('users').select(['id', 'name']).where('id', '>', 0));
+    expectTypeOf(stmt).toEqualTypeOf<PreparedStatement<IdName>>();
+    expectTypeOf(await stmt.fetch(1)).toEqualTypeOf<RowProxy<IdName>[]>();
+    expectTypeOf(await stmt.fetchRow(1)).toEqualTypeOf<RowProxy<IdName> | null>();
+    expectTypeOf(await stmt.fetchVal(1)).toEqualTypeOf<number | string | null>();
+    const bySession = await session.prepare(session.db.selectFrom('users').select('id'));
+    expectTypeOf(await bySession.fetch()).toEqualTypeOf<RowProxy<{ id: number }>[]>();
+  });
+
+  it('types a SQL string from the type argument and describes columns', async () => {
+    const stmt = await conn.prepare<{ n: number }>('select $1::int as n');
+    expectTypeOf(await stmt.fetchRow(1)).toEqualTypeOf<RowProxy<{ n: number }> | null>();
+    expectTypeOf(stmt.columns).toEqualTypeOf<readonly PreparedColumn[]>();
+    expectTypeOf(await stmt.executeMany([[1], [2]])).toEqualTypeOf<number>();
+    // @ts-expect-error executeMany takes an array of parameter arrays
+    void stmt.executeMany([1, 2]);
+    // @ts-expect-error engines have no prepare: a prepared statement belongs to one connection
+    void engine.prepare('select 1');
   });
 });
