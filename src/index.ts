@@ -79,3 +79,4 @@ export {
   PreparedStatement,
 } from './connection/prepared-statement.js';
 export type { ColumnSelector } from './result/fetch-value.js';
+export { Cursor, type CursorOptions, type PendingCursor } from './connection/cursor.js';

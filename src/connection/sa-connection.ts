@@ -61,6 +61,7 @@ import {
   fetchValOf,
 } from './fetch-calls.js';
 import { type PreparedHost, type PreparedStatement, prepareStatement } from './prepared-statement.js';
+import { type CursorOptions, openCursor, type PendingCursor, pendingCursor } from './cursor.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -982,10 +983,43 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
   prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
     const self = this as SAConnection<unknown>;
-    const host: PreparedHost = {
+    return prepareStatement(self, this.#ownHost(), this.#owner.shapes, this.#compile(query, undefined));
+  }
+
+  /**
+   * Opens a server-side cursor (`DECLARE … NO SCROLL CURSOR`) inside the current transaction
+   * (asyncpg's `cursor`): await it for a {@link Cursor} (`fetch(n)`, `fetchRow()`,
+   * `forward(n)`, `close()`), or iterate it directly, `batchSize` rows per round trip.
+   *
+   * @throws InterfaceError (when awaited) outside a transaction, or when the cursor is used
+   *   after its transaction ended; otherwise as `execute`.
+   * @example
+   * ```ts
+   * await conn.transaction(async () => {
+   *   for await (const row of conn.cursor('select * from big where id > $1', [0], { batchSize: 500 })) {}
+   *   const cur = await conn.cursor(conn.db.selectFrom('users').select('name'));
+   *   const ten = await cur.fetch(10);
+   * });
+   * ```
+   */
+  cursor<Row>(query: Executable<Row>, options?: CursorOptions): PendingCursor<ResultRow<Row>>;
+  cursor<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: CursorOptions): PendingCursor<Row>;
+  cursor<Row = Record<string, unknown>>(query: string, options: CursorOptions): PendingCursor<Row>;
+  cursor(query: Executable<unknown> | string, second?: readonly unknown[] | CursorOptions, third?: CursorOptions): PendingCursor<unknown> {
+    const opened = (async () => {
+      const args = statementArguments(second, third);
+      const statement = this.#compile(query, args.params);
+      return openCursor<unknown>(this as SAConnection<unknown>, this.#ownHost(), this.#owner.shapes, statement, args.options);
+    })();
+    return pendingCursor(opened);
+  }
+
+  /** What a prepared statement or cursor of this connection runs through: the connection itself. */
+  #ownHost(): PreparedHost {
+    const self = this as SAConnection<unknown>;
+    return {
       run: (_operation, send) => send(self),
       stream: (sql, params, options) => self.stream(sql, [...params], options),
     };
-    return prepareStatement(self, host, this.#owner.shapes, this.#compile(query, undefined));
   }
 }

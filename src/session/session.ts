@@ -45,6 +45,12 @@ import {
   type PreparedStatement,
   prepareStatement,
 } from '../connection/prepared-statement.js';
+import {
+  type CursorOptions,
+  openCursor,
+  type PendingCursor,
+  pendingCursor,
+} from '../connection/cursor.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -634,14 +640,44 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
   prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
     const statement = compileStatement(query, undefined, this.#engine.db);
+    return this.#statement('prepare', (conn) =>
+      prepareStatement(conn as SAConnection<unknown>, this.#ownHost(), this.#engine.shapes, statement),
+    );
+  }
+
+  /**
+   * Opens a server-side cursor inside the session's transaction (beginning it when none is
+   * open), as `SAConnection.cursor`; it is unusable once that transaction ends (`commit()`,
+   * `rollback()`).
+   *
+   * @throws as `SAConnection.cursor`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const cur = await session.cursor('select * from generate_series(1, $1) n', [1e6]);
+   * for await (const row of cur) {}
+   * ```
+   */
+  cursor<Row>(query: Executable<Row>, options?: CursorOptions): PendingCursor<ResultRow<Row>>;
+  cursor<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: CursorOptions): PendingCursor<Row>;
+  cursor<Row = Record<string, unknown>>(query: string, options: CursorOptions): PendingCursor<Row>;
+  cursor(query: Executable<unknown> | string, second?: readonly unknown[] | CursorOptions, third?: CursorOptions): PendingCursor<unknown> {
+    const opened = (async () => {
+      const args = statementArguments(second, third);
+      const statement = compileStatement(query, args.params, this.#engine.db);
+      return this.#statement('cursor', (conn) =>
+        openCursor<unknown>(conn as SAConnection<unknown>, this.#ownHost(), this.#engine.shapes, statement, args.options),
+      );
+    })();
+    return pendingCursor(opened);
+  }
+
+  /** What a prepared statement or cursor of this session runs through: the session's path. */
+  #ownHost(): PreparedHost {
     type Send<T> = (conn: SAConnection<DB>) => Promise<T>;
-    const host: PreparedHost = {
+    return {
       run: (operation, send) => this.#statement(operation, send as Send<never>),
       stream: (sql, params, options) => this.stream(sql, [...params], options),
       closedError: (operation) => (this.#closing === undefined ? undefined : this.#closedError(operation)),
     };
-    return this.#statement('prepare', (conn) =>
-      prepareStatement(conn as SAConnection<unknown>, host, this.#engine.shapes, statement),
-    );
   }
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import type {
+  Cursor,
   Engine,
   PreparedColumn,
   PreparedStatement,
@@ -77,5 +78,21 @@ describe('prepare row types', () => {
     void stmt.executeMany([1, 2]);
     // @ts-expect-error engines have no prepare: a prepared statement belongs to one connection
     void engine.prepare('select 1');
+  });
+});
+
+describe('cursor row types', () => {
+  it('infers cursor rows from a builder and iterates without an await', async () => {
+    const pending = conn.cursor(conn.db.selectFrom('users').select(['id', 'name']));
+    expectTypeOf(await pending).toEqualTypeOf<Cursor<IdName>>();
+    for await (const row of session.cursor(session.db.selectFrom('users').select(['id', 'name']))) {
+      expectTypeOf(row).toEqualTypeOf<RowProxy<IdName>>();
+    }
+    const cur = await conn.cursor<{ n: number }>('select n from generate_series(1, $1) n', [10], { batchSize: 5 });
+    expectTypeOf(await cur.fetch(2)).toEqualTypeOf<RowProxy<{ n: number }>[]>();
+    expectTypeOf(await cur.fetchRow()).toEqualTypeOf<RowProxy<{ n: number }> | null>();
+    expectTypeOf(await cur.forward(2)).toEqualTypeOf<number>();
+    // @ts-expect-error engines have no cursor: it needs a transaction on one connection
+    void engine.cursor('select 1');
   });
 });
