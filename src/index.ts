@@ -80,3 +80,18 @@ export {
 } from './connection/prepared-statement.js';
 export type { ColumnSelector } from './result/fetch-value.js';
 export { Cursor, type CursorOptions, type PendingCursor } from './connection/cursor.js';
+export { ConcurrentUpdateError } from './errors/concurrent-update-error.js';
+export { createRepository } from './repository/create-repository.js';
+export { Repository } from './repository/repository.js';
+export type {
+  ColumnOf,
+  IdOf,
+  ListOptions,
+  NewRowOf,
+  OrderTermOf,
+  PatchOf,
+  PrimaryKeyOf,
+  RepositoryOptions,
+  RowOfTable,
+  WhereOf,
+} from './repository/repository-types.js';

@@ -8,7 +8,7 @@ import { quoteIdentifier } from '../sql/quote.js';
 import type { Statement } from './compile-statement.js';
 import type { PreparedHost } from './prepared-statement.js';
 import { resultOf } from './result-of.js';
-import type { SAConnection } from './sa-connection.js';
+import type { StatementConnection } from './statement-connection.js';
 import { batchSizeOf, type StreamOptions } from './stream-options.js';
 
 /** Options of `conn.cursor`: `batchSize` rows per round trip when iterating (default 100). */
@@ -45,7 +45,7 @@ let cursorCounter = 0;
 export class Cursor<Row> implements AsyncIterable<RowProxy<Row>>, AsyncDisposable {
   /** The cursor's name on the server (quoted in the statements pgsa sends). */
   readonly name: string;
-  readonly #conn: SAConnection<unknown>;
+  readonly #conn: StatementConnection;
   readonly #host: PreparedHost;
   readonly #shapes: ShapeCache;
   readonly #statement: Statement;
@@ -56,7 +56,7 @@ export class Cursor<Row> implements AsyncIterable<RowProxy<Row>>, AsyncDisposabl
 
   /** @internal Made by `conn.cursor` / `session.cursor`. */
   constructor(init: {
-    conn: SAConnection<unknown>;
+    conn: StatementConnection;
     host: PreparedHost;
     shapes: ShapeCache;
     statement: Statement;
@@ -177,7 +177,7 @@ function count(n: number): number {
  * @internal
  */
 export async function openCursor<Row>(
-  conn: SAConnection<unknown>,
+  conn: StatementConnection,
   host: PreparedHost,
   shapes: ShapeCache,
   statement: Statement,

@@ -11,7 +11,7 @@ import type { RowStream } from '../result/row-stream.js';
 import type { ShapeCache } from '../result/shape-cache.js';
 import type { Statement } from './compile-statement.js';
 import { resultOf } from './result-of.js';
-import type { SAConnection } from './sa-connection.js';
+import type { StatementConnection } from './statement-connection.js';
 import type { ExecuteOptions, StreamOptions } from './stream-options.js';
 
 /** A result column of a prepared statement, as the server described it. */
@@ -36,7 +36,7 @@ export interface PreparedParameter {
  * @internal
  */
 export interface PreparedHost {
-  run<T>(operation: string, send: (conn: SAConnection<unknown>) => Promise<T>): Promise<T>;
+  run<T>(operation: string, send: (conn: StatementConnection) => Promise<T>): Promise<T>;
   stream<Row>(sql: string, params: readonly unknown[], options: StreamOptions | undefined): RowStream<Row>;
   /** Why the host refuses every call now (a closed session), if it does. */
   closedError?(operation: string): Error | undefined;
@@ -76,7 +76,7 @@ export class PreparedStatement<Row> implements AsyncDisposable {
   readonly columns: readonly PreparedColumn[];
   /** The parameters' types, in order. */
   readonly parameterTypes: readonly PreparedParameter[];
-  readonly #conn: SAConnection<unknown>;
+  readonly #conn: StatementConnection;
   readonly #host: PreparedHost;
   readonly #cache: StatementCache;
   readonly #shapes: ShapeCache;
@@ -87,7 +87,7 @@ export class PreparedStatement<Row> implements AsyncDisposable {
 
   /** @internal Made by `conn.prepare` / `session.prepare`. */
   constructor(init: {
-    conn: SAConnection<unknown>;
+    conn: StatementConnection;
     host: PreparedHost;
     cache: StatementCache;
     shapes: ShapeCache;
@@ -289,7 +289,7 @@ export class PreparedStatement<Row> implements AsyncDisposable {
  * @internal
  */
 export async function prepareStatement<Row>(
-  conn: SAConnection<unknown>,
+  conn: StatementConnection,
   host: PreparedHost,
   shapes: ShapeCache,
   statement: Statement,

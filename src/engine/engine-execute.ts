@@ -1,5 +1,4 @@
 import type { ResultProxy } from '../result/result-proxy.js';
-import type { SAConnection } from '../connection/sa-connection.js';
 import type { Executable } from '../connection/executable.js';
 import { compileStatement } from '../connection/compile-statement.js';
 import { resultOf } from '../connection/result-of.js';
@@ -8,7 +7,20 @@ import {
   statementArguments,
   statementTimeout,
 } from '../connection/stream-options.js';
-import type { Engine } from './engine.js';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { ShapeCache } from '../result/shape-cache.js';
+
+/** What `engineExecute` needs of the engine (which implements it). @internal */
+export interface ExecutingEngine {
+  readonly db: Kysely<unknown>;
+  readonly shapes: ShapeCache;
+  queryAutocommit(sql: string, parameters: readonly unknown[], rowMode: 'array'): Promise<pg.QueryResult> | undefined;
+  acquire(): Promise<{
+    execute(query: Executable<unknown>, options?: ExecuteOptions): Promise<ResultProxy<unknown>>;
+    close(): Promise<void>;
+  }>;
+}
 
 /**
  * `engine.execute`: one statement outside any transaction. It takes the pipelined autocommit
@@ -18,8 +30,8 @@ import type { Engine } from './engine.js';
  *
  * @internal
  */
-export async function engineExecute<DB>(
-  engine: Engine<DB>,
+export async function engineExecute(
+  engine: ExecutingEngine,
   query: Executable<unknown> | string,
   paramsOrOptions: readonly unknown[] | ExecuteOptions | undefined,
   options: ExecuteOptions | undefined,
@@ -30,7 +42,7 @@ export async function engineExecute<DB>(
     const piped = engine.queryAutocommit(compiled.sql, compiled.parameters, 'array');
     if (piped !== undefined) return resultOf(await piped, compiled, engine.shapes);
   }
-  const conn: SAConnection<DB> = await engine.acquire();
+  const conn = await engine.acquire();
   try {
     // `compiled` is passed on whole: it carries the builder's plugins.
     return await conn.execute(compiled as Executable<unknown>, args.options);

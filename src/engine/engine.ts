@@ -33,7 +33,7 @@ import {
 } from '../connection/fetch-calls.js';
 import type { Executable, ResultRow } from '../connection/executable.js';
 import type { ResultProxy } from '../result/result-proxy.js';
-import { engineExecute } from './engine-execute.js';
+import { type ExecutingEngine, engineExecute } from './engine-execute.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -660,7 +660,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
   execute<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<ResultProxy<Row>>;
   execute<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<ResultProxy<Row>>;
   execute(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<ResultProxy<unknown>> {
-    return engineExecute(this, query, second, third);
+    return engineExecute(this as unknown as ExecutingEngine, query, second, third);
   }
 
   /**

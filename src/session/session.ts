@@ -673,9 +673,8 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
 
   /** What a prepared statement or cursor of this session runs through: the session's path. */
   #ownHost(): PreparedHost {
-    type Send<T> = (conn: SAConnection<DB>) => Promise<T>;
     return {
-      run: (operation, send) => this.#statement(operation, send as Send<never>),
+      run: (operation, send) => this.#statement(operation, send),
       stream: (sql, params, options) => this.stream(sql, [...params], options),
       closedError: (operation) => (this.#closing === undefined ? undefined : this.#closedError(operation)),
     };
