@@ -7,6 +7,7 @@ import {
   isRowProxy,
   newSession,
   ProgrammingError,
+  QueryCanceledError,
   type SAConnection,
   type Session,
   UniqueViolationError,
@@ -186,6 +187,15 @@ describe('engine.fetch*', () => {
     await engine.fetch('select $1::text as a', ['x']);
     await engine.fetchRow('select 1 as a');
     expect(engine.stats().acquires).toBe(before);
+  });
+
+  it('with a statementTimeoutMs takes a pooled connection it can cancel on', async () => {
+    const engine = await engines.make({ pipelineConnections: 1, minSize: 1 });
+    const before = engine.stats().acquires;
+    const error = await rejection(engine.fetchVal('select pg_sleep(5)', [], { statementTimeoutMs: 50 }), QueryCanceledError);
+    expect(error.sqlstate).toBe('57014');
+    expect(engine.stats().acquires).toBe(before + 1);
+    expect(engine.stats().inUse).toBe(0);
   });
 
   it('takes a pooled connection, released afterwards, when the pipeline is off', async () => {
