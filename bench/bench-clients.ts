@@ -202,7 +202,17 @@ const postgresJs: Factory = async (workload, { url, concurrency, streamRows }) =
   }
 };
 
-type PgsaPath = 'builder' | 'sql' | 'conn-db' | 'engine-db' | 'engine-db-pool' | 'transaction' | 'session' | 'stream';
+type PgsaPath =
+  | 'builder'
+  | 'sql'
+  | 'conn-db'
+  | 'engine-db'
+  | 'engine-db-pool'
+  | 'engine-fetch'
+  | 'engine-fetchrow'
+  | 'transaction'
+  | 'session'
+  | 'stream';
 
 function pgsa(path: PgsaPath): Factory {
   return async (workload, { url, concurrency, streamRows }) => {
@@ -237,6 +247,11 @@ function pgsa(path: PgsaPath): Factory {
         'engine-db': async () =>
           (await db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId()).execute())
             .length,
+        // asyncpg's pool.fetch / pool.fetchrow (issue 12): the same builder as engine-db, and raw SQL.
+        'engine-fetch': async () =>
+          (await engine.fetch(db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId())))
+            .length,
+        'engine-fetchrow': async () => ((await engine.fetchRow(W1_SQL, [randomId()])) === null ? 0 : 1),
         // What the request middleware does per request: a context, its session (BEGIN on the
         // first query), COMMIT at the end, the connection released. Raw SQL, as pgsa-sql.
         session: () =>
@@ -343,6 +358,8 @@ export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
   'pgsa-conn-db': { label: 'pgsa conn.db…execute()', factory: pgsa('conn-db') },
   'pgsa-engine-db': { label: 'pgsa engine.db (pipelined)', factory: pgsa('engine-db') },
   'pgsa-engine-db-pool': { label: 'pgsa engine.db (pipeline off)', factory: pgsa('engine-db-pool') },
+  'pgsa-engine-fetch': { label: 'pgsa engine.fetch(builder) (pipelined)', factory: pgsa('engine-fetch') },
+  'pgsa-engine-fetchrow': { label: 'pgsa engine.fetchRow(sql) (pipelined)', factory: pgsa('engine-fetchrow') },
   'pgsa-transaction': { label: 'pgsa engine.transaction', factory: pgsa('transaction') },
   'pgsa-session': { label: 'pgsa request session (runInNewContext + dbSession)', factory: pgsa('session') },
   'pgsa-stream': { label: 'pgsa conn.stream', factory: pgsa('stream') },

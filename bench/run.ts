@@ -28,7 +28,18 @@ const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'; concurrency: 
   {
     workload: 'W1',
     concurrency: 1,
-    clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-conn-db', 'pgsa-engine-db'],
+    clients: [
+      'pg',
+      'pg-named',
+      'kysely',
+      'postgresjs',
+      'pgsa-builder',
+      'pgsa-sql',
+      'pgsa-conn-db',
+      'pgsa-engine-db',
+      'pgsa-engine-fetch',
+      'pgsa-engine-fetchrow',
+    ],
   },
   {
     workload: 'W1',
@@ -43,6 +54,8 @@ const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'; concurrency: 
       'pgsa-conn-db',
       'pgsa-engine-db',
       'pgsa-engine-db-pool',
+      'pgsa-engine-fetch',
+      'pgsa-engine-fetchrow',
       'pgsa-session',
     ],
   },

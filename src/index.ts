@@ -79,3 +79,27 @@ export type {
 } from './notify/notification.js';
 export type { ListenerOptions, NotificationsOptions } from './notify/listener-options.js';
 export { Subscription, type SubscriptionStatus } from './notify/subscription.js';
+// --- asyncpg conveniences (issue 12) ---
+export type { FetchedValue, FetchValOptions } from './connection/fetch-calls.js';
+export {
+  type PreparedColumn,
+  type PreparedParameter,
+  PreparedStatement,
+} from './connection/prepared-statement.js';
+export type { ColumnSelector } from './result/fetch-value.js';
+export { Cursor, type CursorOptions, type PendingCursor } from './connection/cursor.js';
+export { ConcurrentUpdateError } from './errors/concurrent-update-error.js';
+export { createRepository } from './repository/create-repository.js';
+export { Repository } from './repository/repository.js';
+export type {
+  ColumnOf,
+  IdOf,
+  ListOptions,
+  NewRowOf,
+  OrderTermOf,
+  PatchOf,
+  PrimaryKeyOf,
+  RepositoryOptions,
+  RowOfTable,
+  WhereOf,
+} from './repository/repository-types.js';

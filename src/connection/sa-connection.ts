@@ -55,6 +55,17 @@ import { ResponseWatchdog } from './response-watchdog.js';
 import { HeldNotifications } from './held-notifications.js';
 import { checkChannel, checkNotifyArguments, type Notification, refuseBehindPgBouncer } from '../notify/notification.js';
 import { listenSql, NOTIFY_SQL, UNLISTEN_ALL_SQL, unlistenSql } from '../sql/notify-sql.js';
+import type { RowProxy } from '../result/row-shape.js';
+import {
+  type Executor,
+  type FetchedValue,
+  type FetchValOptions,
+  fetchAllOf,
+  fetchRowOf,
+  fetchValOf,
+} from './fetch-calls.js';
+import { type PreparedHost, type PreparedStatement, prepareStatement } from './prepared-statement.js';
+import { type CursorOptions, openCursor, type PendingCursor, pendingCursor } from './cursor.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -1032,5 +1043,118 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     const discard = destroy || (held.listened && !(await this.#releaseStatement(UNLISTEN_ALL_SQL)));
     held.detach();
     return discard;
+  }
+
+  // --- asyncpg conveniences (issue 12) ---
+
+  /**
+   * Every row of a statement, as `RowProxy` objects (asyncpg's `fetch`). Takes what
+   * {@link SAConnection.execute} takes; the row type is inferred from builders.
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const users = await conn.fetch(conn.db.selectFrom('users').select(['id', 'name']));
+   * const rows = await conn.fetch('select * from users where id > $1', [10]);
+   * ```
+   */
+  fetch<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchAllOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * The first row of a statement, or `null` when it returns none (asyncpg's `fetchrow`).
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const user = await conn.fetchRow('select id, name from users where id = $1', [1]);
+   * user?.name;
+   * ```
+   */
+  fetchRow<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchRowOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * One value of the first row, or `null` when there is no row (asyncpg's `fetchval`):
+   * `options.column` picks the column by position (default 0) or by name.
+   *
+   * @throws InterfaceError when the result has no such column (the message lists the columns
+   *   it has); otherwise as `execute`.
+   * @example
+   * ```ts
+   * const n = await conn.fetchVal('select count(*)::int from users');
+   * const name = await conn.fetchVal(conn.db.selectFrom('users').select(['id', 'name']), { column: 'name' });
+   * ```
+   */
+  fetchVal<Row, Column extends keyof ResultRow<Row> & string = never>(query: Executable<Row>, options?: FetchValOptions<Column>): Promise<FetchedValue<ResultRow<Row>, Column>>;
+  fetchVal(query: string, params?: readonly unknown[], options?: FetchValOptions): Promise<unknown>;
+  fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
+  fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
+    return fetchValOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * Prepares a statement on this connection as a named server-side statement (asyncpg's
+   * `prepare`) and returns it: its `fetch(...params)`, `fetchRow`, `fetchVal`, `execute`,
+   * `executeMany` and `stream` send only the parameters. `close()` (or `await using`)
+   * deallocates it; releasing the connection makes it unusable.
+   *
+   * @throws ProgrammingError (42601 …) when the server cannot prepare it; otherwise as `execute`.
+   * @example
+   * ```ts
+   * await using stmt = await conn.prepare(conn.db.selectFrom('users').select(['id', 'name']).where('id', '>', 0));
+   * const rows = await stmt.fetch(10); // SQL: select "id", "name" from "users" where "id" > $1
+   * ```
+   */
+  prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
+  prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
+  prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    const self = this as SAConnection<unknown>;
+    return prepareStatement(self, this.#ownHost(), this.#owner.shapes, this.#compile(query, undefined));
+  }
+
+  /**
+   * Opens a server-side cursor (`DECLARE … NO SCROLL CURSOR`) inside the current transaction
+   * (asyncpg's `cursor`): await it for a {@link Cursor} (`fetch(n)`, `fetchRow()`,
+   * `forward(n)`, `close()`), or iterate it directly, `batchSize` rows per round trip.
+   *
+   * @throws InterfaceError (when awaited) outside a transaction, or when the cursor is used
+   *   after its transaction ended; otherwise as `execute`.
+   * @example
+   * ```ts
+   * await conn.transaction(async () => {
+   *   for await (const row of conn.cursor('select * from big where id > $1', [0], { batchSize: 500 })) {}
+   *   const cur = await conn.cursor(conn.db.selectFrom('users').select('name'));
+   *   const ten = await cur.fetch(10);
+   * });
+   * ```
+   */
+  cursor<Row>(query: Executable<Row>, options?: CursorOptions): PendingCursor<ResultRow<Row>>;
+  cursor<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: CursorOptions): PendingCursor<Row>;
+  cursor<Row = Record<string, unknown>>(query: string, options: CursorOptions): PendingCursor<Row>;
+  cursor(query: Executable<unknown> | string, second?: readonly unknown[] | CursorOptions, third?: CursorOptions): PendingCursor<unknown> {
+    const opened = (async () => {
+      const args = statementArguments(second, third);
+      const statement = this.#compile(query, args.params);
+      return openCursor<unknown>(this as SAConnection<unknown>, this.#ownHost(), this.#owner.shapes, statement, args.options);
+    })();
+    return pendingCursor(opened);
+  }
+
+  /** What a prepared statement or cursor of this connection runs through: the connection itself. */
+  #ownHost(): PreparedHost {
+    const self = this as SAConnection<unknown>;
+    return {
+      run: (_operation, send) => send(self),
+      stream: (sql, params, options) => self.stream(sql, [...params], options),
+    };
   }
 }

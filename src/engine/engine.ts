@@ -34,6 +34,18 @@ import {
 } from '../notify/notification.js';
 import { pump, Subscription } from '../notify/subscription.js';
 import { NOTIFY_SQL } from '../sql/notify-sql.js';
+import type { RowProxy } from '../result/row-shape.js';
+import {
+  type Executor,
+  type FetchedValue,
+  type FetchValOptions,
+  fetchAllOf,
+  fetchRowOf,
+  fetchValOf,
+} from '../connection/fetch-calls.js';
+import type { Executable, ResultRow } from '../connection/executable.js';
+import type { ResultProxy } from '../result/result-proxy.js';
+import { type ExecutingEngine, engineExecute } from './engine-execute.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -761,5 +773,81 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
       warn: this.#warn,
       settings: options.listener,
     });
+  }
+
+  // --- asyncpg conveniences (issue 12) ---
+
+  /**
+   * Executes one statement outside any transaction and returns its result, as
+   * `SAConnection.execute`: on the pipelined autocommit connections when the engine has them
+   * and the statement is safe there (as `engine.db`), else on a pooled connection, released
+   * before this resolves. A per-call `statementTimeoutMs` always takes a pooled connection.
+   *
+   * @throws as `SAConnection.execute`, and as `acquire()`.
+   * @example
+   * ```ts
+   * const result = await engine.execute('select id, name from users where id = $1', [1]);
+   * const rows = (await engine.execute(engine.db.selectFrom('users').selectAll())).fetchAll();
+   * ```
+   */
+  execute<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<ResultProxy<ResultRow<Row>>>;
+  execute<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<ResultProxy<Row>>;
+  execute<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<ResultProxy<Row>>;
+  execute(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<ResultProxy<unknown>> {
+    return engineExecute(this as unknown as ExecutingEngine, query, second, third);
+  }
+
+  /**
+   * Every row of a statement, as `RowProxy` objects (asyncpg's `fetch`). Takes what
+   * {@link Engine.execute} takes; the row type is inferred from builders.
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const users = await engine.fetch(engine.db.selectFrom('users').select(['id', 'name']));
+   * const rows = await engine.fetch('select * from users where id > $1', [10]);
+   * ```
+   */
+  fetch<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchAllOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * The first row of a statement, or `null` when it returns none (asyncpg's `fetchrow`).
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const user = await engine.fetchRow('select id, name from users where id = $1', [1]);
+   * user?.name;
+   * ```
+   */
+  fetchRow<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchRowOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * One value of the first row, or `null` when there is no row (asyncpg's `fetchval`):
+   * `options.column` picks the column by position (default 0) or by name.
+   *
+   * @throws InterfaceError when the result has no such column (the message lists the columns
+   *   it has); otherwise as `execute`.
+   * @example
+   * ```ts
+   * const n = await engine.fetchVal('select count(*)::int from users');
+   * const name = await engine.fetchVal(engine.db.selectFrom('users').select(['id', 'name']), { column: 'name' });
+   * ```
+   */
+  fetchVal<Row, Column extends keyof ResultRow<Row> & string = never>(query: Executable<Row>, options?: FetchValOptions<Column>): Promise<FetchedValue<ResultRow<Row>, Column>>;
+  fetchVal(query: string, params?: readonly unknown[], options?: FetchValOptions): Promise<unknown>;
+  fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
+  fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
+    return fetchValOf(this as Executor, query, second, third);
   }
 }

@@ -213,6 +213,23 @@ export interface RowDescriptionMessage {
 }
 
 /** The DataRow message pg's client hands a query (text-format values). */
+export interface ParameterDescriptionMessage {
+  /** The type oid of each parameter, in order. */
+  readonly dataTypeIDs: readonly number[];
+}
+
+/**
+ * Listens for the next ParameterDescription (the answer to a Describe of a statement): pg's
+ * client ignores that message, its protocol connection still emits it. Returns the remover.
+ */
+export function onParameterDescription(
+  protocol: ProtocolConnection,
+  listener: (message: ParameterDescriptionMessage) => void,
+): () => void {
+  protocol.once('parameterDescription', listener);
+  return () => protocol.removeListener('parameterDescription', listener);
+}
+
 export interface DataRowMessage {
   readonly fields: (string | null)[];
 }

@@ -4,6 +4,7 @@ import {
   type DataRowMessage,
   isStatementParsed,
   markStatementSubmitted,
+  onParameterDescription,
   QueryBase,
   type QueryCallback,
   type RowDescriptionMessage,
@@ -21,6 +22,9 @@ import type { StatementCache, StatementDescription } from './statement-cache.js'
  *   RowDescription back; the column type parsers are resolved once, not per result;
  * - builds rows straight from the DataRow messages, without pg's `Result`.
  *
+ * In `'describe'` mode (`conn.prepare`) it only prepares: Parse (unless parsed) + Describe
+ * statement + Sync, recording the parameter types too, and returns no rows.
+ *
  * It extends pg's `Query` so pg's client (including its pipelined mode) accepts it as one of
  * its own queries; every protocol message it receives goes through the handlers below.
  *
@@ -37,6 +41,9 @@ export class PreparedQuery extends QueryBase {
   #rowCount: number | null = null;
   #oid: number | null = null;
   #rowError: Error | undefined;
+  readonly #describeOnly: boolean;
+  #parameterTypes: readonly number[] | undefined;
+  #stopListening: (() => void) | undefined;
 
   constructor(
     cache: StatementCache,
@@ -45,6 +52,7 @@ export class PreparedQuery extends QueryBase {
     values: readonly unknown[],
     rowMode: RowMode,
     callback: QueryCallback,
+    mode: 'execute' | 'describe' = 'execute',
   ) {
     // A string config is the cheap case of pg's constructor (no copy of a config object).
     super(sql);
@@ -53,6 +61,7 @@ export class PreparedQuery extends QueryBase {
     this.#cache = cache;
     this.#values = values;
     this.#asArrays = rowMode === 'array';
+    this.#describeOnly = mode === 'describe';
   }
 
   /** Called by pg's client when it is this query's turn: writes the whole exchange at once. */
@@ -67,7 +76,14 @@ export class PreparedQuery extends QueryBase {
     } catch (error) {
       return error as Error;
     }
-    this.#description = this.#cache.description(name);
+    this.#description = this.#describeOnly ? undefined : this.#cache.description(name);
+    if (this.#describeOnly) {
+      // Only this query is in flight on the connection `prepare` uses (never the pipeline), so
+      // the next ParameterDescription is the answer to its Describe.
+      this.#stopListening = onParameterDescription(protocol, (message) => {
+        this.#parameterTypes = message.dataTypeIDs;
+      });
+    }
     const parsed = isStatementParsed(protocol, name);
     protocol.stream.cork();
     try {
@@ -79,8 +95,10 @@ export class PreparedQuery extends QueryBase {
         protocol.describe({ type: 'S', name });
         this.#describing = true;
       }
-      protocol.bind({ statement: name, values });
-      protocol.execute();
+      if (!this.#describeOnly) {
+        protocol.bind({ statement: name, values });
+        protocol.execute();
+      }
       protocol.sync();
     } finally {
       protocol.stream.uncork();
@@ -91,7 +109,7 @@ export class PreparedQuery extends QueryBase {
   handleRowDescription(message: RowDescriptionMessage): void {
     // Only the Describe sent in `submit` is answered with a RowDescription.
     if (this.#describing) {
-      this.#description = this.#cache.describe(this.name as string, message.fields);
+      this.#description = this.#cache.describe(this.name as string, message.fields, this.#parameterTypes);
     }
   }
 
@@ -139,12 +157,18 @@ export class PreparedQuery extends QueryBase {
   handleEmptyQuery(): void {}
 
   handleError(error: Error): void {
+    this.#stopListening?.();
     const reported = this.#rowError ?? error;
     this.#rowError = undefined;
     (this.callback as QueryCallback)(reported);
   }
 
   handleReadyForQuery(): void {
+    this.#stopListening?.();
+    if (this.#describing && this.#description === undefined && this.#rowError === undefined) {
+      // Described, and no RowDescription came (NoData): the statement returns no rows.
+      this.#description = this.#cache.describe(this.name as string, [], this.#parameterTypes);
+    }
     const callback = this.callback as QueryCallback;
     if (this.#rowError !== undefined) {
       callback(this.#rowError);

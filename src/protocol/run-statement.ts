@@ -9,6 +9,18 @@ import { type RowMode, sendableValues } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
 import type { StatementCache } from './statement-cache.js';
 
+/**
+ * Where a statement's name comes from when it is not the automatic cache's: an explicitly
+ * prepared statement (`conn.prepare`) keeps its own, and gets a fresh one when the server
+ * dropped it. @internal
+ */
+export interface Naming {
+  /** The name to run the statement under now. */
+  name(): string;
+  /** The server rejected `name` as stale (`reason`): use another one from now on. */
+  invalidate(name: string, reason: string): void;
+}
+
 /** Makes the query object that runs a statement under `name` (`undefined`: unnamed). */
 type MakeQuery = (name: string | undefined, done: QueryCallback) => pg.Submittable;
 
@@ -69,6 +81,46 @@ export function runMany(
   return run(client, cache, sql, sets[0]?.length ?? 0, secret, make, true);
 }
 
+/**
+ * Prepares `sql` as the named statement `name` without running it (Parse + Describe + Sync),
+ * recording its result columns and parameter types in `cache`. @internal
+ */
+export function describeStatement(
+  client: pg.ClientBase,
+  cache: StatementCache,
+  sql: string,
+  name: string,
+): Promise<pg.QueryResult> {
+  return runQuery(
+    client,
+    // No callback of its own: runQuery gives it one.
+    new PreparedQuery(cache, sql, name, [], 'array', undefined as unknown as QueryCallback, 'describe') as unknown as pg.Query,
+  );
+}
+
+/**
+ * Runs an explicitly prepared statement (see {@link Naming}) once, or once per parameter set
+ * (`sets`), with the same stale-statement handling as {@link runStatement}: outside a
+ * transaction a dropped statement is prepared again under a fresh name and retried once.
+ *
+ * @internal
+ */
+export function runNamed(
+  client: pg.ClientBase,
+  cache: StatementCache,
+  naming: Naming,
+  sql: string,
+  parameters: readonly unknown[] | { readonly sets: readonly (readonly unknown[])[] },
+  rowMode: RowMode,
+  secret: string | undefined,
+): Promise<pg.QueryResult> {
+  const make: MakeQuery = Array.isArray(parameters)
+    ? (name, done) => new PreparedQuery(cache, sql, name as string, parameters, rowMode, done)
+    : (name, done) =>
+        new ExecuteManyQuery(sql, name, (parameters as { sets: readonly (readonly unknown[])[] }).sets, done);
+  return run(client, cache, sql, 0, secret, make, true, naming);
+}
+
 // Written with pg's callback API and no async frames: this runs once per statement.
 function run(
   client: pg.ClientBase,
@@ -78,15 +130,16 @@ function run(
   secret: string | undefined,
   make: MakeQuery,
   mayRetry: boolean,
+  naming: Naming | undefined = undefined,
 ): Promise<pg.QueryResult> {
   // Evicted statements are dropped ahead of this one, in one round trip; their failure
   // (already gone) must not fail the user's statement.
   const deallocations = cache?.takeDeallocations() ?? [];
   if (deallocations.length > 0) {
-    const next = () => run(client, cache, sql, parameterCount, secret, make, mayRetry);
+    const next = () => run(client, cache, sql, parameterCount, secret, make, mayRetry, naming);
     return runQuery(client, deallocations.join('; ')).then(next, next);
   }
-  const name = cache?.nameFor(sql, parameterCount);
+  const name = naming === undefined ? cache?.nameFor(sql, parameterCount) : naming.name();
   return new Promise((resolve, reject) => {
     const done: QueryCallback = (error, result) => {
       if (!error) {
@@ -100,10 +153,11 @@ function run(
           reject(error);
           return;
         }
-        cache.invalidate(sql, name);
+        if (naming === undefined) cache.invalidate(sql, name);
+        else naming.invalidate(name, reason);
         const idle = client.getTransactionStatus?.() === 'I';
         if (idle && mayRetry) {
-          resolve(run(client, cache, sql, parameterCount, secret, make, false));
+          resolve(run(client, cache, sql, parameterCount, secret, make, false, naming));
         } else if (idle) {
           reject(error);
         } else {

@@ -12,6 +12,8 @@ const caches = new WeakMap<pg.ClientBase, StatementCache>();
 export interface StatementDescription {
   readonly fields: readonly pg.FieldDef[];
   readonly parsers: readonly ((text: string) => unknown)[];
+  /** The parameters' type oids, when the statement was described on its own (`prepare`). */
+  readonly parameterTypes?: readonly number[];
 }
 
 /**
@@ -39,6 +41,11 @@ export class StatementCache {
   #retired: string[] = [];
   #counter = 0;
   #newest: string | undefined;
+  /**
+   * Statements prepared explicitly (`conn.prepare`): outside the LRU, never evicted; each with
+   * whether the connection that prepared it still holds this client (when not, it is retired).
+   */
+  readonly #pinned = new Map<string, () => boolean>();
 
   /** The cache of `client`, made on first use; `undefined` when caching is off (capacity 0). */
   static of(client: pg.ClientBase, capacity: number): StatementCache | undefined {
@@ -46,6 +53,19 @@ export class StatementCache {
     let cache = caches.get(client);
     if (cache === undefined) {
       cache = new StatementCache(client, capacity);
+      caches.set(client, cache);
+    }
+    return cache;
+  }
+
+  /**
+   * The cache of `client` for explicitly prepared statements: the automatic cache when there
+   * is one, else one that caches nothing automatically (capacity 0) but keeps pinned names.
+   */
+  static forPinned(client: pg.ClientBase): StatementCache {
+    let cache = caches.get(client);
+    if (cache === undefined) {
+      cache = new StatementCache(client, 0);
       caches.set(client, cache);
     }
     return cache;
@@ -98,11 +118,16 @@ export class StatementCache {
   }
 
   /** Records what the server described for `name` (its parsers use the client's types). */
-  describe(name: string, fields: readonly pg.FieldDef[]): StatementDescription {
+  describe(
+    name: string,
+    fields: readonly pg.FieldDef[],
+    parameterTypes?: readonly number[],
+  ): StatementDescription {
     const client = this.#client;
     const description: StatementDescription = {
       fields: Object.freeze([...fields]),
       parsers: fields.map((field) => client.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown),
+      ...(parameterTypes === undefined ? {} : { parameterTypes: Object.freeze([...parameterTypes]) }),
     };
     // Only names still in use are remembered: a retired one is never executed again.
     if (this.#live.has(name)) this.#descriptions.set(name, description);
@@ -123,12 +148,39 @@ export class StatementCache {
   }
 
   /**
+   * A fresh name for a statement prepared explicitly, kept until {@link unpin} or until `alive`
+   * says its connection let go of this client (then it is deallocated at the next safe moment).
+   */
+  pin(alive: () => boolean): string {
+    const name = `pgsa_p${++this.#counter}`;
+    this.#pinned.set(name, alive);
+    this.#live.add(name);
+    return name;
+  }
+
+  /** Stops keeping the pinned `name`: it is deallocated before the next statement, when idle. */
+  unpin(name: string): void {
+    if (this.#pinned.delete(name)) this.#retire(name);
+  }
+
+  /** Forgets the pinned `name` without deallocating it (the server has none, or it was just deallocated). */
+  forget(name: string): void {
+    this.#pinned.delete(name);
+    this.#live.delete(name);
+    this.#descriptions.delete(name);
+    forgetParsedStatement(this.#client, name);
+  }
+
+  /**
    * `DEALLOCATE` statements for retired names, to send before the next statement. Empty while
    * the connection is in a failed transaction: the server would refuse them there, and a
    * failing DEALLOCATE inside a healthy transaction would abort it, so they only go out when
    * the connection is idle (outside any transaction).
    */
   takeDeallocations(): string[] {
+    if (this.#pinned.size > 0) {
+      for (const [name, alive] of this.#pinned) if (!alive()) this.unpin(name);
+    }
     if (this.#retired.length === 0 || this.#client.getTransactionStatus?.() !== 'I') return [];
     const retired = this.#retired;
     this.#retired = [];

@@ -33,6 +33,26 @@ import { type SessionHost, sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';
 import { checkNotifyArguments } from '../notify/notification.js';
 import { NOTIFY_SQL } from '../sql/notify-sql.js';
+import type { RowProxy } from '../result/row-shape.js';
+import {
+  type Executor,
+  type FetchedValue,
+  type FetchValOptions,
+  fetchAllOf,
+  fetchRowOf,
+  fetchValOf,
+} from '../connection/fetch-calls.js';
+import {
+  type PreparedHost,
+  type PreparedStatement,
+  prepareStatement,
+} from '../connection/prepared-statement.js';
+import {
+  type CursorOptions,
+  openCursor,
+  type PendingCursor,
+  pendingCursor,
+} from '../connection/cursor.js';
 
 /** `SAConnection.execute`/`scalar` called with the arguments a session received. */
 type ForwardedCall<T> = (
@@ -568,5 +588,117 @@ export class Session<DB = Record<string, never>> implements SessionHost<DB> {
   async notify(channel: string, payload = ''): Promise<void> {
     checkNotifyArguments(channel, payload);
     await this.query(NOTIFY_SQL, [channel, payload], 'array');
+  }
+
+  // --- asyncpg conveniences (issue 12) ---
+
+  /**
+   * Every row of a statement, as `RowProxy` objects (asyncpg's `fetch`), inside the session's transaction. Takes what
+   * {@link Session.execute} takes; the row type is inferred from builders.
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const users = await session.fetch(session.db.selectFrom('users').select(['id', 'name']));
+   * const rows = await session.fetch('select * from users where id > $1', [10]);
+   * ```
+   */
+  fetch<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row>[]>;
+  fetch(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchAllOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * The first row of a statement, or `null` when it returns none (asyncpg's `fetchrow`).
+   *
+   * @throws as `execute`.
+   * @example
+   * ```ts
+   * const user = await session.fetchRow('select id, name from users where id = $1', [1]);
+   * user?.name;
+   * ```
+   */
+  fetchRow<Row>(query: Executable<Row>, options?: ExecuteOptions): Promise<RowProxy<ResultRow<Row>> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<RowProxy<Row> | null>;
+  fetchRow(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<unknown> {
+    return fetchRowOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * One value of the first row, or `null` when there is no row (asyncpg's `fetchval`):
+   * `options.column` picks the column by position (default 0) or by name.
+   *
+   * @throws InterfaceError when the result has no such column (the message lists the columns
+   *   it has); otherwise as `execute`.
+   * @example
+   * ```ts
+   * const n = await session.fetchVal('select count(*)::int from users');
+   * const name = await session.fetchVal(session.db.selectFrom('users').select(['id', 'name']), { column: 'name' });
+   * ```
+   */
+  fetchVal<Row, Column extends keyof ResultRow<Row> & string = never>(query: Executable<Row>, options?: FetchValOptions<Column>): Promise<FetchedValue<ResultRow<Row>, Column>>;
+  fetchVal(query: string, params?: readonly unknown[], options?: FetchValOptions): Promise<unknown>;
+  fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
+  fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
+    return fetchValOf(this as Executor, query, second, third);
+  }
+
+  /**
+   * Prepares a statement on the session's connection, inside its transaction (as
+   * `SAConnection.prepare`); every later call of the statement runs inside the session's
+   * current transaction, beginning one when none is open. Closing the session makes it unusable.
+   *
+   * @throws as `SAConnection.prepare`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const stmt = await session.prepare('select name from users where id = $1');
+   * const name = await stmt.fetchVal(1);
+   * ```
+   */
+  prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
+  prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
+  prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    const statement = compileStatement(query, undefined, this.#engine.db);
+    return this.#statement('prepare', (conn) =>
+      prepareStatement(conn as SAConnection<unknown>, this.#ownHost(), this.#engine.shapes, statement),
+    );
+  }
+
+  /**
+   * Opens a server-side cursor inside the session's transaction (beginning it when none is
+   * open), as `SAConnection.cursor`; it is unusable once that transaction ends (`commit()`,
+   * `rollback()`).
+   *
+   * @throws as `SAConnection.cursor`; ResourceClosedError when the session is closed.
+   * @example
+   * ```ts
+   * const cur = await session.cursor('select * from generate_series(1, $1) n', [1e6]);
+   * for await (const row of cur) {}
+   * ```
+   */
+  cursor<Row>(query: Executable<Row>, options?: CursorOptions): PendingCursor<ResultRow<Row>>;
+  cursor<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: CursorOptions): PendingCursor<Row>;
+  cursor<Row = Record<string, unknown>>(query: string, options: CursorOptions): PendingCursor<Row>;
+  cursor(query: Executable<unknown> | string, second?: readonly unknown[] | CursorOptions, third?: CursorOptions): PendingCursor<unknown> {
+    const opened = (async () => {
+      const args = statementArguments(second, third);
+      const statement = compileStatement(query, args.params, this.#engine.db);
+      return this.#statement('cursor', (conn) =>
+        openCursor<unknown>(conn as SAConnection<unknown>, this.#ownHost(), this.#engine.shapes, statement, args.options),
+      );
+    })();
+    return pendingCursor(opened);
+  }
+
+  /** What a prepared statement or cursor of this session runs through: the session's path. */
+  #ownHost(): PreparedHost {
+    return {
+      run: (operation, send) => this.#statement(operation, send),
+      stream: (sql, params, options) => this.stream(sql, [...params], options),
+      closedError: (operation) => (this.#closing === undefined ? undefined : this.#closedError(operation)),
+    };
   }
 }

@@ -20,6 +20,11 @@ export class TransactionFrames {
   }
 
   /** The innermost open frame. */
+  /** The outermost transaction pgsa opened (what a cursor lives as long as), if any. */
+  outermost(): object | undefined {
+    return this.#frames[0];
+  }
+
   top(): object | undefined {
     return this.#frames.at(-1);
   }

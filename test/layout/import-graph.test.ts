@@ -88,6 +88,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['dialect'],
   ['engine'],
   ['session'],
+  ['repository'],
   ['middleware'],
   ['index.ts'],
 ];

@@ -13,6 +13,7 @@ import {
   isStatementParsed,
   markStatementSubmitted,
   onNextReadyForQuery,
+  onParameterDescription,
   prepareValue,
   type ProtocolConnection,
   protocolOf,
@@ -278,6 +279,23 @@ describe('a QueryBase subclass run by pg', () => {
     // pg recorded the name on ParseComplete, from the query's `name` and `text`.
     expect(isStatementParsed(protocolOf(client), 'pgsa_recorded')).toBe(true);
     expect(protocolOf(client).parsedStatements.pgsa_recorded).toBe('select $1::int as n, null::text as t');
+  });
+
+  it('emits the ParameterDescription of a Describe on the protocol connection (pg ignores it)', async () => {
+    const client = await connected();
+    let parameterTypes: readonly number[] | undefined;
+    let stop: (() => void) | undefined;
+    await run(client, 'select $1::int8 + $2::int4', (protocol, query) => {
+      stop = onParameterDescription(protocol, (message) => {
+        parameterTypes = message.dataTypeIDs;
+      });
+      protocol.parse({ text: query.text, name: '', types: [] });
+      protocol.describe({ type: 'S', name: '' });
+      protocol.sync();
+    });
+    expect(parameterTypes).toEqual([20, 23]);
+    stop?.();
+    expect(protocolOf(client).listenerCount('parameterDescription')).toBe(0);
   });
 
   it('receives the server error, and the client runs the next query after ReadyForQuery', async () => {
