@@ -44,7 +44,7 @@ export async function executeMany(
 /** Options of `copyTo(table, options)`. */
 export interface CopyToOptions<Column extends string = string> {
   /** The columns copied, in order (default: all, in table order). */
-  readonly columns?: readonly Column[];
+  readonly columns?: readonly Column[] | undefined;
 }
 
 /** Options of `copyFrom(table, rows, options)`: `columns` are those each row's values go to. */

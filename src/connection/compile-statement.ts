@@ -5,7 +5,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 export interface Statement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
-  readonly queryId?: QueryId;
+  readonly queryId?: QueryId | undefined;
 }
 
 /** What a builder or `sql` template is: something that compiles (Kysely's `Compilable`). */

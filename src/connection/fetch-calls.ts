@@ -10,7 +10,7 @@ import { statementArguments, type ExecuteOptions } from './stream-options.js';
  * default; negative counts from the end) or by name; plus {@link ExecuteOptions}.
  */
 export interface FetchValOptions<Column extends string = string> extends ExecuteOptions {
-  readonly column?: Column | number;
+  readonly column?: Column | number | undefined;
 }
 
 /**

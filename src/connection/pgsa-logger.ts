@@ -2,13 +2,13 @@
 export interface EchoEvent {
   readonly sql: string;
   /** Present only when `echoParameters` is true. */
-  readonly parameters?: readonly unknown[];
+  readonly parameters?: readonly unknown[] | undefined;
   readonly durationMs: number;
   /** Rows returned or affected; absent when the statement failed. */
-  readonly rowCount?: number | null;
+  readonly rowCount?: number | null | undefined;
   /** The error's message when the statement failed. */
-  readonly error?: string;
-  readonly backendPid?: number;
+  readonly error?: string | undefined;
+  readonly backendPid?: number | undefined;
 }
 
 /** A logger for `echo` and for pgsa's warnings. */
@@ -31,5 +31,5 @@ export interface ConnectionSettings {
   /** The engine's `statement_timeout`; also bounds each round trip (see ResponseWatchdog). */
   readonly statementTimeoutMs: number | undefined;
   /** The engine connects through PgBouncer in transaction mode (LISTEN is refused). */
-  readonly pgbouncer?: boolean;
+  readonly pgbouncer?: boolean | undefined;
 }

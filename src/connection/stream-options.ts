@@ -22,7 +22,7 @@ export interface ExecuteOptions {
    * then unknown, is closed and discarded (never returned to the pool): the statement may or
    * may not have been applied, and it can never complete later.
    */
-  readonly statementTimeoutMs?: number;
+  readonly statementTimeoutMs?: number | undefined;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface ExecuteOptions {
  */
 export interface StreamOptions {
   /** Rows fetched from the server per round trip, and so held in memory at once (default 100). */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
 }
 
 /** Default `batchSize` of `stream()` (Kysely's `.stream()` default too). */

@@ -11,13 +11,13 @@ export interface ServerAddress {
 
 /** The connection fields of `createEngine`'s options (the secrets among them). */
 export interface ConnectionFields {
-  readonly connectionString?: string;
-  readonly host?: string;
-  readonly port?: number;
-  readonly user?: string;
-  readonly password?: string;
-  readonly database?: string;
-  readonly ssl?: boolean | ConnectionOptions;
+  readonly connectionString?: string | undefined;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  readonly database?: string | undefined;
+  readonly ssl?: boolean | ConnectionOptions | undefined;
 }
 
 /**

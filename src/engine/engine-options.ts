@@ -16,44 +16,44 @@ export interface EngineOptions {
    * `postgres://user:password@host:port/database?…` (parsed as node-postgres does, with
    * pg-connection-string); the explicit fields below override it.
    */
-  connectionString?: string;
-  host?: string;
+  connectionString?: string | undefined;
+  host?: string | undefined;
   /** TCP port, an integer from 1 to 65535 (default 5432, or `PGPORT`). */
-  port?: number;
-  user?: string;
-  password?: string;
-  database?: string;
-  ssl?: boolean | ConnectionOptions;
+  port?: number | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  database?: string | undefined;
+  ssl?: boolean | ConnectionOptions | undefined;
   /** Connections opened by `createEngine` and kept open (default 1). */
-  minSize?: number;
+  minSize?: number | undefined;
   /** Most connections open at once, used and free (default 10). */
-  maxSize?: number;
+  maxSize?: number | undefined;
   /** How long `acquire()` waits for a free connection before `PoolTimeoutError` (default 30000). */
-  acquireTimeoutMs?: number;
+  acquireTimeoutMs?: number | undefined;
   /** How long opening one connection may take (default 10000). */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /**
    * Server-side `statement_timeout` for every statement (default: the server's). Also bounds
    * every round trip: a connection awaited that receives nothing for this long plus 2 s (a
    * network partition, a hung host) is closed and its calls fail with `OperationalError`.
    */
-  statementTimeoutMs?: number;
+  statementTimeoutMs?: number | undefined;
   /** Close a free connection after this long idle (default 10000; 0 = never), keeping `minSize`. */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** Replace a connection once it is this old (aiopg's `pool_recycle`; default: never). */
-  maxLifetimeMs?: number;
+  maxLifetimeMs?: number | undefined;
   /** Replace a connection after it served this many acquires (asyncpg `max_queries`-like). */
-  maxUses?: number;
+  maxUses?: number | undefined;
   /** Runs once on every new connection before it is first handed out. */
-  onConnect?: (conn: SAConnection) => Promise<void> | void;
+  onConnect?: ((conn: SAConnection) => Promise<void> | void) | undefined;
   /** `true` logs every statement with its duration to the console; or pass a logger. */
-  echo?: boolean | PgsaLogger;
+  echo?: boolean | PgsaLogger | undefined;
   /** Include statement parameters in echo events (default false: they may hold secrets). */
-  echoParameters?: boolean;
+  echoParameters?: boolean | undefined;
   /** Where warnings go when `echo` is not a logger (default: `console.warn`). */
-  logger?: PgsaLogger;
+  logger?: PgsaLogger | undefined;
   /** `application_name` shown in `pg_stat_activity`. */
-  applicationName?: string;
+  applicationName?: string | undefined;
   /**
    * Reset session state (SET, temporary tables, LISTEN, advisory locks, open cursors, role)
    * when a connection is released, at the cost of one round trip per release (default false:
@@ -61,27 +61,27 @@ export interface EngineOptions {
    * Settings made in `onConnect` are reset too; `applicationName` and `statementTimeoutMs` are
    * connection defaults and survive.
    */
-  resetOnRelease?: boolean;
+  resetOnRelease?: boolean | undefined;
   /**
    * Parameterized statements each connection keeps prepared on the server, least recently used
    * evicted first (default 100). `0` turns the automatic prepared-statement cache off: needed
    * behind PgBouncer in transaction mode, where a connection's prepared statements vanish.
    */
-  statementCacheSize?: number;
+  statementCacheSize?: number | undefined;
   /**
    * Connections, outside the pool, shared by `engine.db`'s autocommit statements in pipeline mode
    * (default 1, opened on first use; `0` turns the pipelined path off). Transactions, streams
    * and `db.connection()` always use a connection of their own from the pool.
    */
-  pipelineConnections?: number;
+  pipelineConnections?: number | undefined;
   /** The dedicated LISTEN connection: buffer size, reconnection, ping, `onReconnect` / `onGap` hooks. */
-  listener?: ListenerOptions;
+  listener?: ListenerOptions | undefined;
   /**
    * The engine connects through PgBouncer in transaction mode: LISTEN (`engine.listen`,
    * `engine.notifications`, `conn.listen`) is refused with an error saying why, instead of
    * silently never delivering (default false). Set `statementCacheSize: 0` too.
    */
-  pgbouncer?: boolean;
+  pgbouncer?: boolean | undefined;
 }
 
 /**

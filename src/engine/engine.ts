@@ -586,7 +586,7 @@ export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, S
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
       Client: PgsaClient,
       ...(options.onConnect
-        ? { onConnect: (client: pg.PoolClient) => this.#onConnect(client) }
+        ? { onConnect: (client: pg.ClientBase) => this.#onConnect(client as pg.PoolClient) }
         : {}),
     } as pg.PoolConfig);
     pool.on('error', (error) => {

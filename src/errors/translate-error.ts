@@ -5,16 +5,16 @@ import { errorClassForSqlstate } from './sqlstate-map.js';
 /** The shape of node-postgres' server error (`pg-protocol`'s DatabaseError). */
 interface PgServerError extends Error {
   code: string;
-  severity?: string;
-  detail?: string;
-  hint?: string;
-  position?: string;
-  where?: string;
-  schema?: string;
-  table?: string;
-  column?: string;
-  dataType?: string;
-  constraint?: string;
+  severity?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  position?: string | undefined;
+  where?: string | undefined;
+  schema?: string | undefined;
+  table?: string | undefined;
+  column?: string | undefined;
+  dataType?: string | undefined;
+  constraint?: string | undefined;
 }
 
 function isPgServerError(error: unknown): error is PgServerError {

@@ -16,12 +16,12 @@ export type RollbackOn = number | readonly number[] | ((status: number) => boole
 /** Options shared by the Fastify plugin, the Express middleware and the Hono middleware. */
 export interface DbSessionMiddlewareOptions {
   /** Statuses that roll back instead of committing; default `400` (every status >= 400). */
-  readonly rollbackOn?: RollbackOn;
+  readonly rollbackOn?: RollbackOn | undefined;
   /**
    * Runs before each session with an open transaction is committed (e.g. to write an audit
    * row); when it throws, every session is rolled back and the response becomes a 500.
    */
-  readonly beforeCommit?: BeforeCommitHook;
+  readonly beforeCommit?: BeforeCommitHook | undefined;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['rollbackOn', 'beforeCommit']);

@@ -8,33 +8,33 @@ import { DEFAULT_BUFFER_SIZE } from './notification-buffer.js';
  */
 export interface ListenerOptions {
   /** Notifications each subscription buffers before the oldest are dropped (default 1000). */
-  readonly bufferSize?: number;
+  readonly bufferSize?: number | undefined;
   /**
    * Give up after this many failed reconnection attempts in a row: every subscription then ends
    * (iterators throw the `OperationalError`). Default: never give up.
    */
-  readonly maxReconnectAttempts?: number;
+  readonly maxReconnectAttempts?: number | undefined;
   /** Delay between reconnection attempts (default `{ initialMs: 100, maxMs: 5000 }`, jittered). */
-  readonly reconnectBackoff?: BackoffOptions;
+  readonly reconnectBackoff?: BackoffOptions | undefined;
   /**
    * How often the idle listener connection is pinged (`select 1`) so a silently dead network is
    * noticed (default 30000; 0 turns the ping off and leaves it to TCP keepalive).
    */
-  readonly pingIntervalMs?: number;
+  readonly pingIntervalMs?: number | undefined;
   /** A ping not answered within this many ms counts as a lost connection (default 10000). */
-  readonly pingTimeoutMs?: number;
+  readonly pingTimeoutMs?: number | undefined;
   /** Called once the lost listener connection is back and every channel is LISTENed again. */
-  readonly onReconnect?: (info: ListenerReconnect) => void;
+  readonly onReconnect?: ((info: ListenerReconnect) => void) | undefined;
   /** Called for every gap on any channel of the engine (after a reconnect, or a buffer overflow). */
-  readonly onGap?: (gap: NotificationGap) => void;
+  readonly onGap?: ((gap: NotificationGap) => void) | undefined;
 }
 
 /** Options of `engine.notifications(channel, options)` and `engine.listen(channel, handler, options)`. */
 export interface NotificationsOptions {
   /** Notifications buffered for this subscription before the oldest are dropped (default: the engine's `listener.bufferSize`). */
-  readonly bufferSize?: number;
+  readonly bufferSize?: number | undefined;
   /** Called for every gap in this subscription's notifications (after the engine-wide `onGap`). */
-  readonly onGap?: (gap: NotificationGap) => void;
+  readonly onGap?: ((gap: NotificationGap) => void) | undefined;
 }
 
 /** {@link ListenerOptions} validated, defaults filled in. @internal */

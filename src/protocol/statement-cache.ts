@@ -13,7 +13,7 @@ export interface StatementDescription {
   readonly fields: readonly pg.FieldDef[];
   readonly parsers: readonly ((text: string) => unknown)[];
   /** The parameters' type oids, when the statement was described on its own (`prepare`). */
-  readonly parameterTypes?: readonly number[];
+  readonly parameterTypes?: readonly number[] | undefined;
 }
 
 /**

@@ -22,12 +22,12 @@ export type OrderTermOf<DB, T extends keyof DB> = ColumnOf<DB, T> | readonly [Co
 
 /** What `list()` takes. */
 export interface ListOptions<DB, T extends keyof DB> {
-  readonly where?: WhereOf<DB, T>;
-  readonly orderBy?: OrderTermOf<DB, T> | readonly OrderTermOf<DB, T>[];
+  readonly where?: WhereOf<DB, T> | undefined;
+  readonly orderBy?: OrderTermOf<DB, T> | readonly OrderTermOf<DB, T>[] | undefined;
   /** At most this many rows (a non-negative integer). */
-  readonly limit?: number;
+  readonly limit?: number | undefined;
   /** Skip this many rows first (a non-negative integer). */
-  readonly offset?: number;
+  readonly offset?: number | undefined;
 }
 
 /** How `createRepository` maps the table. */
@@ -39,7 +39,7 @@ export interface RepositoryOptions<DB, T extends keyof DB, K extends PrimaryKeyO
    * `version` in `patch`; the update sets it to `version + 1`, and a stale one raises
    * `ConcurrentUpdateError`.
    */
-  readonly version?: ColumnOf<DB, T>;
+  readonly version?: ColumnOf<DB, T> | undefined;
 }
 
 /** A row of the table, as read. */

@@ -12,7 +12,7 @@ import { transformBatches } from './transform-rows.js';
  * @internal
  */
 export function compiledRowStream<Row>(
-  compiled: { readonly queryId?: QueryId },
+  compiled: { readonly queryId?: QueryId | undefined },
   open: BatchSource,
   shapes: ShapeCache,
 ): RowStream<Row> {

@@ -15,7 +15,7 @@ export type OnOpenTransaction = 'commit' | 'rollback' | 'append' | 'raise';
 /** Options of {@link atomic}. */
 export interface AtomicOptions {
   /** See {@link OnOpenTransaction}; default `'commit'`. */
-  readonly onOpenTransaction?: OnOpenTransaction;
+  readonly onOpenTransaction?: OnOpenTransaction | undefined;
 }
 
 const MODES: ReadonlySet<string> = new Set(['commit', 'rollback', 'append', 'raise']);

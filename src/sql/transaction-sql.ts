@@ -18,11 +18,11 @@ export type IsolationLevel =
 /** How a transaction starts: `BEGIN ISOLATION LEVEL … READ ONLY DEFERRABLE`. */
 export interface TransactionOptions {
   /** Default: the server's `default_transaction_isolation` (normally read committed). */
-  readonly isolationLevel?: IsolationLevel;
+  readonly isolationLevel?: IsolationLevel | undefined;
   /** `READ ONLY` when true, `READ WRITE` when false, the server's default when absent. */
-  readonly readOnly?: boolean;
+  readonly readOnly?: boolean | undefined;
   /** `DEFERRABLE` (only meaningful for serializable read-only transactions) or `NOT DEFERRABLE`. */
-  readonly deferrable?: boolean;
+  readonly deferrable?: boolean | undefined;
 }
 
 const ISOLATION_LEVELS: ReadonlySet<string> = new Set([

@@ -7,16 +7,16 @@ import { type TransactionOptions, validateTransactionOptions } from '../sql/tran
 /** Exponential backoff between attempts of `engine.transaction(fn, { retries })`. */
 export interface BackoffOptions {
   /** Delay cap before the second attempt, in ms (default 20). */
-  readonly initialMs?: number;
+  readonly initialMs?: number | undefined;
   /** Largest delay cap, in ms (default 1000). */
-  readonly maxMs?: number;
+  readonly maxMs?: number | undefined;
   /** Growth of the cap per attempt (default 2). */
-  readonly multiplier?: number;
+  readonly multiplier?: number | undefined;
   /**
    * Randomize each delay between half the cap and the cap (default true), so transactions
    * that collided once do not collide again in lockstep.
    */
-  readonly jitter?: boolean;
+  readonly jitter?: boolean | undefined;
 }
 
 /** Options of `engine.transaction(fn, options)`. */
@@ -25,8 +25,8 @@ export interface EngineTransactionOptions extends TransactionOptions {
    * How many times to re-run the whole `fn` in a new transaction after a
    * `SerializationFailureError` (40001) or `DeadlockDetectedError` (40P01); default 0.
    */
-  readonly retries?: number;
-  readonly backoff?: BackoffOptions;
+  readonly retries?: number | undefined;
+  readonly backoff?: BackoffOptions | undefined;
 }
 
 const RETRY_KEYS: ReadonlySet<string> = new Set(['retries', 'backoff']);

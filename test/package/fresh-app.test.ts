@@ -17,11 +17,20 @@ const run = promisify(execFile);
  * (installed by `npm ci`), so the test needs no network; Node follows the links to their real
  * paths, where each finds its own dependencies.
  */
-const LINKED = ['kysely', 'pg', 'pg-connection-string', 'pg-cursor', 'fastify', '@types/node', '@types/pg'];
+const LINKED = [
+  'kysely',
+  'pg',
+  'pg-connection-string',
+  'pg-cursor',
+  'fastify',
+  '@types/node',
+  '@types/pg',
+  '@types/pg-cursor',
+];
 
 /**
- * The app's tsconfig: the README's "Use it in your app" block as written, plus where the files
- * are. (`exactOptionalPropertyTypes` is not in it: the option types do not compile under it yet.)
+ * The app's tsconfig: the README's "Use it in your app" block as written (strict,
+ * `exactOptionalPropertyTypes`, `skipLibCheck: false`), plus where the files are.
  */
 const README_TSCONFIG = JSON.parse(readmeCodeBlock('Use it in your app', 'json')) as {
   compilerOptions: Record<string, unknown>;
@@ -73,7 +82,13 @@ describe('the packed package in a fresh strict TypeScript app', () => {
   });
 
   it('uses the README tsconfig, strict included', () => {
-    expect(TSCONFIG.compilerOptions).toMatchObject({ strict: true, target: 'es2022', module: 'nodenext' });
+    expect(TSCONFIG.compilerOptions).toMatchObject({
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      skipLibCheck: false,
+      target: 'es2022',
+      module: 'nodenext',
+    });
   });
 
   it(

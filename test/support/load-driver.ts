@@ -51,7 +51,7 @@ export type WriteMode = 'transaction' | 'pipelined' | 'executeMany' | 'copy';
 export interface Stall {
   readonly at: 'statement' | 'commit' | 'idle' | 'before-commit';
   readonly marker: string;
-  readonly until?: Promise<void>;
+  readonly until?: Promise<void> | undefined;
 }
 
 /**
@@ -64,21 +64,21 @@ export type Outcome = 'committed' | 'failed' | 'unknown';
 export interface UnitRecord {
   readonly unit: number;
   readonly writer: number;
-  outcome?: Outcome;
-  error?: unknown;
+  outcome?: Outcome | undefined;
+  error?: unknown | undefined;
   /** How long the call took, ms. */
-  ms?: number;
+  ms?: number | undefined;
 }
 
 export interface LoadOptions {
   readonly writers: number;
   readonly mode: WriteMode | readonly WriteMode[];
   /** Stop starting units after this long (ms)… */
-  readonly durationMs?: number;
+  readonly durationMs?: number | undefined;
   /** …or after this many units in all. */
-  readonly units?: number;
+  readonly units?: number | undefined;
   /** Pause between one writer's units (ms); default 0. */
-  readonly pauseMs?: number;
+  readonly pauseMs?: number | undefined;
 }
 
 /** What `verify` found, unit numbers listed. */

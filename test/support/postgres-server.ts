@@ -27,7 +27,7 @@ export interface PostgresServer {
 export interface ProvisionOptions {
   /** A URL to use instead of starting a server (e.g. `PGSA_TEST_DATABASE_URL`). */
   readonly envUrl?: string | undefined;
-  readonly log?: (message: string) => void;
+  readonly log?: ((message: string) => void) | undefined;
 }
 
 
