@@ -7,7 +7,7 @@ import type { ShapeCache } from '../result/shape-cache.js';
  * What an `SAConnection` needs from the engine that lent it its client. `Conn` is the
  * connection class (declared by it, so this file does not import it).
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface ConnectionOwner<DB, Conn> {
   readonly options: ConnectionSettings;

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { StatementCache } from '../protocol/statement-cache.js';
 import type { ExecuteOptions } from './stream-options.js';
 
-/** A result read in several round trips (a cursor, `COPY … TO STDOUT`), for {@link ExchangeHost.hold}. @internal */
+/** A result read in several round trips (a cursor, `COPY … TO STDOUT`), for {@link ExchangeHost.hold}. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface HeldSource<T> {
   /** The items, read as the consumer asks for them. */
   items(): AsyncGenerator<T, void, undefined>;
@@ -17,7 +17,7 @@ export interface HeldSource<T> {
  * path for one protocol exchange, and its hold for a result read in several round trips.
  * `SAConnection` implements it; the helpers never import the connection class.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface ExchangeHost {
   /** Throws `ResourceClosedError` naming `operation` when the connection is closed. */

@@ -25,7 +25,7 @@ export type FetchedValue<Row, Column extends string> = unknown extends Row
       ? Row[Column] | null
       : never;
 
-/** Anything with `execute(query, params?, options?)`: an engine, a connection, a session. @internal */
+/** Anything with `execute(query, params?, options?)`: an engine, a connection, a session. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface Executor {
   execute(
     query: Executable<unknown> | string,

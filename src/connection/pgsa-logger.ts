@@ -19,7 +19,7 @@ export interface PgsaLogger {
   warn?(message: string): void;
 }
 
-/** The engine settings a connection reads (a subset of the engine's resolved options). @internal */
+/** The engine settings a connection reads (a subset of the engine's resolved options). Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ConnectionSettings {
   /** The statement logger, when `echo` is on. */
   readonly echo: PgsaLogger | undefined;

@@ -33,7 +33,7 @@ export interface PreparedParameter {
  * What a prepared statement runs through: its connection, or the session that prepared it
  * (then every call runs inside the session's transaction).
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface PreparedHost {
   run<T>(operation: string, send: (conn: StatementConnection) => Promise<T>): Promise<T>;

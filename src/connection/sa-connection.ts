@@ -2,7 +2,7 @@ import type { Kysely, QueryId } from 'kysely';
 import type { Executable, ResultRow } from './executable.js';
 import type { RowMode } from '../protocol/protocol-query.js';
 import type pg from 'pg';
-import type { ExchangeHost, HeldSource } from './exchange-host.js';
+import type { HeldSource } from './exchange-host.js';
 import type { PgsaLogger } from './pgsa-logger.js';
 import { OperationalError } from '../errors/database-error.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';
@@ -32,7 +32,6 @@ import {
 import type { NestedTransaction } from '../transaction/nested-transaction.js';
 import { runInTransaction, type TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { Transaction } from '../transaction/transaction.js';
-import type { TransactionHost } from '../transaction/transaction-host.js';
 import { TransactionFrames } from '../transaction/transaction-frames.js';
 import { RESET_SESSION_SQL } from '../sql/reset-session-sql.js';
 import type { TransactionOptions } from '../sql/transaction-sql.js';
@@ -111,7 +110,7 @@ function forwardClientError(this: TrackedClient, error: Error): void {
  * // SQL: select "id", "name" from "users"
  * ```
  */
-export class SAConnection<DB = Record<string, never>> implements TransactionHost, ExchangeHost {
+export class SAConnection<DB = Record<string, never>> {
   readonly #owner: ConnectionOwner<DB, SAConnection<DB>>;
   readonly #client: pg.PoolClient;
   readonly #cache: StatementCache | undefined;

@@ -7,7 +7,7 @@ import type { ExchangeHost } from './exchange-host.js';
  * What a prepared statement or a cursor needs of the connection it lives on (an
  * `SAConnection` implements it), so that they do not import the connection class.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface StatementConnection extends ExchangeHost {
   readonly closed: boolean;

@@ -9,7 +9,7 @@ import { withStatementTimeout } from './statement-timeout.js';
  */
 export type QueueStatus = 'open' | 'holding' | 'closed';
 
-/** What a stream gets from {@link StatementQueue.hold}. @internal */
+/** What a stream gets from {@link StatementQueue.hold}. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface Hold {
   /** Settles when every statement queued before the hold is done (never rejects). */
   readonly ready: Promise<void>;

@@ -41,7 +41,7 @@ export interface StreamOptions {
 /** Default `batchSize` of `stream()` (Kysely's `.stream()` default too). */
 export const DEFAULT_BATCH_SIZE = 100;
 
-/** The arguments after the query, sorted into parameters and options. @internal */
+/** The arguments after the query, sorted into parameters and options. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface StatementArguments<O> {
   readonly params: readonly unknown[] | undefined;
   readonly options: O | undefined;

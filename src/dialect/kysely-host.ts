@@ -5,7 +5,7 @@ import type pg from 'pg';
  * What `PgsaDriver` runs Kysely's queries and transactions on: an `SAConnection` (see
  * `ConnectionTarget`), or anything else with the same execution path, such as a session.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface QueryTarget {
   /**
@@ -46,7 +46,7 @@ export interface QueryTarget {
  * Runs one autocommit statement elsewhere (the engine's pipelined connections), or returns
  * `undefined` (nothing sent) to let Kysely acquire a target as usual.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export type AutocommitRunner = (
   sql: string,
@@ -59,7 +59,7 @@ export type AutocommitRunner = (
  * provider does. An engine acquires a pooled connection and closes it on release; a connection
  * lends out itself and releases nothing; a session lends out its lazy-begin path.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface KyselyHost<Target extends QueryTarget = QueryTarget> {
   /** The target for one query or one Kysely transaction. */

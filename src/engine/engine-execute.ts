@@ -11,7 +11,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { ShapeCache } from '../result/shape-cache.js';
 
-/** What `engineExecute` needs of the engine (which implements it). @internal */
+/** What `engineExecute` needs of the engine (which implements it). Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ExecutingEngine {
   readonly db: Kysely<unknown>;
   readonly shapes: ShapeCache;

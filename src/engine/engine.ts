@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import type { ConnectionOwner } from '../connection/connection-owner.js';
 import { SAConnection } from '../connection/sa-connection.js';
 import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
@@ -86,7 +85,7 @@ const REFILL_MAX_DELAY_MS = 5_000;
  * await engine.close(); await engine.waitClosed();
  * ```
  */
-export class Engine<DB = Record<string, never>> implements ConnectionOwner<DB, SAConnection<DB>> {
+export class Engine<DB = Record<string, never>> {
   /** Always `'postgresql'`. */
   readonly name = 'postgresql';
   /** Always `'pg'` (node-postgres). */

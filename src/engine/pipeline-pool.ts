@@ -10,7 +10,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import { isConnectionFailure, translateError } from '../errors/translate-error.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 
-/** What the pipeline needs from its engine. @internal */
+/** What the pipeline needs from its engine. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface PipelineHost {
   readonly options: ResolvedEngineOptions;
   readonly secret: string | undefined;

@@ -21,7 +21,7 @@ import { OperationalError } from './database-error.js';
  */
 export class StaleStatementError extends OperationalError {}
 
-/** Why the server rejected a cached prepared statement (see {@link staleStatementReason}). @internal */
+/** Why the server rejected a cached prepared statement (see {@link staleStatementReason}). Not part of the public API: kept in the declarations because public ones refer to it. */
 export type StaleStatementReason = 'result type changed' | 'missing';
 
 /**

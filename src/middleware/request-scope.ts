@@ -63,7 +63,7 @@ export function resolveMiddlewareOptions(
   });
 }
 
-/** @internal */
+/** Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ResolvedMiddlewareOptions {
   readonly shouldRollBack: (status: number) => boolean;
   readonly beforeCommit: BeforeCommitHook | undefined;

@@ -8,7 +8,7 @@ import { backoffDelay } from '../transaction/run-engine-transaction.js';
 import type { ResolvedListenerOptions } from './listener-options.js';
 import type { ListenerReconnect, Notification, NotificationGap } from './notification.js';
 
-/** One receiver of a channel's notifications (a subscription's buffer). @internal */
+/** One receiver of a channel's notifications (a subscription's buffer). Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ChannelSubscriber {
   deliver(notification: Notification): void;
   /** Notifications were lost (the connection was re-established). */
@@ -17,7 +17,7 @@ export interface ChannelSubscriber {
   end(error: Error | undefined): void;
 }
 
-/** What the listener connection needs from the engine. @internal */
+/** What the listener connection needs from the engine. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ListenerHost {
   /** A new, unconnected client configured like the pool's (its own connect timeout). */
   createClient(): pg.Client;

@@ -37,7 +37,7 @@ export interface NotificationsOptions {
   readonly onGap?: ((gap: NotificationGap) => void) | undefined;
 }
 
-/** {@link ListenerOptions} validated, defaults filled in. @internal */
+/** {@link ListenerOptions} validated, defaults filled in. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface ResolvedListenerOptions {
   readonly bufferSize: number;
   readonly maxReconnectAttempts: number;

@@ -3,7 +3,7 @@ import type { ChannelSubscriber } from './listener-connection.js';
 import type { Notification, NotificationGap } from './notification.js';
 import { NotificationBuffer } from './notification-buffer.js';
 
-/** What a subscription needs from the engine's listener. @internal */
+/** What a subscription needs from the engine's listener. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface SubscriptionSource {
   subscribe(channel: string, subscriber: ChannelSubscriber): Promise<void>;
   unsubscribe(channel: string, subscriber: ChannelSubscriber): Promise<void>;

@@ -2,7 +2,7 @@
  * PostgreSQL's COPY text format for rows sent by `copyFrom(table, rows)` (so the escaping is
  * unit-tested in one place); the statements are built in `src/sql/copy-sql.ts`.
  *
- * @internal
+ * Not part of the public API.
  */
 import { prepareParameter } from './protocol-query.js';
 import { isWellFormed } from '../sql/well-formed.js';

@@ -12,7 +12,7 @@
  * pg-cursor, and package.json pins both to the minor range that test covers: upgrading either is
  * a deliberate change that must pass it.
  *
- * @internal
+ * Not part of the public API.
  */
 import type { EventEmitter } from 'node:events';
 import pg from 'pg';

@@ -3,7 +3,7 @@
  * queries) share beyond pg's internals (those are in `pg-internals.ts`): parameter conversion,
  * the CommandComplete tag parser, waiting for the socket to drain.
  *
- * @internal
+ * Not part of the public API.
  */
 import { DatabaseError, DataError, ProgrammingError } from '../errors/database-error.js';
 import { isWellFormed } from '../sql/well-formed.js';

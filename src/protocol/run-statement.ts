@@ -12,7 +12,7 @@ import type { StatementCache } from './statement-cache.js';
 /**
  * Where a statement's name comes from when it is not the automatic cache's: an explicitly
  * prepared statement (`conn.prepare`) keeps its own, and gets a fresh one when the server
- * dropped it. @internal
+ * dropped it. Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface Naming {
   /** The name to run the statement under now. */

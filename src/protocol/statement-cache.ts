@@ -7,7 +7,7 @@ const caches = new WeakMap<pg.ClientBase, StatementCache>();
  * A prepared statement's result columns as the server described them, with their type parsers
  * (text format). `fields` is frozen and shared by every result of the statement.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface StatementDescription {
   readonly fields: readonly pg.FieldDef[];
@@ -27,7 +27,7 @@ export interface StatementDescription {
  *
  * The cache belongs to the pg client (it outlives one `acquire()`), hence the `WeakMap`.
  *
- * @internal
+ * Not part of the public API.
  */
 export class StatementCache {
   readonly #capacity: number;

@@ -3,7 +3,7 @@ import Cursor from 'pg-cursor';
 import { type CursorState, cursorState } from './pg-internals.js';
 import { sendableValues } from './protocol-query.js';
 
-/** One batch read from a server-side cursor. @internal */
+/** One batch read from a server-side cursor. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface CursorBatch {
   /** Values arrays (`rowMode: 'array'`) or plain objects (`'object'`). */
   readonly rows: unknown[];

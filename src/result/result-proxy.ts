@@ -1,7 +1,7 @@
 import { ResourceClosedError } from '../errors/pgsa-error.js';
 import type { RowProxy, RowShape } from './row-shape.js';
 
-/** What a statement produced, as the connection hands it to {@link ResultProxy}. @internal */
+/** What a statement produced, as the connection hands it to {@link ResultProxy}. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface RawResult {
   /** `SELECT`, `INSERT`, `UPDATE`, `CREATE` … */
   readonly command: string;

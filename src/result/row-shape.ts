@@ -41,7 +41,7 @@ const AMBIGUOUS = -1;
  * index, and a row prototype with one getter per column. Rows are then a values array plus this
  * shape, with no per-row Proxy and no per-row property definitions.
  *
- * @internal
+ * Not part of the public API.
  */
 export class RowShape {
   readonly names: readonly string[];

@@ -3,7 +3,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import type { RowProxy, RowShape } from './row-shape.js';
 import type { ShapeCache } from './shape-cache.js';
 
-/** One batch of rows (values arrays) from a server-side cursor. @internal */
+/** One batch of rows (values arrays) from a server-side cursor. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface RowBatch {
   readonly rows: unknown[];
   readonly fields: readonly pg.FieldDef[];
@@ -13,7 +13,7 @@ export interface RowBatch {
   readonly rowShapes?: readonly RowShape[] | undefined;
 }
 
-/** A source of row batches from a server-side cursor. @internal */
+/** A source of row batches from a server-side cursor. Not part of the public API: kept in the declarations because public ones refer to it. */
 export type BatchSource = () => AsyncGenerator<RowBatch, void, undefined>;
 
 /**

@@ -4,7 +4,7 @@ import type { RowBatch } from './row-stream.js';
 import type { RowShape } from './row-shape.js';
 import type { ShapeCache } from './shape-cache.js';
 
-/** Rows after the plugins' `transformResult`, ready for `RowProxy` objects. @internal */
+/** Rows after the plugins' `transformResult`, ready for `RowProxy` objects. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface TransformedRows {
   /** The first row's shape (the server's columns when there are no rows). */
   readonly shape: RowShape;

@@ -5,7 +5,7 @@ import type { SAConnection } from '../connection/sa-connection.js';
  * that engine runs on it, and its transactions are savepoints (`conn.beginNested()`) inside
  * the test's outer transaction.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface PinnedConnection {
   readonly connection: SAConnection<unknown>;

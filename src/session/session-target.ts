@@ -9,7 +9,7 @@ import { KyselyTransactions, type UnitSource } from '../transaction/kysely-trans
  * What `session.db` needs from a session (a `Session` implements it): its lazy execution path
  * (connection, then `BEGIN`, then the connection's queue) and its units of work.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface SessionHost<DB> extends UnitSource<DB> {
   /** Runs a statement inside the session's transaction (connecting and beginning it first). */

@@ -29,7 +29,7 @@ import {
   validateTransactionOptions,
 } from '../sql/transaction-sql.js';
 import { LazyConnection } from './lazy-connection.js';
-import { type SessionHost, sessionKyselyHost } from './session-target.js';
+import { sessionKyselyHost } from './session-target.js';
 import { SessionGate } from './session-gate.js';
 import { checkNotifyArguments } from '../notify/notification.js';
 import { NOTIFY_SQL } from '../sql/notify-sql.js';
@@ -84,7 +84,7 @@ type ForwardedCall<T> = (
  * await session.commit();                         // COMMIT
  * ```
  */
-export class Session<DB = Record<string, never>> implements SessionHost<DB> {
+export class Session<DB = Record<string, never>> {
   readonly #engine: Engine<DB>;
   readonly #gate = new SessionGate();
   readonly #lazy: LazyConnection<DB>;

@@ -2,7 +2,7 @@
  * The COPY statements of `copyFrom` and `copyTo`, as pure text: a table and its columns quoted,
  * or a whole statement checked for its direction.
  *
- * @internal
+ * Not part of the public API.
  */
 import { quoteIdentifier } from './quote.js';
 

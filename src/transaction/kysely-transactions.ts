@@ -9,7 +9,7 @@ import { kyselyTransactionOptions, type TransactionOptions } from '../sql/transa
  * the one already open — as pgsa transaction objects. A connection begins them on itself
  * ({@link connectionUnits}); a session begins its own transaction lazily.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface UnitSource<DB> {
   /** Begins a unit: a transaction, or a savepoint when one is open (options refused then). */

@@ -8,7 +8,7 @@ import { savepointName } from '../sql/transaction-sql.js';
  * stored as plain objects so one stack serves transactions of any `DB` type. Each
  * connection owns one (`TransactionHost.frames`).
  *
- * @internal
+ * Not part of the public API.
  */
 export class TransactionFrames {
   readonly #frames: object[] = [];

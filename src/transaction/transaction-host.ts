@@ -6,7 +6,7 @@ import type { TransactionFrames } from './transaction-frames.js';
  * (`SAConnection`) implements it, so transactions depend on this interface and never on the
  * connection class: connection → transaction, never back.
  *
- * @internal
+ * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface TransactionHost {
   /** True once the connection was closed or released. */
