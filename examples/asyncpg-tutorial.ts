@@ -5,12 +5,11 @@
  * fetchrow / fetchval, executemany, prepare, transaction, nested transaction, cursor, and the
  * `BaseRepository` pattern), with the asyncpg call in a comment above the pgsa one.
  *
- * Runs against DATABASE_URL when it is set (in a throwaway schema it drops afterwards), or
- * starts an embedded PostgreSQL server when it is not. test/examples runs it in CI.
+ * Runs against DATABASE_URL, in a throwaway schema it drops afterwards (`npm run demo:asyncpg`
+ * starts an embedded server when DATABASE_URL is not set). test/examples runs it in CI.
  */
 import type { Generated } from 'kysely';
-import { ConcurrentUpdateError, createRepository, createEngine, runInNewContext } from '../src/index.js';
-import { provisionPostgres } from '../test/support/postgres-server.js';
+import { ConcurrentUpdateError, createRepository, createEngine, runInNewContext } from 'pgsa';
 
 /** The tutorial's tables, typed for Kysely (and so for the repository). */
 interface Tutorial {
@@ -19,13 +18,13 @@ interface Tutorial {
   achievements: { id: Generated<number>; user_id: number; type: string };
 }
 
-const server = await provisionPostgres({ envUrl: process.env.DATABASE_URL, log: (message) => console.log(message) });
-console.log(`PostgreSQL ${server.version} (${server.provider})`);
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) throw new Error('set DATABASE_URL (npm run demo* starts a server for you when it is not set)');
 const schema = `pgsa_asyncpg_${process.pid}`;
 
 // pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, setup=setup_connection)
 const engine = await createEngine<Tutorial>({
-  connectionString: server.url,
+  connectionString: databaseUrl,
   minSize: 1,
   maxSize: 4,
   applicationName: 'pgsa-asyncpg-tutorial',
@@ -139,6 +138,5 @@ try {
 } finally {
   await engine.close();
   await engine.waitClosed();
-  await server.stop();
 }
 console.log('done');

@@ -1,25 +1,32 @@
 /**
  * pgsa contextual sessions behind a small Fastify HTTP service: `npm run demo:http`.
  *
- * Runs against DATABASE_URL when it is set (in a throwaway schema it drops afterwards), or
- * starts an embedded PostgreSQL server when it is not. It serves on 127.0.0.1, sends itself a
+ * Runs against DATABASE_URL, in a throwaway schema it drops afterwards (`npm run demo:http`
+ * starts an embedded server when DATABASE_URL is not set). It serves on 127.0.0.1, sends itself a
  * few requests, prints what was committed and stops; pass `--serve` to keep it running until
  * Ctrl-C.
  */
-import { readFile } from 'node:fs/promises';
 import Fastify from 'fastify';
-import type { Database } from '../schema/database.js';
-import { atomic, closeDbSession, createEngine, dbSession } from '../src/index.js';
-import { dbSessionPlugin } from '../src/middleware/fastify.js';
-import { provisionPostgres } from '../test/support/postgres-server.js';
+import type { Generated } from 'kysely';
+import { atomic, closeDbSession, createEngine, dbSession } from 'pgsa';
+import { dbSessionPlugin } from 'pgsa/fastify';
 
-const server = await provisionPostgres({
-  envUrl: process.env.DATABASE_URL,
-  log: (message) => console.log(message),
-});
+/** The tables of this example, typed for Kysely (aiopg's users and emails). */
+interface Database {
+  users: { id: Generated<number>; name: string | null; birthday: Date | null };
+  emails: { id: Generated<number>; user_id: number | null; email: string; private: boolean };
+}
+
+const TABLES = `
+  create table users (id serial primary key, name varchar(255), birthday timestamp);
+  create table emails (id serial primary key, user_id integer references users (id),
+    email varchar(253) not null, private boolean not null)`;
+
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) throw new Error('set DATABASE_URL (npm run demo* starts a server for you when it is not set)');
 const schemaName = `pgsa_http_demo_${process.pid}`;
 const engine = await createEngine<Database>({
-  connectionString: server.url,
+  connectionString: databaseUrl,
   minSize: 1,
   maxSize: 5,
   // Every new connection works inside the demo's own schema.
@@ -30,7 +37,7 @@ const engine = await createEngine<Database>({
 {
   await using conn = await engine.acquire();
   await conn.execute(`create schema if not exists ${schemaName}`);
-  await conn.execute(await readFile(new URL('../schema/schema.sql', import.meta.url), 'utf8'));
+  await conn.execute(TABLES);
 }
 
 // Service functions take no session argument: they find the request's session in the context.
@@ -112,13 +119,9 @@ async function call(method: string, path: string, body?: unknown): Promise<void>
 
 async function shutdown(): Promise<void> {
   await app.close();
+  await engine.execute(`drop schema ${schemaName} cascade`);
   await engine.close();
   await engine.waitClosed();
-  if (process.env.DATABASE_URL) {
-    const { withClient } = await import('../test/support/test-database.js');
-    await withClient(server.url, (client) => client.query(`drop schema ${schemaName} cascade`));
-  }
-  await server.stop();
 }
 
 if (process.argv.includes('--serve')) {

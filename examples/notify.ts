@@ -5,17 +5,14 @@
  * and 'finish', which ends the listener. Then the same with the engine's own listener
  * connection (`engine.notifications`), which survives lost connections and server restarts.
  *
- * Runs against DATABASE_URL when it is set, or starts an embedded PostgreSQL server when it is not.
+ * Runs against DATABASE_URL (`npm run demo:notify` starts an embedded server when it is not set).
  */
-import { createEngine, type SAConnection } from '../src/index.js';
-import { provisionPostgres } from '../test/support/postgres-server.js';
+import { createEngine, type SAConnection } from 'pgsa';
 
-const server = await provisionPostgres({
-  envUrl: process.env.DATABASE_URL,
-  log: (message) => console.log(message),
-});
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) throw new Error('set DATABASE_URL (npm run demo* starts a server for you when it is not set)');
 const engine = await createEngine({
-  connectionString: server.url,
+  connectionString: databaseUrl,
   maxSize: 4,
   listener: {
     onReconnect: ({ downtimeMs }) => console.log(`listener back after ${downtimeMs} ms`),
@@ -68,6 +65,5 @@ try {
 } finally {
   await engine.close();
   await engine.waitClosed();
-  await server.stop();
 }
 console.log('ALL DONE');

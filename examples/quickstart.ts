@@ -1,24 +1,29 @@
 /**
  * pgsa quickstart: `npm run demo`.
  *
- * Runs against DATABASE_URL when it is set (in a throwaway schema it drops afterwards), or
- * starts an embedded PostgreSQL server when it is not.
+ * Runs against DATABASE_URL, in a throwaway schema it drops afterwards (`npm run demo` starts an
+ * embedded server when DATABASE_URL is not set). test/examples runs it in CI.
  */
-import { readFile } from 'node:fs/promises';
-import { sql } from 'kysely';
-import type { Database } from '../schema/database.js';
-import { createEngine } from '../src/index.js';
-import { provisionPostgres } from '../test/support/postgres-server.js';
+import { type Generated, sql } from 'kysely';
+import { createEngine } from 'pgsa';
 
-const server = await provisionPostgres({
-  envUrl: process.env.DATABASE_URL,
-  log: (message) => console.log(message),
-});
-console.log(`PostgreSQL ${server.version} (${server.provider})`);
+/** The tables of this example, typed for Kysely (aiopg's users and emails). */
+interface Database {
+  users: { id: Generated<number>; name: string | null; birthday: Date | null };
+  emails: { id: Generated<number>; user_id: number | null; email: string; private: boolean };
+}
+
+const TABLES = `
+  create table users (id serial primary key, name varchar(255), birthday timestamp);
+  create table emails (id serial primary key, user_id integer references users (id),
+    email varchar(253) not null, private boolean not null)`;
+
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) throw new Error('set DATABASE_URL (npm run demo* starts a server for you when it is not set)');
 
 const schemaName = `pgsa_demo_${process.pid}`;
 const engine = await createEngine<Database>({
-  connectionString: server.url,
+  connectionString: databaseUrl,
   minSize: 1,
   maxSize: 4,
   // Every new connection works inside the demo's own schema.
@@ -31,7 +36,7 @@ console.log(`engine: ${engine.dsn} (size ${engine.size})`);
 try {
   await using conn = await engine.acquire();
   await conn.execute(`create schema if not exists ${schemaName}`);
-  await conn.execute(await readFile(new URL('../schema/schema.sql', import.meta.url), 'utf8'));
+  await conn.execute(TABLES);
 
   // Kysely builds the query; pgsa runs it on this connection.
   const { db } = conn;
@@ -98,6 +103,5 @@ try {
 } finally {
   await engine.close();
   await engine.waitClosed();
-  await server.stop();
 }
 console.log('done');

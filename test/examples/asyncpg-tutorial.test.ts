@@ -1,19 +1,11 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { runExampleFile } from '../support/run-example-file.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
 
 const db = useTestDatabase();
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 it('examples/asyncpg-tutorial.ts runs every step against the server and cleans up', async () => {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', 'examples/asyncpg-tutorial.ts'],
-    { cwd: root, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 },
-  );
-  const lines = stdout.trimEnd().split('\n');
+  const lines = await runExampleFile('asyncpg-tutorial.ts', db.url);
   expect(lines).toEqual(
     expect.arrayContaining([
       'fetchVal: 1 user(s)',
