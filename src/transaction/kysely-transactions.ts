@@ -143,8 +143,12 @@ export class KyselyTransactions<DB> {
   async #releaseDownTo(index: number): Promise<void> {
     while (this.#open.length > index) {
       const frame = this.#open.at(-1) as Frame<DB>;
-      await frame.tx.commit();
-      this.#open.pop();
+      try {
+        await frame.tx.commit();
+      } finally {
+        // A failed savepoint is rolled back by its commit (which then throws): it is over.
+        if (!frame.tx.isActive) this.#open.pop();
+      }
     }
   }
 

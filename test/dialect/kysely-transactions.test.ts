@@ -2,8 +2,10 @@ import { Kysely, type LogEvent, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../schema/database.js';
 import {
+  DataError,
   ForeignKeyViolationError,
   InterfaceError,
+  InternalError,
   newSession,
   OperationalError,
   UniqueViolationError,
@@ -243,6 +245,35 @@ describe('no failing Kysely step leaves a connection out or a transaction open',
     expect(trx.isRolledBack).toBe(true);
     expect(engine.stats().inUse).toBe(0);
     expect(await observe(db.url, 'select * from deferred_children')).toEqual([]);
+  });
+
+  it('ControlledTransaction: a savepoint refused in a failed transaction; rollback() releases', async () => {
+    const engine = await engines.make();
+    const { kysely } = ownKysely(engine);
+    const trx = await kysely.startTransaction().execute();
+    await rejection(sql`select 1 / 0`.execute(trx), DataError);
+    const error = await rejection(trx.savepoint('late').execute(), InternalError);
+    expect(error.code).toBe('25P02');
+    await trx.rollback().execute();
+    expect(engine.stats().inUse).toBe(0);
+  });
+
+  it('ControlledTransaction: releasing a failed savepoint rolls back to it and says so', async () => {
+    const engine = await engines.make();
+    const { kysely } = ownKysely(engine);
+    const trx = await kysely.startTransaction().execute();
+    await trx.insertInto('users').values({ name: 'kept' }).execute();
+    const sp = await trx.savepoint('risky').execute();
+    await rejection(sql`select 1 / 0`.execute(sp), DataError);
+    const error = await rejection(sp.releaseSavepoint('risky').execute(), InterfaceError);
+    expect(error.message).toBe(
+      'cannot commit: savepoint risky is failed (a statement inside it raised an error: ' +
+        'division by zero); it was rolled back to the savepoint and the enclosing transaction ' +
+        'can continue',
+    );
+    await trx.commit().execute();
+    expect(await committedUsers(db.url)).toEqual(['kept']);
+    expect(engine.stats().inUse).toBe(0);
   });
 
   it('ControlledTransaction: a begin that fails releases the connection', async () => {
