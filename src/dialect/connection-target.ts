@@ -2,6 +2,7 @@ import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
 import type { SAConnection } from '../connection/sa-connection.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
+import type { SendControl } from '../transaction/control-channel.js';
 import { connectionUnits, KyselyTransactions } from '../transaction/kysely-transactions.js';
 import type { KyselyHost, QueryTarget } from './kysely-host.js';
 
@@ -44,9 +45,8 @@ export class ConnectionTarget<DB = unknown>
     return this.connection.cursorBatches(sql, parameters, rowMode, batchSize);
   }
 
-  beginTransaction(settings: TransactionSettings): Promise<void> {
-    this.#transactions ??= new KyselyTransactions(connectionUnits(this.connection));
-    return this.#transactions.begin(settings);
+  beginTransaction(settings: TransactionSettings, send: SendControl): Promise<void> {
+    return this.#kysely().begin(settings, send);
   }
 
   async commitTransaction(): Promise<void> {
@@ -55,5 +55,22 @@ export class ConnectionTarget<DB = unknown>
 
   async rollbackTransaction(): Promise<void> {
     await this.#transactions?.rollback();
+  }
+
+  savepoint(name: string, send: SendControl): Promise<void> {
+    return this.#kysely().savepoint(name, send);
+  }
+
+  rollbackToSavepoint(name: string, send: SendControl): Promise<void> {
+    return this.#kysely().rollbackToSavepoint(name, send);
+  }
+
+  releaseSavepoint(name: string): Promise<void> {
+    return this.#kysely().releaseSavepoint(name);
+  }
+
+  #kysely(): KyselyTransactions<DB> {
+    this.#transactions ??= new KyselyTransactions(connectionUnits(this.connection));
+    return this.#transactions;
   }
 }

@@ -1,5 +1,6 @@
 import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
+import type { SendControl } from '../transaction/control-channel.js';
 
 /**
  * What `PgsaDriver` runs Kysely's queries and transactions on: an `SAConnection` (see
@@ -29,9 +30,11 @@ export interface QueryTarget {
   ): AsyncIterable<{ readonly rows: unknown[] }>;
   /**
    * Kysely's BEGIN (`db.transaction()`, `db.startTransaction()`): a transaction, or a savepoint
-   * inside the one already open, with the same bookkeeping as pgsa's own transactions.
+   * inside the one already open, with the same bookkeeping as pgsa's own transactions. `send`
+   * is the Kysely connection's logged path: the unit's control statements (this BEGIN, its
+   * COMMIT or ROLLBACK) go through it.
    */
-  beginTransaction(settings: TransactionSettings): Promise<void>;
+  beginTransaction(settings: TransactionSettings, send: SendControl): Promise<void>;
   /** Ends the innermost transaction `beginTransaction` opened: COMMIT or RELEASE SAVEPOINT. */
   commitTransaction(): Promise<void>;
   /**
@@ -40,6 +43,12 @@ export interface QueryTarget {
    * reject: a failed rollback is reported (logged) by the target, never thrown.
    */
   rollbackTransaction(): Promise<void>;
+  /** A ControlledTransaction's `savepoint(name)`: a `NestedTransaction` named `name`. */
+  savepoint(name: string, send: SendControl): Promise<void>;
+  /** `rollbackToSavepoint(name)`: back to the savepoint, which stays (PostgreSQL's semantics). */
+  rollbackToSavepoint(name: string, send: SendControl): Promise<void>;
+  /** `releaseSavepoint(name)`: keeps the work (and ends savepoints opened after it). */
+  releaseSavepoint(name: string): Promise<void>;
 }
 
 /**

@@ -12,7 +12,12 @@ import {
 
 /**
  * A Kysely `Dialect` whose driver is pgsa's (`PgsaDriver` over an engine's pool). It is
- * only a factory: PostgreSQL's compiler, adapter and introspector come from Kysely.
+ * only a factory: PostgreSQL's compiler, adapter (with the Migrator's lock) and introspector
+ * come from the application's Kysely (`kysely` is a peer dependency: one copy).
+ *
+ * Transaction statements (`BEGIN …`, `COMMIT`, `ROLLBACK`, a ControlledTransaction's
+ * savepoints) run through the Kysely connection's `executeQuery`, so the Kysely's `log` sees
+ * them as it sees every query; errors are pgsa's classes with pg's `code` (the SQLSTATE).
  *
  * A Kysely made from it runs every query on a pooled connection (released afterwards) and its
  * transactions as pgsa transactions, like `engine.db`. Unlike `engine.db` it has Kysely's own
@@ -22,9 +27,14 @@ import {
  *
  * @example
  * ```ts
- * const db = new Kysely<Database>({ dialect: engine.dialect, log: ['error'] });
+ * const db = new Kysely<Database>({ dialect: engine.dialect, log: ['query', 'error'] });
  * const users = await db.selectFrom('users').selectAll().execute();
  * // SQL: select * from "users"  (on a connection from engine's pool)
+ * await db
+ *   .transaction()
+ *   .setIsolationLevel('serializable')
+ *   .execute((trx) => trx.insertInto('users').values({ name: 'ann' }).execute());
+ * // logged: BEGIN ISOLATION LEVEL SERIALIZABLE; insert into "users" …; COMMIT
  * ```
  */
 export class PgsaDialect implements Dialect {

@@ -1,5 +1,6 @@
 import type { DatabaseConnection, Driver, TransactionSettings } from 'kysely';
 import type { KyselyHost, QueryTarget } from './kysely-host.js';
+import type { SendControl } from '../transaction/control-channel.js';
 import { TargetConnection } from './target-connection.js';
 
 /**
@@ -27,7 +28,7 @@ export class PgsaDriver<Target extends QueryTarget = QueryTarget> implements Dri
     connection: DatabaseConnection,
     settings: TransactionSettings,
   ): Promise<void> {
-    await targetOf<Target>(connection).beginTransaction(settings);
+    await targetOf<Target>(connection).beginTransaction(settings, sendOf(connection));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -38,12 +39,32 @@ export class PgsaDriver<Target extends QueryTarget = QueryTarget> implements Dri
     await targetOf<Target>(connection).rollbackTransaction();
   }
 
+  /** A ControlledTransaction's `savepoint(name)`: `SAVEPOINT "name"`, a pgsa savepoint. */
+  async savepoint(connection: DatabaseConnection, savepointName: string): Promise<void> {
+    await targetOf<Target>(connection).savepoint(savepointName, sendOf(connection));
+  }
+
+  /** `rollbackToSavepoint(name)`: back to the savepoint, which stays open (as in PostgreSQL). */
+  async rollbackToSavepoint(connection: DatabaseConnection, savepointName: string): Promise<void> {
+    await targetOf<Target>(connection).rollbackToSavepoint(savepointName, sendOf(connection));
+  }
+
+  /** `releaseSavepoint(name)`: `RELEASE SAVEPOINT "name"` (and of savepoints made after it). */
+  async releaseSavepoint(connection: DatabaseConnection, savepointName: string): Promise<void> {
+    await targetOf<Target>(connection).releaseSavepoint(savepointName);
+  }
+
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     await this.#host.release(targetOf<Target>(connection));
   }
 
   /** Destroying a Kysely does not close what the host owns (the engine's pool, a connection). */
   async destroy(): Promise<void> {}
+}
+
+/** Control statements go through the Kysely connection's (possibly logged) executeQuery. */
+function sendOf(connection: DatabaseConnection): SendControl {
+  return (connection as TargetConnection<QueryTarget>).sendControl;
 }
 
 /** Kysely hands back only connections this driver made. */

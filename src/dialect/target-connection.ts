@@ -1,4 +1,4 @@
-import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
 import type pg from 'pg';
 import { batchSizeOf, DEFAULT_BATCH_SIZE } from '../connection/stream-options.js';
 import type { QueryTarget } from './kysely-host.js';
@@ -13,16 +13,39 @@ const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
  */
 export class TargetConnection<Target extends QueryTarget> implements DatabaseConnection {
   readonly target: Target;
+  /** node-postgres' results of the control statements in flight, by their compiled query. */
+  readonly #controlResults = new WeakMap<CompiledQuery, pg.QueryResult | undefined>();
 
   constructor(target: Target) {
     this.target = target;
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return toKyselyResult<R>(
-      await this.target.query(compiledQuery.sql, compiledQuery.parameters, 'object'),
-    );
+    const result = await this.target.query(compiledQuery.sql, compiledQuery.parameters, 'object');
+    if (this.#controlResults.has(compiledQuery)) {
+      this.#controlResults.set(compiledQuery, Array.isArray(result) ? result.at(-1) : result);
+    }
+    return toKyselyResult<R>(result);
   }
+
+  /**
+   * Sends one transaction-control statement through `this.executeQuery` — which Kysely's
+   * `log` wraps (it patches the method on this object), so BEGIN, COMMIT, ROLLBACK and
+   * savepoints are logged and timed as every other query — and resolves with node-postgres'
+   * result (the transaction objects read its `command`: a COMMIT answered with ROLLBACK).
+   */
+  readonly sendControl = async (sql: string): Promise<pg.QueryResult> => {
+    const compiled = CompiledQuery.raw(sql);
+    this.#controlResults.set(compiled, undefined);
+    try {
+      await this.executeQuery(compiled);
+      const result = this.#controlResults.get(compiled);
+      if (result === undefined) throw new Error(`pgsa: no result for control statement ${sql}`);
+      return result;
+    } finally {
+      this.#controlResults.delete(compiled);
+    }
+  };
 
   /** Kysely's `.stream(chunkSize)`: a server-side cursor, `chunkSize` rows at a time. */
   async *streamQuery<R>(

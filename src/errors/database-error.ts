@@ -2,6 +2,11 @@
 export interface ServerErrorFields {
   /** Five-character SQLSTATE code, e.g. `23505`. */
   readonly sqlstate?: string | undefined;
+  /**
+   * node-postgres' `code`: the SQLSTATE of a server error; for a connection lost on a socket
+   * error, Node's code of that error (`ECONNRESET`, `EPIPE` …). Defaults to `sqlstate`.
+   */
+  readonly code?: string | undefined;
   readonly severity?: string | undefined;
   readonly detail?: string | undefined;
   readonly hint?: string | undefined;
@@ -13,6 +18,14 @@ export interface ServerErrorFields {
   readonly column?: string | undefined;
   readonly dataType?: string | undefined;
   readonly constraint?: string | undefined;
+  /** Offset of the error in `internalQuery` (an internally generated statement). */
+  readonly internalPosition?: number | undefined;
+  /** The internally generated statement that failed (e.g. inside a PL/pgSQL function). */
+  readonly internalQuery?: string | undefined;
+  /** Server source file, line and routine that reported the error. */
+  readonly file?: string | undefined;
+  readonly line?: string | undefined;
+  readonly routine?: string | undefined;
 }
 
 import { PgsaError } from './pgsa-error.js';
@@ -20,9 +33,28 @@ import { PgsaError } from './pgsa-error.js';
 /**
  * An error reported by (or about) the database. Server errors carry the server's fields;
  * the original node-postgres error is `cause`.
+ *
+ * The fields have the names node-postgres' `DatabaseError` gives them, so code written for pg
+ * or for Kysely's stock dialect (`err.code === '23505'`) works unchanged: `code` is the
+ * SQLSTATE (the same as `sqlstate`). Two differences: `position` and `internalPosition` are
+ * numbers (pg: strings), and an `OperationalError` for a lost connection has `sqlstate`
+ * `undefined` and, as pg's socket errors do, Node's code of the socket error in `code`
+ * (`ECONNRESET`, `EPIPE` …; `undefined` when pg reported the loss without one). Errors
+ * pgsa raises itself (`PoolTimeoutError`, `InterfaceError`s) have no `code`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await engine.db.insertInto('users').values({ id: 1, name: 'ann' }).execute();
+ * } catch (e) {
+ *   if (e instanceof UniqueViolationError) console.log(e.code, e.constraint); // '23505' 'users_pkey'
+ * }
+ * ```
  */
 export class DatabaseError extends PgsaError implements ServerErrorFields {
   readonly sqlstate: string | undefined;
+  /** The SQLSTATE (node-postgres' name for it); see the class comment for lost connections. */
+  readonly code: string | undefined;
   readonly severity: string | undefined;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
@@ -33,10 +65,16 @@ export class DatabaseError extends PgsaError implements ServerErrorFields {
   readonly column: string | undefined;
   readonly dataType: string | undefined;
   readonly constraint: string | undefined;
+  readonly internalPosition: number | undefined;
+  readonly internalQuery: string | undefined;
+  readonly file: string | undefined;
+  readonly line: string | undefined;
+  readonly routine: string | undefined;
 
   constructor(message: string, fields: ServerErrorFields = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.sqlstate = fields.sqlstate;
+    this.code = fields.code ?? fields.sqlstate;
     this.severity = fields.severity;
     this.detail = fields.detail;
     this.hint = fields.hint;
@@ -47,6 +85,11 @@ export class DatabaseError extends PgsaError implements ServerErrorFields {
     this.column = fields.column;
     this.dataType = fields.dataType;
     this.constraint = fields.constraint;
+    this.internalPosition = fields.internalPosition;
+    this.internalQuery = fields.internalQuery;
+    this.file = fields.file;
+    this.line = fields.line;
+    this.routine = fields.routine;
   }
 }
 

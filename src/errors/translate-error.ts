@@ -15,6 +15,11 @@ interface PgServerError extends Error {
   column?: string | undefined;
   dataType?: string | undefined;
   constraint?: string | undefined;
+  internalPosition?: string | undefined;
+  internalQuery?: string | undefined;
+  file?: string | undefined;
+  line?: string | undefined;
+  routine?: string | undefined;
 }
 
 function isPgServerError(error: unknown): error is PgServerError {
@@ -70,7 +75,9 @@ export function translateError(error: unknown, secret?: string): unknown {
     return new ErrorClass(mask(error.message, secret), serverFields(error), { cause: error });
   }
   if (error instanceof Error && isConnectionFailure(error)) {
-    return new OperationalError(mask(error.message, secret), {}, { cause: error });
+    const code = (error as { code?: unknown }).code;
+    const fields = typeof code === 'string' ? { code } : {};
+    return new OperationalError(mask(error.message, secret), fields, { cause: error });
   }
   if (error instanceof TypeError) {
     return new ProgrammingError(
@@ -116,6 +123,12 @@ function serverFields(error: PgServerError): ServerErrorFields {
     column: error.column,
     dataType: error.dataType,
     constraint: error.constraint,
+    internalPosition:
+      error.internalPosition === undefined ? undefined : Number(error.internalPosition),
+    internalQuery: error.internalQuery,
+    file: error.file,
+    line: error.line,
+    routine: error.routine,
   };
 }
 

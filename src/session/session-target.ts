@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { KyselyHost, QueryTarget } from '../dialect/kysely-host.js';
 import type { RowMode } from '../protocol/protocol-query.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
+import type { SendControl } from '../transaction/control-channel.js';
 import { KyselyTransactions, type UnitSource } from '../transaction/kysely-transactions.js';
 
 /**
@@ -52,9 +53,8 @@ export class SessionTarget<DB> implements QueryTarget {
     return this.#session.cursorBatches(sql, parameters, rowMode, batchSize);
   }
 
-  beginTransaction(settings: TransactionSettings): Promise<void> {
-    this.#transactions ??= new KyselyTransactions(this.#session);
-    return this.#transactions.begin(settings);
+  beginTransaction(settings: TransactionSettings, send: SendControl): Promise<void> {
+    return this.#kysely().begin(settings, send);
   }
 
   async commitTransaction(): Promise<void> {
@@ -63,6 +63,23 @@ export class SessionTarget<DB> implements QueryTarget {
 
   async rollbackTransaction(): Promise<void> {
     await this.#transactions?.rollback();
+  }
+
+  savepoint(name: string, send: SendControl): Promise<void> {
+    return this.#kysely().savepoint(name, send);
+  }
+
+  rollbackToSavepoint(name: string, send: SendControl): Promise<void> {
+    return this.#kysely().rollbackToSavepoint(name, send);
+  }
+
+  releaseSavepoint(name: string): Promise<void> {
+    return this.#kysely().releaseSavepoint(name);
+  }
+
+  #kysely(): KyselyTransactions<DB> {
+    this.#transactions ??= new KyselyTransactions(this.#session);
+    return this.#transactions;
   }
 }
 

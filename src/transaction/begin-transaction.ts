@@ -11,6 +11,7 @@ import {
   validateTransactionOptions,
 } from '../sql/transaction-sql.js';
 import { TwoPhaseTransaction } from './two-phase-transaction.js';
+import type { SendControl } from './control-channel.js';
 
 /**
  * `conn.begin(options)`: sends `BEGIN …` and returns the outermost transaction, or, when a
@@ -21,6 +22,7 @@ import { TwoPhaseTransaction } from './two-phase-transaction.js';
 export async function beginTransaction<DB>(
   conn: ConnectionOf<DB>,
   options: TransactionOptions | undefined,
+  send?: SendControl,
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);
   conn.guardOpen('begin');
@@ -43,7 +45,7 @@ export async function beginTransaction<DB>(
     return new Transaction(conn, frames, top, true);
   }
   if (conn.inTransaction) throw openedOutside('begin');
-  const tx = new Transaction(conn, frames);
+  const tx = new Transaction(conn, frames).routeControl(send);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
   await open(conn, tx, beginSql(validated));
@@ -54,22 +56,27 @@ export async function beginTransaction<DB>(
  * `conn.beginNested()`: a savepoint inside the active transaction, or a plain `BEGIN` when none
  * is open (as aiopg).
  *
+ * @param send where its control statements go (default: the connection's execution path).
+ * @param savepoint the savepoint's name (Kysely's `trx.savepoint(name)`); default: a name
+ *   unique on the connection.
  * @internal
  */
 export async function beginNestedTransaction<DB>(
   conn: ConnectionOf<DB>,
+  send?: SendControl,
+  savepoint?: string,
 ): Promise<NestedTransaction<DB>> {
   conn.guardOpen('beginNested');
   const frames = conn.frames;
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
-    const tx = new NestedTransaction(conn, frames, undefined, undefined);
+    const tx = new NestedTransaction(conn, frames, undefined, undefined).routeControl(send);
     await open(conn, tx, 'BEGIN');
     return tx;
   }
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
-  const name = frames.nextSavepointName();
-  const tx = new NestedTransaction(conn, frames, top, name);
+  const name = savepoint ?? frames.nextSavepointName();
+  const tx = new NestedTransaction(conn, frames, top, name).routeControl(send);
   await open(conn, tx, savepointSql(name));
   return tx;
 }
@@ -103,7 +110,7 @@ async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string
   const frames = conn.frames;
   frames.push(tx);
   try {
-    await conn.query(sql, [], 'object');
+    await tx.sendControl(sql);
   } catch (error) {
     frames.pop(tx);
     throw error;

@@ -3,6 +3,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import { beginNestedTransaction, beginTransaction } from './begin-transaction.js';
 import type { Transaction } from './transaction.js';
 import { type TransactionOptions, validateTransactionOptions } from '../sql/transaction-sql.js';
+import type { SendControl } from './control-channel.js';
 
 /**
  * The unit of work run by `conn.transaction(fn)` and `engine.transaction(fn)`: it receives the
@@ -52,6 +53,7 @@ export async function runInTransaction<DB, T>(
  * Begins the unit of work of `transaction(fn)` (and of Kysely's `db.transaction()` on pgsa
  * connections): a transaction, or a savepoint when one is already in progress.
  *
+ * @param send where the unit's control statements go (default: the connection's path).
  * @throws InterfaceError when options are given for a nested unit (a savepoint cannot change
  *   them); TypeError for invalid options.
  * @internal
@@ -59,6 +61,7 @@ export async function runInTransaction<DB, T>(
 export async function beginUnit<DB>(
   conn: ConnectionOf<DB>,
   options: TransactionOptions | undefined,
+  send?: SendControl,
 ): Promise<Transaction<DB>> {
   const validated = validateTransactionOptions(options);
   const nested = conn.frames.depth > 0 || conn.inTransaction;
@@ -68,7 +71,7 @@ export async function beginUnit<DB>(
         'in a savepoint of the transaction in progress, whose settings apply',
     );
   }
-  return nested ? beginNestedTransaction(conn) : beginTransaction(conn, validated);
+  return nested ? beginNestedTransaction(conn, send) : beginTransaction(conn, validated, send);
 }
 
 /**

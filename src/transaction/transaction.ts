@@ -3,6 +3,7 @@ import type { ConnectionOf } from './transaction-host.js';
 import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import type { TransactionFrames } from './transaction-frames.js';
+import type { SendControl } from './control-channel.js';
 
 /**
  * Where a transaction object stands. `'failed'`: a statement inside it raised an error (the
@@ -60,6 +61,7 @@ export class Transaction<DB = Record<string, never>> {
   readonly #joined: boolean;
   #status: TransactionStatus = 'active';
   #ending: Operation | undefined;
+  #sendControl: SendControl | undefined;
 
   /**
    * @internal Made by `SAConnection.begin()`, `beginNested()` and `beginTwophase()`.
@@ -248,9 +250,28 @@ export class Transaction<DB = Record<string, never>> {
     await this.send('ROLLBACK');
   }
 
-  /** Runs a control statement through the connection's one execution path. @internal */
+  /** Runs a control statement through {@link sendControl}. @internal */
   protected send(sql: string): Promise<pg.QueryResult> {
-    return this.#connection.query(sql, [], 'object');
+    return this.sendControl(sql);
+  }
+
+  /**
+   * The one function every control statement of this transaction (its BEGIN or SAVEPOINT
+   * included) is sent with: the channel given to {@link routeControl}, else the connection's
+   * one execution path. @internal
+   */
+  sendControl(sql: string): Promise<pg.QueryResult> {
+    const send = this.#sendControl;
+    return send === undefined ? this.#connection.query(sql, [], 'object') : send(sql);
+  }
+
+  /**
+   * Sends this transaction's control statements through `send` (a Kysely connection, so that
+   * Kysely's `log` sees them); set before the first one is sent. @internal
+   */
+  routeControl(send: SendControl | undefined): this {
+    this.#sendControl = send;
+    return this;
   }
 
   /** The status this object recorded itself, without derivation. @internal */
