@@ -98,6 +98,12 @@ export class ConnectionTypes {
     return this.#codecs.get(oid);
   }
 
+  /** The codec registered for the element type of the array type `oid`, if any. */
+  arrayCodecOf(oid: number): NamedCodec | undefined {
+    if (this.#resolvedAt !== this.version) this.#reset();
+    return this.#arrayCodecs.get(oid)?.[0];
+  }
+
   #reset(): void {
     const codecs = new Map<number, NamedCodec>();
     const arrayCodecs = new Map<number, readonly [NamedCodec, string]>();

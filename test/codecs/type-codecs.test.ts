@@ -386,4 +386,26 @@ describe('type codecs: parameters', () => {
     ]);
     expect(row).toEqual([-(2n ** 63n), Buffer.from('ü'), when, [[1, null], [3, 4]], { nested: { list: [1, 'two'] } }]);
   });
+
+  it('applies a registered encode to the parameters of a prepared statement, arrays of the type included', async () => {
+    const engine = await engines.make();
+    const codec = {
+      schema: 'geo',
+      decode: (text: string) => {
+        const [x, y] = text.slice(1, -1).split(',');
+        return { x: Number(x), y: y as string };
+      },
+      encode: (pair: { x: number; y: string }) => `(${pair.x},${pair.y})`,
+    };
+    await engine.setTypeCodec('pair', codec);
+    const conn = await engine.acquire();
+    try {
+      const statement = await conn.prepare('select $1::geo.pair as one, $2::geo.pair[] as many');
+      const row = await statement.fetchRow({ x: 1, y: 'a' }, [{ x: 2, y: 'b' }, null]);
+      expect(row?.toJSON()).toEqual({ one: { x: 1, y: 'a' }, many: [{ x: 2, y: 'b' }, null] });
+      await statement.close();
+    } finally {
+      await conn.close();
+    }
+  });
 });

@@ -1,0 +1,36 @@
+import type pg from 'pg';
+import { ConnectionTypes } from './connection-types.js';
+
+/**
+ * `values` with the registered `encode` of each parameter's type applied (see `TypeCodec`):
+ * a value of a type with an encoder becomes the encoder's text, an array for an array of such
+ * a type has each element (at any depth) encoded. NULL and undefined stay as they are. The same
+ * array when nothing had to change.
+ *
+ * @internal
+ */
+export function encodeParameters(
+  client: pg.ClientBase,
+  typeOids: readonly number[],
+  values: readonly unknown[],
+): readonly unknown[] {
+  const types = ConnectionTypes.of(client);
+  if (types === undefined) return values;
+  let encoded: unknown[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) continue;
+    const oid = typeOids[i] as number;
+    const scalar = types.codecOf(oid)?.encode;
+    const element = scalar === undefined ? types.arrayCodecOf(oid)?.encode : undefined;
+    if (scalar === undefined && element === undefined) continue;
+    encoded ??= [...values];
+    encoded[i] = scalar !== undefined ? scalar(value) : encodeElements(value, element as (value: unknown) => string);
+  }
+  return encoded ?? values;
+}
+
+function encodeElements(value: unknown, encode: (value: unknown) => string): unknown {
+  if (value === null || value === undefined) return null;
+  return Array.isArray(value) ? value.map((element: unknown) => encodeElements(element, encode)) : encode(value);
+}
