@@ -28,20 +28,32 @@ export interface CatalogSnapshot {
   readonly names: ReadonlyMap<string, number>;
 }
 
+const COLUMNS = 't.oid::int4, t.typtype::text, t.typbasetype::int4, t.typarray::int4, t.typdelim::text';
+
 // Enums, domains, base types from extensions (citext, hstore), ranges and stand-alone composite
 // types (CREATE TYPE … AS, not the row types every table has): the types whose arrays and
-// domains pgsa decodes by oid. Plus whatever the registered codecs name, built-in or not.
-const CATALOG_SQL = `select t.oid::int4, t.typtype::text, t.typbasetype::int4, t.typarray::int4, t.typdelim::text, n.i::int4
+// domains pgsa decodes by oid. `oid::int8` keeps the planner off pg_type's oid index: on a
+// fresh backend the index scan costs about 1 ms more than the sequential scan.
+const OWN_TYPES_SQL = `select ${COLUMNS}, null::int4
 from pg_catalog.pg_type t
-left join (select to_regtype(u.name)::oid as oid, u.i from unnest($1::text[]) with ordinality as u(name, i)) n on n.oid = t.oid
-where n.i is not null or (t.oid >= 16384 and t.typcategory <> 'A' and (t.typtype in ('b', 'd', 'e', 'r', 'm') or (t.typtype = 'c'
-  and exists (select 1 from pg_catalog.pg_class c where c.oid = t.typrelid and c.relkind = 'c'))))`;
+where t.oid::int8 >= 16384 and t.typcategory <> 'A' and (t.typtype in ('b', 'd', 'e', 'r', 'm') or (t.typtype = 'c'
+  and exists (select 1 from pg_catalog.pg_class c where c.oid = t.typrelid and c.relkind = 'c')))`;
+
+// The same, plus the types the registered codecs name (built-in or not), with their index in $1.
+const WITH_NAMES_SQL = `${OWN_TYPES_SQL}
+union all
+select ${COLUMNS}, u.i::int4
+from unnest($1::text[]) with ordinality as u(name, i) join pg_catalog.pg_type t on t.oid = to_regtype(u.name)`;
 
 type CatalogRow = [number, string, number, number, string, number | null];
 
 /** Reads the database's own types and the oids of `regtypes` (one round trip). */
 export async function readCatalog(client: pg.ClientBase, regtypes: readonly string[]): Promise<CatalogSnapshot> {
-  const result = await client.query<CatalogRow>({ text: CATALOG_SQL, values: [regtypes], rowMode: 'array' });
+  const result = await client.query<CatalogRow>(
+    regtypes.length === 0
+      ? { text: OWN_TYPES_SQL, rowMode: 'array' }
+      : { text: WITH_NAMES_SQL, values: [regtypes], rowMode: 'array' },
+  );
   const types = new Map<number, CatalogType>();
   const names = new Map<string, number>();
   for (const [oid, kind, base, array, delimiter, index] of result.rows) {

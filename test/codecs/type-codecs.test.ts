@@ -71,6 +71,18 @@ describe('type codecs: bigint', () => {
     // The connection is still usable after the failed row.
     expect(await engine.fetchVal('select count(*) from generate_series(1, 3)')).toBe(3);
   });
+
+  it('throws the same DataError for an int8 beyond 2^53 on pg\'s own query path (no parameters)', async () => {
+    const engine = await engines.make({ types: { bigint: 'number' } });
+    const conn = await engine.acquire();
+    try {
+      const error = await rejection(conn.execute("select '{1,-9007199254740993}'::int8[] as a"), DataError);
+      expect(error.message).toMatch(/^int8 value -9007199254740993 is beyond ±\(2\^53 − 1\)/);
+      expect(await conn.fetchVal('select 2::int8')).toBe(2);
+    } finally {
+      await conn.close();
+    }
+  });
 });
 
 describe('type codecs: numeric, float, json', () => {
@@ -194,6 +206,12 @@ describe('type codecs: bytea, uuid, inet, text arrays', () => {
     expect((await everyPath(text, sql, [bytes, [bytes, null]]))[0]).toEqual(['\\x0001feff', ['\\x0001feff', null]]);
   });
 
+  it('splits arrays of box on the type\'s own delimiter (;)', async () => {
+    const engine = await engines.make();
+    const [row] = await everyPath(engine, "select '{(1,1),(0,0);NULL;(3,3),(2,2)}'::box[]");
+    expect(row).toEqual([['(1,1),(0,0)', null, '(3,3),(2,2)']]);
+  });
+
   it('decodes uuid, inet and nested text arrays with quotes, commas, backslashes and NULL text', async () => {
     const engine = await engines.make();
     const id = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -224,6 +242,16 @@ describe('type codecs: enums, domains and registered codecs', () => {
     const engine = await engines.make({ maxUses: 1, pipelineConnections: 0 });
     await engine.execute("create type later_enum as enum ('x', 'y')");
     expect(await engine.fetchVal("select '{x,y}'::later_enum[]")).toEqual(['x', 'y']);
+  });
+
+  it('resolves a registered name again on each new connection: a type dropped and created again keeps its codec', async () => {
+    // maxUses 1: every acquire after the first opens a new connection.
+    const engine = await engines.make({ maxUses: 1, pipelineConnections: 0 });
+    await engine.execute("create type recreated as enum ('a')");
+    await engine.setTypeCodec('recreated', { decode: (text) => `codec:${text}` });
+    const before = await engine.fetchVal("select 'a'::recreated");
+    await engine.execute("drop type recreated; create type recreated as enum ('a', 'b')");
+    expect([before, await engine.fetchVal("select '{b}'::recreated[]")]).toEqual(['codec:a', ['codec:b']]);
   });
 
   it('decodes a type and its arrays through engine.setTypeCodec on pooled and pipelined connections', async () => {
