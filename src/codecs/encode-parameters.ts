@@ -1,11 +1,16 @@
 import type pg from 'pg';
+import { OID } from './builtin-decoders.js';
 import { ConnectionTypes } from './connection-types.js';
+
+const JSON_OID: number = OID.json;
+const JSONB_OID: number = OID.jsonb;
 
 /**
  * `values` with the registered `encode` of each parameter's type applied (see `TypeCodec`):
  * a value of a type with an encoder becomes the encoder's text, an array for an array of such
- * a type has each element (at any depth) encoded. NULL and undefined stay as they are. The same
- * array when nothing had to change.
+ * a type has each element (at any depth) encoded; an array for a `json`/`jsonb` parameter
+ * becomes its JSON text. NULL and undefined stay as they are. The same array when nothing had
+ * to change.
  *
  * @internal
  */
@@ -21,6 +26,12 @@ export function encodeParameters(
     const value = values[i];
     if (value === null || value === undefined) continue;
     const oid = typeOids[i] as number;
+    if ((oid === JSON_OID || oid === JSONB_OID) && Array.isArray(value) && types.codecOf(oid)?.encode === undefined) {
+      // node-postgres would send a PostgreSQL array literal, not JSON (and `[]` as `{}`).
+      encoded ??= [...values];
+      encoded[i] = JSON.stringify(value);
+      continue;
+    }
     const scalar = types.codecOf(oid)?.encode;
     const element = scalar === undefined ? types.arrayCodecOf(oid)?.encode : undefined;
     if (scalar === undefined && element === undefined) continue;

@@ -436,4 +436,16 @@ describe('type codecs: parameters', () => {
       await conn.close();
     }
   });
+
+  it('sends an array for a json or jsonb parameter of a prepared statement as JSON, the empty array included', async () => {
+    const engine = await engines.make();
+    const conn = await engine.acquire();
+    try {
+      const statement = await conn.prepare('select $1::jsonb as b, $2::json as j');
+      expect((await statement.fetchRow([1, 'two', { three: 3 }], []))?.toJSON()).toEqual({ b: [1, 'two', { three: 3 }], j: [] });
+      await statement.close();
+    } finally {
+      await conn.close();
+    }
+  });
 });
