@@ -3,6 +3,7 @@ import { arrayDecoder, builtinDecoder, type Decoder, pgDecoder } from './builtin
 import { type CatalogSnapshot, type CatalogType, lookUpType, readCatalog } from './type-catalog.js';
 import type { NamedCodec } from './type-codec.js';
 import type { RegisteredCodec, TypeRegistry } from './type-registry.js';
+import type { ResolvedTypeOptions } from './type-options.js';
 
 const bound = new WeakMap<pg.ClientBase, ConnectionTypes>();
 
@@ -48,6 +49,11 @@ export class ConnectionTypes {
   bind(client: pg.ClientBase): this {
     bound.set(client, this);
     return this;
+  }
+
+  /** The engine's `types` choices. */
+  get options(): ResolvedTypeOptions {
+    return this.#registry.options;
   }
 
   /** Changes whenever a codec is registered on the engine or this connection. */

@@ -448,4 +448,29 @@ describe('type codecs: parameters', () => {
       await conn.close();
     }
   });
+
+  it('sends a Date for a date parameter of a prepared statement as its UTC day when dates decode to Date', async () => {
+    const engine = await engines.make({ types: { date: 'Date' } });
+    const conn = await engine.acquire();
+    // West of UTC node-postgres would send midnight UTC as the previous day's local time.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/Adak';
+    try {
+      expect(new Date('1969-07-20T00:00:00Z').getDate()).toBe(19);
+      const statement = await conn.prepare('select $1::date as d, $1::date::text as t');
+      const day = new Date('0001-02-03T00:00:00Z');
+      day.setUTCFullYear(-43); // 44 BC
+      for (const value of [new Date('1969-07-20T00:00:00Z'), new Date('2100-12-31T23:59:59.999Z'), day]) {
+        const row = await statement.fetchRow(value);
+        // Midnight UTC of the Date's UTC day.
+        expect(row?.d).toEqual(new Date(`${value.toISOString().slice(0, -14)}T00:00:00Z`));
+      }
+      expect((await statement.fetchRow(day))?.t).toBe('0044-02-03 BC');
+      await statement.close();
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+      await conn.close();
+    }
+  });
 });
