@@ -103,3 +103,8 @@ export type {
   RowOfTable,
   WhereOf,
 } from './repository/repository-types.js';
+// --- type codecs (issue 13) ---
+export type { TypeOptions } from './codecs/type-options.js';
+export type { TypeCodec } from './codecs/type-codec.js';
+export { json, JsonParameter } from './codecs/json-parameter.js';
+export type { DecodedColumn, DecodedSchema } from './codecs/decoded-schema.js';

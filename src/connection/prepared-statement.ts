@@ -3,6 +3,7 @@ import type { DatabaseError} from '../errors/database-error.js';
 import { DataError, ProgrammingError } from '../errors/database-error.js';
 import { InterfaceError, ResourceClosedError } from '../errors/pgsa-error.js';
 import { describeStatement, type Naming, runNamed } from '../protocol/run-statement.js';
+import { encodeParameters } from '../codecs/encode-parameters.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { fetchValue } from '../result/fetch-value.js';
 import type { ResultProxy } from '../result/result-proxy.js';
@@ -265,13 +266,25 @@ export class PreparedStatement<Row> implements AsyncDisposable {
         return conn.exchange(
           this.sql,
           echo,
-          (client, _cache, secret) => runNamed(client, this.#cache, this.#naming, this.sql, values, 'array', secret),
+          (client, _cache, secret) =>
+            runNamed(client, this.#cache, this.#naming, this.sql, this.#encoded(client, values), 'array', secret),
           undefined as ExecuteOptions | undefined,
         );
       });
     } catch (error) {
       throw this.#named(error);
     }
+  }
+
+  /** The parameters with the type codecs' `encode` applied (the parameter types are known here). */
+  #encoded(
+    client: pg.ClientBase,
+    values: readonly unknown[] | { readonly sets: readonly (readonly unknown[])[] },
+  ): readonly unknown[] | { readonly sets: readonly (readonly unknown[])[] } {
+    const oids = this.parameterTypes.map((parameter) => parameter.typeOid);
+    if (Array.isArray(values)) return encodeParameters(client, oids, values as readonly unknown[]);
+    const { sets } = values as { readonly sets: readonly (readonly unknown[])[] };
+    return { sets: sets.map((set) => encodeParameters(client, oids, set)) };
   }
 
   /** A server error about the parameters, with the statement's SQL in its message. */

@@ -65,6 +65,8 @@ import {
 } from './fetch-calls.js';
 import { type PreparedHost, type PreparedStatement, prepareStatement } from './prepared-statement.js';
 import { type CursorOptions, openCursor, type PendingCursor, pendingCursor } from './cursor.js';
+import { registerConnectionTypeCodec } from '../codecs/register-type-codec.js';
+import type { TypeCodec } from '../codecs/type-codec.js';
 
 // Plugs SAConnection into the transaction layer's types (`tx.connection`, `transaction(fn)`'s
 // argument) without that layer importing this one.
@@ -1155,5 +1157,23 @@ export class SAConnection<DB = Record<string, never>> {
       run: (_operation, send) => send(self),
       stream: (sql, params, options) => self.stream(sql, [...params], options),
     };
+  }
+
+  // --- type codecs (issue 13) ---
+
+  /**
+   * Registers how the PostgreSQL type `typeName` is decoded (and optionally encoded) on this
+   * physical connection only, over the engine's codecs (asyncpg's `conn.set_type_codec`); it
+   * stays with the connection when it goes back to the pool. See `Engine.setTypeCodec`.
+   *
+   * @throws TypeError for a missing name or `decode`; ProgrammingError "unknown type …" when
+   *   the database has no such type.
+   * @example
+   * ```ts
+   * await conn.setTypeCodec('point', { decode: (t) => t.slice(1, -1).split(',').map(Number) });
+   * ```
+   */
+  async setTypeCodec<T>(typeName: string, codec: TypeCodec<T>): Promise<void> {
+    await registerConnectionTypeCodec(this.#client, typeName, codec);
   }
 }

@@ -2,6 +2,8 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
+import { TypeRegistry } from '../codecs/type-registry.js';
+import type { TypeOptions } from '../codecs/type-options.js';
 import {
   type ListenerOptions,
   type ResolvedListenerOptions,
@@ -82,6 +84,13 @@ export interface EngineOptions {
    * silently never delivering (default false). Set `statementCacheSize: 0` too.
    */
   pgbouncer?: boolean | undefined;
+  /**
+   * How this engine's connections decode `int8`, `numeric`, `date`, `json`/`jsonb`,
+   * timestamps, `interval` and `bytea` (README "Type codecs"); pg's process-wide `pg.types` is
+   * never changed. Defaults lose nothing: `int8` and `numeric` as strings, `date` as
+   * `YYYY-MM-DD`.
+   */
+  types?: TypeOptions | undefined;
 }
 
 /**
@@ -107,6 +116,8 @@ export interface ResolvedEngineOptions extends ConnectionSettings {
   readonly pipelineConnections: number;
   readonly listener: ResolvedListenerOptions;
   readonly pgbouncer: boolean;
+  /** The engine's type choices and the codecs registered with `setTypeCodec`. */
+  readonly types: TypeRegistry;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -135,6 +146,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'pipelineConnections',
   'listener',
   'pgbouncer',
+  'types',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -212,6 +224,7 @@ export function resolveEngineOptions(input: string | EngineOptions): {
     pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
     listener: resolveListenerOptions(options.listener),
     pgbouncer: flag('pgbouncer', options.pgbouncer),
+    types: new TypeRegistry(options.types),
   });
   return { options: resolved, connection };
 }

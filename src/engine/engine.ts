@@ -20,6 +20,7 @@ import type { TransactionCallback } from '../transaction/run-in-transaction.js';
 import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
+import { ConnectionTypes } from '../codecs/connection-types.js';
 import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
 import { ListenerConnection } from '../notify/listener-connection.js';
@@ -45,6 +46,8 @@ import {
 import type { Executable, ResultRow } from '../connection/executable.js';
 import type { ResultProxy } from '../result/result-proxy.js';
 import { type ExecutingEngine, engineExecute } from './engine-execute.js';
+import { registerTypeCodec } from '../codecs/register-type-codec.js';
+import type { TypeCodec } from '../codecs/type-codec.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -469,7 +472,8 @@ export class Engine<DB = Record<string, never>> {
   /** A client for the pipelined path, configured like the pool's. */
   #createPipelineClient(): pg.Client {
     const options = this.options;
-    return new pg.Client({
+    const types = new ConnectionTypes(options.types);
+    const client = new pg.Client({
       ...this.#connection.config,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(options.statementTimeoutMs !== undefined
@@ -477,7 +481,10 @@ export class Engine<DB = Record<string, never>> {
         : {}),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
       pipeline: true,
+      types,
     } as pg.ClientConfig);
+    types.bind(client);
+    return client;
   }
 
   #guardOpen(operation: string): void {
@@ -562,13 +569,17 @@ export class Engine<DB = Record<string, never>> {
     // non-enumerable property of the config it passes here, so a spread would drop it: it is
     // set again explicitly.
     const password = this.#connection.password;
+    const registry = options.types;
     class PgsaClient extends pg.Client {
       constructor(config?: pg.ClientConfig) {
+        const types = new ConnectionTypes(registry);
         super({
           ...config,
           ...(password === undefined ? {} : { password }),
           connectionTimeoutMillis: connectTimeoutMs,
+          types,
         });
+        types.bind(this);
       }
     }
     const pool = new pg.Pool({
@@ -584,9 +595,7 @@ export class Engine<DB = Record<string, never>> {
         : {}),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
       Client: PgsaClient,
-      ...(options.onConnect
-        ? { onConnect: (client: pg.ClientBase) => this.#onConnect(client as pg.PoolClient) }
-        : {}),
+      onConnect: (client: pg.ClientBase) => this.#onConnect(client as pg.PoolClient),
     } as pg.PoolConfig);
     pool.on('error', (error) => {
       // An idle connection died (server restart, network): pg already dropped it from the pool.
@@ -597,6 +606,9 @@ export class Engine<DB = Record<string, never>> {
   }
 
   async #onConnect(client: pg.PoolClient): Promise<void> {
+    // The database's own types (enums, domains, their arrays) and the registered codecs' oids.
+    await ConnectionTypes.of(client)?.load(client);
+    if (this.options.onConnect === undefined) return;
     const conn = new SAConnection<DB>(this, client);
     try {
       await this.options.onConnect?.(conn as unknown as SAConnection);
@@ -767,6 +779,7 @@ export class Engine<DB = Record<string, never>> {
           connectionTimeoutMillis: options.connectTimeoutMs,
           ...(options.applicationName ? { application_name: options.applicationName } : {}),
           keepAlive: true,
+          types: new ConnectionTypes(options.types),
         } as pg.ClientConfig),
       secret: this.secret,
       warn: this.#warn,
@@ -848,5 +861,32 @@ export class Engine<DB = Record<string, never>> {
   fetchVal(query: string, options: FetchValOptions): Promise<unknown>;
   fetchVal(query: Executable<unknown> | string, second?: readonly unknown[] | FetchValOptions, third?: FetchValOptions): Promise<unknown> {
     return fetchValOf(this as Executor, query, second, third);
+  }
+
+  // --- type codecs (issue 13) ---
+
+  /**
+   * Registers how the PostgreSQL type `typeName` (an enum, a domain, a composite, an extension
+   * type such as `citext` or `hstore`, or a built-in one) is decoded, and optionally encoded,
+   * on every connection of this engine (asyncpg's `set_type_codec`). The name is looked up on
+   * a pooled connection now (`schema` qualifies it), and again on every connection the engine
+   * opens later, pipelined ones included; arrays of the type decode to arrays of `decode`'s
+   * results. Statements already prepared are described again on their next run.
+   *
+   * @throws TypeError for a missing name or `decode`; ProgrammingError "unknown type …" when
+   *   the database has no such type; as `acquire()`.
+   * @example
+   * ```ts
+   * await engine.setTypeCodec('mood', { decode: (text) => text.toUpperCase() });
+   * await engine.fetchVal("select array['happy', 'sad']::mood[]"); // ['HAPPY', 'SAD']
+   * ```
+   */
+  async setTypeCodec<T>(typeName: string, codec: TypeCodec<T>): Promise<void> {
+    const conn = await this.acquire();
+    try {
+      await registerTypeCodec(this.options.types, conn.raw, typeName, codec);
+    } finally {
+      await conn.close();
+    }
   }
 }

@@ -18,13 +18,27 @@ export const NO_TYPES: readonly number[] = [];
 /**
  * Parameters converted for sending, as node-postgres converts them (see {@link prepareParameter}).
  *
- * @throws ProgrammingError ("cannot send a parameter: …") for a value that cannot be sent;
- *   DataError for a string with an unpaired UTF-16 surrogate (it has no UTF-8 form).
+ * @throws ProgrammingError ("cannot send a parameter: … (parameter $n)") for a value that
+ *   cannot be sent; DataError for a string with an unpaired UTF-16 surrogate (it has no UTF-8
+ *   form). Both name the parameter's position.
  */
 export function prepareValues(values: readonly unknown[]): unknown[] {
   const prepared = new Array<unknown>(values.length);
-  for (let i = 0; i < values.length; i++) prepared[i] = prepareParameter(values[i]);
+  for (let i = 0; i < values.length; i++) {
+    try {
+      prepared[i] = prepareParameter(values[i]);
+    } catch (error) {
+      throw atPosition(error, i + 1);
+    }
+  }
   return prepared;
+}
+
+/** `error` (pgsa's own refusal of a value) with the parameter's position in its message. */
+function atPosition(error: unknown, position: number): unknown {
+  if (!(error instanceof ProgrammingError || error instanceof DataError) || error.sqlstate !== undefined) return error;
+  const Class = error instanceof DataError ? DataError : ProgrammingError;
+  return new Class(`${error.message} (parameter $${position})`, {}, error.cause === undefined ? undefined : { cause: error.cause });
 }
 
 /**

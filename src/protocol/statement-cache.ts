@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { ConnectionTypes } from '../codecs/connection-types.js';
 import { forgetParsedStatement } from './pg-internals.js';
 
 const caches = new WeakMap<pg.ClientBase, StatementCache>();
@@ -14,6 +15,8 @@ export interface StatementDescription {
   readonly parsers: readonly ((text: string) => unknown)[];
   /** The parameters' type oids, when the statement was described on its own (`prepare`). */
   readonly parameterTypes?: readonly number[] | undefined;
+  /** The connection's codec version the parsers were resolved under (see `ConnectionTypes`). */
+  readonly typesVersion: number;
 }
 
 /**
@@ -32,6 +35,7 @@ export interface StatementDescription {
 export class StatementCache {
   readonly #capacity: number;
   readonly #client: pg.ClientBase;
+  readonly #types: ConnectionTypes | undefined;
   /** SQL text → statement name; Map order is recency order (oldest first). */
   readonly #names = new Map<string, string>();
   readonly #descriptions = new Map<string, StatementDescription>();
@@ -74,6 +78,7 @@ export class StatementCache {
   private constructor(client: pg.ClientBase, capacity: number) {
     this.#client = client;
     this.#capacity = capacity;
+    this.#types = ConnectionTypes.of(client);
   }
 
   /** Statements currently cached. */
@@ -112,9 +117,14 @@ export class StatementCache {
     return name;
   }
 
-  /** The result columns of the statement `name`, once described on this connection. */
+  /**
+   * The result columns of the statement `name`, once described on this connection, while its
+   * parsers are current (a type codec registered since makes the statement be described again).
+   */
   description(name: string): StatementDescription | undefined {
-    return this.#descriptions.get(name);
+    const description = this.#descriptions.get(name);
+    if (description === undefined || this.#types === undefined) return description;
+    return description.typesVersion === this.#types.version ? description : undefined;
   }
 
   /** Records what the server described for `name` (its parsers use the client's types). */
@@ -128,6 +138,7 @@ export class StatementCache {
       fields: Object.freeze([...fields]),
       parsers: fields.map((field) => client.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown),
       ...(parameterTypes === undefined ? {} : { parameterTypes: Object.freeze([...parameterTypes]) }),
+      typesVersion: this.#types?.version ?? 0,
     };
     // Only names still in use are remembered: a retired one is never executed again.
     if (this.#live.has(name)) this.#descriptions.set(name, description);

@@ -8,6 +8,6 @@ import type pg from 'pg';
  * connection's `executeQuery`, which Kysely's `log` wraps and which ends on that same path — so
  * Kysely's log and pgsa's echo show the same statements.
  *
- * @internal
+ * Not part of the public API.
  */
 export type SendControl = (sql: string) => Promise<pg.QueryResult>;

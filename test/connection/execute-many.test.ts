@@ -170,7 +170,7 @@ describe('executeMany', () => {
     await using conn = await e.acquire();
     await conn.execute('begin');
     const error = await rejection(conn.executeMany(INSERT, [[1, 'a'], [2, UNSENDABLE]]), ProgrammingError);
-    expect(error.message).toBe('cannot send a parameter: this value refuses to be sent');
+    expect(error.message).toBe('cannot send a parameter: this value refuses to be sent (parameter $2)');
     await conn.execute(INSERT, [3, 'after']);
     await conn.execute('commit');
     expect(await stored()).toEqual([{ id: 3, label: 'after' }]);

@@ -80,6 +80,7 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['sql', 'errors'],
+  ['codecs'],
   ['protocol'],
   ['result'],
   ['transaction'],

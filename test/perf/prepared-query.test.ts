@@ -128,7 +128,7 @@ describe('rows of cached statements', () => {
       conn.execute('insert into typed values ($1, $2)', [5, UNSENDABLE]),
       ProgrammingError,
     );
-    expect(failure.message).toBe('cannot send a parameter: this value refuses to be sent');
+    expect(failure.message).toBe('cannot send a parameter: this value refuses to be sent (parameter $2)');
     // Nothing reached the server: the transaction is not aborted.
     expect(conn.inTransaction).toBe(true);
     await conn.execute('insert into typed values ($1, $2)', [6, 9]);
