@@ -23,7 +23,7 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
  * ```
  */
 export async function createEngine<DB = Record<string, never>>(
-  dsnOrOptions: string | EngineOptions,
+  dsnOrOptions: string | EngineOptions<DB>,
 ): Promise<Engine<DB>> {
   const { options, connection } = resolveEngineOptions(dsnOrOptions);
   const engine = new Engine<DB>(options, connection);

@@ -13,7 +13,7 @@ import {
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
 /** Options of {@link createEngine}. Unknown keys are rejected. */
-export interface EngineOptions {
+export interface EngineOptions<DB = Record<string, never>> {
   /**
    * `postgres://user:password@host:port/database?…` (parsed as node-postgres does, with
    * pg-connection-string); the explicit fields below override it.
@@ -47,7 +47,7 @@ export interface EngineOptions {
   /** Replace a connection after it served this many acquires (asyncpg `max_queries`-like). */
   maxUses?: number | undefined;
   /** Runs once on every new connection before it is first handed out. */
-  onConnect?: ((conn: SAConnection) => Promise<void> | void) | undefined;
+  onConnect?: ((conn: SAConnection<DB>) => Promise<void> | void) | undefined;
   /** `true` logs every statement with its duration to the console; or pass a logger. */
   echo?: boolean | PgsaLogger | undefined;
   /** Include statement parameters in echo events (default false: they may hold secrets). */
@@ -166,14 +166,14 @@ const consoleLogger: PgsaLogger = {
  *   negative or non-integer sizes and timeouts, timeouts beyond what a timer can wait
  *   (2147483647 ms), `minSize > maxSize`, or a connection string that cannot be parsed.
  */
-export function resolveEngineOptions(input: string | EngineOptions): {
+export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
   readonly options: ResolvedEngineOptions;
   readonly connection: ResolvedConnection;
 } {
   if (typeof input !== 'string' && (input === null || typeof input !== 'object')) {
     throw new TypeError('createEngine expects a connection string or an options object');
   }
-  const options: EngineOptions =
+  const options: EngineOptions<DB> =
     typeof input === 'string' ? { connectionString: input } : { ...input };
   const unknown = Object.keys(options).filter((key) => !KNOWN_KEYS.has(key));
   if (unknown.length > 0) {
@@ -214,7 +214,8 @@ export function resolveEngineOptions(input: string | EngineOptions): {
     idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 10_000, MAX_TIMER_MS),
     maxLifetimeMs: optionalCount('maxLifetimeMs', options.maxLifetimeMs, MAX_TIMER_MS),
     maxUses: optionalCount('maxUses', options.maxUses),
-    onConnect: options.onConnect,
+    // Called with this engine's connections, which are SAConnection<DB>.
+    onConnect: options.onConnect as ResolvedEngineOptions['onConnect'],
     echo,
     echoParameters: options.echoParameters === true,
     logger,

@@ -101,13 +101,15 @@ export function useEngines<DB = Database>(
       },
       warn: (message) => void captured.warnings.push(message),
     };
+    // The fixture's options are written for the file's DB; an engine made for another `D` gets
+    // the same options (an onConnect hook sees a connection of that engine).
     const engine = await createEngine<D>({
       connectionString: db.url,
       echo: logger,
       logger,
       ...options.defaults,
       ...overrides,
-    });
+    } as EngineOptions<D>);
     const made = Object.assign(engine, { captured });
     (inTest ? testEngines : fileEngines).push(made as TestEngine<unknown>);
     return made;
