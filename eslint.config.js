@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.scratch/**', '.pgsa-tmp*/**', 'dist/**', 'node_modules/**', 'bench/results/**'] },
+  { ignores: ['.scratch/**', '.pgsa-tmp*/**', 'dist/**', 'node_modules/**', 'bench/results/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

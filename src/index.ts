@@ -12,7 +12,7 @@ export type { CopyFromOptions, CopyToOptions } from './connection/bulk-writes.js
 export type { CopyData, CopyRecords } from './protocol/copy-in-query.js';
 export { PgsaDialect } from './dialect/pgsa-dialect.js';
 export { createEngine } from './engine/create-engine.js';
-export { Engine, type EngineStats } from './engine/engine.js';
+export { Engine, type EngineDescription, type EngineStats } from './engine/engine.js';
 export type { EchoEvent, EngineOptions, PgsaLogger } from './engine/engine-options.js';
 export {
   CheckViolationError,

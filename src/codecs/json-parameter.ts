@@ -11,6 +11,7 @@
  * ```
  */
 export class JsonParameter {
+  /** The value, sent as `JSON.stringify(value)`. */
   readonly value: unknown;
 
   constructor(value: unknown) {

@@ -24,8 +24,11 @@ import { quoteIdentifier } from '../sql/quote.js';
  * ```
  */
 export interface TypeCodec<T = unknown> {
+  /** The schema of the type (default: the first one on the search path that has it). */
   readonly schema?: string | undefined;
+  /** Turns the server's text form of a value into what rows hold (never called for NULL). */
   readonly decode: (text: string) => T;
+  /** Turns a parameter value into the type's text form (prepared statements). */
   readonly encode?: ((value: T) => string) | undefined;
 }
 

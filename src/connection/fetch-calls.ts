@@ -10,6 +10,7 @@ import { statementArguments, type ExecuteOptions } from './stream-options.js';
  * default; negative counts from the end) or by name; plus {@link ExecuteOptions}.
  */
 export interface FetchValOptions<Column extends string = string> extends ExecuteOptions {
+  /** Which column: its position (0 first, negative from the end) or its name; default 0. */
   readonly column?: Column | number | undefined;
 }
 

@@ -1,13 +1,16 @@
 /** Receives one line per statement when `echo` is on. */
 export interface EchoEvent {
+  /** The statement text as sent (parameters as `$1`, `$2` …). */
   readonly sql: string;
   /** Present only when `echoParameters` is true. */
   readonly parameters?: readonly unknown[] | undefined;
+  /** From the call to the answer, queueing on the connection included. */
   readonly durationMs: number;
   /** Rows returned or affected; absent when the statement failed. */
   readonly rowCount?: number | null | undefined;
   /** The error's message when the statement failed. */
   readonly error?: string | undefined;
+  /** The server process that ran it (`pg_backend_pid()`). */
   readonly backendPid?: number | undefined;
 }
 

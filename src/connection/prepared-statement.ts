@@ -17,6 +17,7 @@ import type { ExecuteOptions, StreamOptions } from './stream-options.js';
 
 /** A result column of a prepared statement, as the server described it. */
 export interface PreparedColumn {
+  /** The column name, as the server reports it. */
   readonly name: string;
   /** The type's oid (`pg_type.oid`). */
   readonly typeOid: number;
@@ -26,7 +27,9 @@ export interface PreparedColumn {
 
 /** A parameter of a prepared statement (`$1`, `$2` …), typed as the server inferred it. */
 export interface PreparedParameter {
+  /** The type's oid (`pg_type.oid`). */
   readonly typeOid: number;
+  /** The type's name (`pg_type.typname`). */
   readonly typeName: string;
 }
 

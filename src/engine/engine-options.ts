@@ -19,12 +19,17 @@ export interface EngineOptions<DB = Record<string, never>> {
    * pg-connection-string); the explicit fields below override it.
    */
   connectionString?: string | undefined;
+  /** Host name, IP address or Unix-socket directory (default `localhost`, or `PGHOST`). */
   host?: string | undefined;
   /** TCP port, an integer from 1 to 65535 (default 5432, or `PGPORT`). */
   port?: number | undefined;
+  /** Login role (default: `PGUSER`, else the OS user). */
   user?: string | undefined;
+  /** Password; kept off every public property, message and log line. */
   password?: string | undefined;
+  /** Database name (default: the user name, or `PGDATABASE`). */
   database?: string | undefined;
+  /** `true`, or Node TLS options (`ca`, `rejectUnauthorized` …), as node-postgres takes them. */
   ssl?: boolean | ConnectionOptions | undefined;
   /** Connections opened by `createEngine` and kept open (default 1). */
   minSize?: number | undefined;

@@ -59,12 +59,28 @@ export interface EngineStats {
   readonly inUse: number;
   /** `acquire()` calls waiting for a connection. */
   readonly waiting: number;
+  /** Connections the engine keeps open (the `minSize` option). */
   readonly minSize: number;
+  /** Most connections open at once (the `maxSize` option). */
   readonly maxSize: number;
   /** `acquire()` calls since the engine was created. */
   readonly acquires: number;
   /** `acquire()` calls that ended in `PoolTimeoutError`. */
   readonly timeouts: number;
+}
+
+/** What `JSON.stringify(engine)` shows: never the password. */
+export interface EngineDescription {
+  /** Always `'postgresql'` (aiopg.sa's `engine.name`). */
+  readonly name: string;
+  /** Always `'pg'` (node-postgres; aiopg.sa's `engine.driver`). */
+  readonly driver: string;
+  /** The connection string with the password masked. */
+  readonly dsn: string;
+  /** The `minSize` option. */
+  readonly minSize: number;
+  /** The `maxSize` option. */
+  readonly maxSize: number;
 }
 
 type Status = 'open' | 'closed' | 'terminated';
@@ -154,7 +170,7 @@ export class Engine<DB = Record<string, never>> {
   }
 
   /** `JSON.stringify(engine)`: what the engine is, the DSN masked; never the password. */
-  toJSON(): { name: string; driver: string; dsn: string; minSize: number; maxSize: number } {
+  toJSON(): EngineDescription {
     return {
       name: this.name,
       driver: this.driver,

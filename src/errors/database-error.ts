@@ -7,24 +7,35 @@ export interface ServerErrorFields {
    * error, Node's code of that error (`ECONNRESET`, `EPIPE` …). Defaults to `sqlstate`.
    */
   readonly code?: string | undefined;
+  /** `ERROR`, `FATAL` or `PANIC` (a notice's severity for warnings); not translated. */
   readonly severity?: string | undefined;
+  /** A secondary message with more detail, e.g. the key that violated a unique constraint. */
   readonly detail?: string | undefined;
+  /** A suggestion of what to do about it, when the server has one. */
   readonly hint?: string | undefined;
   /** 1-based character offset of the error in the statement text. */
   readonly position?: number | undefined;
+  /** Where it happened: the call stack of PL/pgSQL functions or the SQL statement context. */
   readonly where?: string | undefined;
+  /** The schema of the object the error is about (constraint violations and the like). */
   readonly schema?: string | undefined;
+  /** The table the error is about. */
   readonly table?: string | undefined;
+  /** The column the error is about. */
   readonly column?: string | undefined;
+  /** The data type the error is about (a domain check, say). */
   readonly dataType?: string | undefined;
+  /** The name of the violated constraint. */
   readonly constraint?: string | undefined;
   /** Offset of the error in `internalQuery` (an internally generated statement). */
   readonly internalPosition?: number | undefined;
   /** The internally generated statement that failed (e.g. inside a PL/pgSQL function). */
   readonly internalQuery?: string | undefined;
-  /** Server source file, line and routine that reported the error. */
+  /** The server source file that reported the error. */
   readonly file?: string | undefined;
+  /** The line in the server source file that reported the error. */
   readonly line?: string | undefined;
+  /** The server source routine that reported the error. */
   readonly routine?: string | undefined;
 }
 
@@ -52,23 +63,39 @@ import { PgsaError } from './pgsa-error.js';
  * ```
  */
 export class DatabaseError extends PgsaError implements ServerErrorFields {
+  /** {@inheritDoc ServerErrorFields.sqlstate} */
   readonly sqlstate: string | undefined;
   /** The SQLSTATE (node-postgres' name for it); see the class comment for lost connections. */
   readonly code: string | undefined;
+  /** {@inheritDoc ServerErrorFields.severity} */
   readonly severity: string | undefined;
+  /** {@inheritDoc ServerErrorFields.detail} */
   readonly detail: string | undefined;
+  /** {@inheritDoc ServerErrorFields.hint} */
   readonly hint: string | undefined;
+  /** {@inheritDoc ServerErrorFields.position} */
   readonly position: number | undefined;
+  /** {@inheritDoc ServerErrorFields.where} */
   readonly where: string | undefined;
+  /** {@inheritDoc ServerErrorFields.schema} */
   readonly schema: string | undefined;
+  /** {@inheritDoc ServerErrorFields.table} */
   readonly table: string | undefined;
+  /** {@inheritDoc ServerErrorFields.column} */
   readonly column: string | undefined;
+  /** {@inheritDoc ServerErrorFields.dataType} */
   readonly dataType: string | undefined;
+  /** {@inheritDoc ServerErrorFields.constraint} */
   readonly constraint: string | undefined;
+  /** {@inheritDoc ServerErrorFields.internalPosition} */
   readonly internalPosition: number | undefined;
+  /** {@inheritDoc ServerErrorFields.internalQuery} */
   readonly internalQuery: string | undefined;
+  /** {@inheritDoc ServerErrorFields.file} */
   readonly file: string | undefined;
+  /** {@inheritDoc ServerErrorFields.line} */
   readonly line: string | undefined;
+  /** {@inheritDoc ServerErrorFields.routine} */
   readonly routine: string | undefined;
 
   constructor(message: string, fields: ServerErrorFields = {}, options?: { cause?: unknown }) {

@@ -20,6 +20,7 @@ export interface Notification {
  * listening, so the application should resync (re-read the state the channel announces).
  */
 export interface NotificationGap {
+  /** The channel whose notifications may be missing. */
   readonly channel: string;
   /**
    * `'reconnect'`: the listener connection was lost and re-established; whatever was sent in

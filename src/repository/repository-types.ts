@@ -22,7 +22,9 @@ export type OrderTermOf<DB, T extends keyof DB> = ColumnOf<DB, T> | readonly [Co
 
 /** What `list()` takes. */
 export interface ListOptions<DB, T extends keyof DB> {
+  /** Column values the rows must equal (all of them; `null` matches IS NULL). */
   readonly where?: WhereOf<DB, T> | undefined;
+  /** Sort terms, first the most significant. */
   readonly orderBy?: OrderTermOf<DB, T> | readonly OrderTermOf<DB, T>[] | undefined;
   /** At most this many rows (a non-negative integer). */
   readonly limit?: number | undefined;

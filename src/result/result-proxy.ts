@@ -122,10 +122,12 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
     this.#rows.length = 0;
   }
 
+  /** Iterates over the remaining rows (`for (const row of result)`). */
   *[Symbol.iterator](): Iterator<RowProxy<Row>> {
     for (let row = this.fetchOne(); row !== null; row = this.fetchOne()) yield row;
   }
 
+  /** The same rows as an async iterable (`for await`, as aiopg.sa). */
   async *[Symbol.asyncIterator](): AsyncIterator<RowProxy<Row>> {
     for (let row = this.fetchOne(); row !== null; row = this.fetchOne()) yield row;
   }

@@ -26,6 +26,7 @@ export interface EngineTransactionOptions extends TransactionOptions {
    * `SerializationFailureError` (40001) or `DeadlockDetectedError` (40P01); default 0.
    */
   readonly retries?: number | undefined;
+  /** Waits between the attempts (exponential with jitter). */
   readonly backoff?: BackoffOptions | undefined;
 }
 
