@@ -21,6 +21,7 @@ import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { ConnectionTypes } from '../codecs/connection-types.js';
+import { OpenClients } from './open-clients.js';
 import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
 import { ListenerConnection } from '../notify/listener-connection.js';
@@ -123,6 +124,8 @@ export class Engine<DB = Record<string, never>> {
   readonly #pipeline: PipelinePool | undefined;
   readonly #target: string;
   readonly #inUse = new HeldConnections<SAConnection<DB>>();
+  /** The pool's connected clients, until their sockets close (see `waitClosed`). */
+  readonly #openClients = new OpenClients();
   #status: Status = 'open';
   #ended: Promise<void> | undefined;
   #db: Kysely<DB> | undefined;
@@ -418,7 +421,9 @@ export class Engine<DB = Record<string, never>> {
 
   /**
    * Resolves when every connection is closed, i.e. after `close()` once all acquired
-   * connections were released, or after `terminate()`. When connections are still acquired
+   * connections were released, or after `terminate()` — their sockets included, so no session of
+   * the engine is left on the server (a peer that does not answer is cut after
+   * `connectTimeoutMs`). When connections are still acquired
    * 5 s after the first call, it logs once through the engine's `logger.warn` which ones (backend
    * pid, when acquired, in a transaction or running a statement) and keeps waiting.
    *
@@ -483,6 +488,9 @@ export class Engine<DB = Record<string, never>> {
 
   async #endAll(): Promise<void> {
     await Promise.all([this.#pool.end(), this.#pipeline?.close(), this.#listenerConnection?.close()]);
+    // pool.end() does not wait for the sockets; a peer that never answers is cut after the
+    // connect timeout.
+    await this.#openClients.closed(this.options.connectTimeoutMs);
   }
 
   /** A client for the pipelined path, configured like the pool's. */
@@ -586,6 +594,7 @@ export class Engine<DB = Record<string, never>> {
     // set again explicitly.
     const password = this.#connection.password;
     const registry = options.types;
+    const openClients = this.#openClients;
     class PgsaClient extends pg.Client {
       constructor(config?: pg.ClientConfig) {
         const types = new ConnectionTypes(registry);
@@ -596,6 +605,7 @@ export class Engine<DB = Record<string, never>> {
           types,
         });
         types.bind(this);
+        openClients.track(this);
       }
     }
     const pool = new pg.Pool({
