@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
+import { type ConnectRetries, type ResolvedConnectRetries, resolveConnectRetries } from './connect-retries.js';
 import {
   type ListenerOptions,
   type ResolvedListenerOptions,
@@ -82,6 +83,15 @@ export interface EngineOptions {
    * silently never delivering (default false). Set `statementCacheSize: 0` too.
    */
   pgbouncer?: boolean;
+  /**
+   * Retrying a connection attempt that failed transiently (refused or reset, the server starting
+   * up or shutting down — 57P03 —, too many connections — 53300): `createEngine`, `acquire()`
+   * and the pipelined connections try up to `attempts` times (default 3) with exponential,
+   * jittered delays from `baseMs` (default 100) up to `maxMs` (default 2000). Authentication
+   * (28P01, 28000), unknown-database (3D000) and configuration failures are never retried.
+   * `acquire()` still gives up at `acquireTimeoutMs`.
+   */
+  connectRetries?: ConnectRetries;
 }
 
 /**
@@ -107,6 +117,7 @@ export interface ResolvedEngineOptions extends ConnectionSettings {
   readonly pipelineConnections: number;
   readonly listener: ResolvedListenerOptions;
   readonly pgbouncer: boolean;
+  readonly connectRetries: ResolvedConnectRetries;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -135,6 +146,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'pipelineConnections',
   'listener',
   'pgbouncer',
+  'connectRetries',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -212,6 +224,7 @@ export function resolveEngineOptions(input: string | EngineOptions): {
     pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
     listener: resolveListenerOptions(options.listener),
     pgbouncer: flag('pgbouncer', options.pgbouncer),
+    connectRetries: resolveConnectRetries(options.connectRetries),
   });
   return { options: resolved, connection };
 }

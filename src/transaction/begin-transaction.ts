@@ -11,6 +11,7 @@ import {
   validateTransactionOptions,
 } from '../sql/transaction-sql.js';
 import { TwoPhaseTransaction } from './two-phase-transaction.js';
+import { publishTransaction } from '../diagnostics/channels.js';
 
 /**
  * `conn.begin(options)`: sends `BEGIN …` and returns the outermost transaction, or, when a
@@ -46,7 +47,7 @@ export async function beginTransaction<DB>(
   const tx = new Transaction(conn, frames);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
-  await open(conn, tx, beginSql(validated));
+  await open(conn, tx, beginSql(validated), 'begin');
   return tx;
 }
 
@@ -64,13 +65,13 @@ export async function beginNestedTransaction<DB>(
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
     const tx = new NestedTransaction(conn, frames, undefined, undefined);
-    await open(conn, tx, 'BEGIN');
+    await open(conn, tx, 'BEGIN', 'begin');
     return tx;
   }
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
   const name = frames.nextSavepointName();
   const tx = new NestedTransaction(conn, frames, top, name);
-  await open(conn, tx, savepointSql(name));
+  await open(conn, tx, savepointSql(name), 'savepoint', { savepoint: name });
   return tx;
 }
 
@@ -95,11 +96,17 @@ export async function beginTwoPhaseTransaction<DB>(
     );
   }
   const tx = new TwoPhaseTransaction(conn, frames, id);
-  await open(conn, tx, 'BEGIN');
+  await open(conn, tx, 'BEGIN', 'begin', { xid: id });
   return tx;
 }
 
-async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
+async function open<DB>(
+  conn: ConnectionOf<DB>,
+  tx: Transaction<DB>,
+  sql: string,
+  event: 'begin' | 'savepoint',
+  details?: { savepoint?: string; xid?: string },
+): Promise<void> {
   const frames = conn.frames;
   frames.push(tx);
   try {
@@ -108,6 +115,7 @@ async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string
     frames.pop(tx);
     throw error;
   }
+  publishTransaction(() => ({ event, sql, backendPid: conn.backendPid, ...details }));
 }
 
 function openedOutside(operation: string): InterfaceError {
