@@ -14,7 +14,8 @@ failOnUnhandled();
 describe('engine.health() on a healthy server', () => {
   it('reports ok with the latency, the server version, recovery state and the pool stats', async () => {
     const engine = await engines.make({ minSize: 1 });
-    const [{ server_version: version }] = await observe<{ server_version: string }>(db.url, 'show server_version');
+    const [shown] = await observe<{ server_version: string }>(db.url, 'show server_version');
+    const version = shown?.server_version;
     const report = await engine.health({ timeoutMs: 2_000 });
     expect(report).toMatchObject({ ok: true, serverVersion: version, inRecovery: false });
     expect(report.error).toBeUndefined();
@@ -77,10 +78,12 @@ describe('engine.health() while the network is black-holed', () => {
       connectTimeoutMs: 1_000,
       applicationName: 'pgsa-health-blackhole',
     });
-    const [{ pid }] = await observe<{ pid: number }>(
+    const [backend] = await observe<{ pid: number }>(
       db.url,
       "select pid from pg_stat_activity where application_name = 'pgsa-health-blackhole'",
     );
+    const pid = backend?.pid;
+    expect(pid).toBeGreaterThan(0);
     proxy.blackHole();
     try {
       const started = performance.now();
