@@ -14,13 +14,16 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
 import type { Engine } from '../src/index.js';
+
+/** What the routes use of an engine (any `Engine<DB>` fits). */
+export type ProbedEngine = Pick<Engine, 'health' | 'stats' | 'dsn'>;
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from './prometheus-metrics.js';
 
 /** How long a probe waits for the database (keep it below the probe's own timeout). */
 export const HEALTH_TIMEOUT_MS = 1_000;
 
 /** Fastify: `app.get('/healthz')` and `app.get('/metrics')`. */
-export function fastifyApp(engine: Engine<never>): FastifyInstance {
+export function fastifyApp(engine: ProbedEngine): FastifyInstance {
   const app = Fastify();
   app.get('/healthz', async (_request, reply) => {
     const report = await engine.health({ timeoutMs: HEALTH_TIMEOUT_MS });
@@ -33,7 +36,7 @@ export function fastifyApp(engine: Engine<never>): FastifyInstance {
 }
 
 /** Express 5 (async handlers are awaited). */
-export function expressApp(engine: Engine<never>): express.Express {
+export function expressApp(engine: ProbedEngine): express.Express {
   const app = express();
   app.get('/healthz', async (_request, response) => {
     const report = await engine.health({ timeoutMs: HEALTH_TIMEOUT_MS });
@@ -46,7 +49,7 @@ export function expressApp(engine: Engine<never>): express.Express {
 }
 
 /** Hono. */
-export function honoApp(engine: Engine<never>): Hono {
+export function honoApp(engine: ProbedEngine): Hono {
   const app = new Hono();
   app.get('/healthz', async (c) => {
     const report = await engine.health({ timeoutMs: HEALTH_TIMEOUT_MS });
@@ -63,7 +66,7 @@ export interface Listening {
 }
 
 /** Serves the chosen framework's app on 127.0.0.1 (a free port). */
-export async function listen(framework: 'fastify' | 'express' | 'hono', engine: Engine<never>): Promise<Listening> {
+export async function listen(framework: 'fastify' | 'express' | 'hono', engine: ProbedEngine): Promise<Listening> {
   if (framework === 'fastify') {
     const app = fastifyApp(engine);
     await app.listen({ host: '127.0.0.1', port: 0 });

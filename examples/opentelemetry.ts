@@ -31,7 +31,7 @@ export interface PgsaInstrumentation {
   readonly tracer: Tracer;
   /** With a meter and the engines to watch, pool metrics are reported too. */
   readonly meter?: Meter;
-  readonly engines?: readonly Engine<never>[];
+  readonly engines?: readonly Pick<Engine, 'stats' | 'dsn'>[];
 }
 
 /** `SELECT`, `INSERT` … and the table a statement works on, for the span name. */

@@ -22,7 +22,7 @@ function number(value: number): string {
 }
 
 /** The metrics of `engines` (each labelled `pool` with its masked DSN) as Prometheus text. */
-export function prometheusText(engines: readonly Pick<Engine<never>, 'dsn' | 'stats'>[]): string {
+export function prometheusText(engines: readonly Pick<Engine, 'dsn' | 'stats'>[]): string {
   const families = new Map<string, { help: string; type: string; samples: string[] }>();
   const sample = (name: string, type: string, help: string, labels: Record<string, string>, value: number, suffix = '') => {
     let family = families.get(name);

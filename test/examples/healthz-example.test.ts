@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine, HealthReport } from '../../src/index.js';
+import type { HealthReport } from '../../src/index.js';
 import { HEALTH_TIMEOUT_MS, listen } from '../../examples/healthz.js';
 import { prometheusText } from '../../examples/prometheus-metrics.js';
 import { useEngines } from '../support/engine-fixture.js';
@@ -26,7 +26,7 @@ async function get(url: string): Promise<{ status: number; type: string; text: s
 describe.each(['fastify', 'express', 'hono'] as const)('examples/healthz.ts on %s', (framework) => {
   it('/healthz answers 200 with the health report while the database answers', async () => {
     const engine = await engines.make();
-    const app = await listen(framework, engine as Engine<never>);
+    const app = await listen(framework, engine);
     try {
       const { status, text } = await get(`${app.url}/healthz`);
       const [shown] = await observe<{ server_version: string }>(db.url, 'show server_version');
@@ -41,7 +41,7 @@ describe.each(['fastify', 'express', 'hono'] as const)('examples/healthz.ts on %
 
   it('/healthz answers 503 within its timeout when the network is black-holed', async () => {
     const engine = await engines.make({ connectionString: proxy.urlFor(db.url), connectTimeoutMs: 2_000 });
-    const app = await listen(framework, engine as Engine<never>);
+    const app = await listen(framework, engine);
     proxy.blackHole();
     try {
       const started = performance.now();
@@ -63,7 +63,7 @@ describe.each(['fastify', 'express', 'hono'] as const)('examples/healthz.ts on %
   it('/metrics serves the Prometheus text of engine.stats()', async () => {
     const engine = await engines.make();
     await engine.execute('select 1');
-    const app = await listen(framework, engine as Engine<never>);
+    const app = await listen(framework, engine);
     try {
       const { status, type, text } = await get(`${app.url}/metrics`);
       expect(status).toBe(200);

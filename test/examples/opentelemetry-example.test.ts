@@ -89,7 +89,7 @@ describe('examples/opentelemetry.ts', () => {
     const reader = new CollectingReader();
     const meterProvider = new MeterProvider({ readers: [reader] });
     const { tracer } = tracing();
-    stops.push(instrumentPgsa({ tracer, meter: meterProvider.getMeter('pgsa-test'), engines: [engine as never] }));
+    stops.push(instrumentPgsa({ tracer, meter: meterProvider.getMeter('pgsa-test'), engines: [engine] }));
     await engine.execute('select 1');
     await using held = await engine.acquire();
     const { resourceMetrics } = await reader.collect();
