@@ -621,7 +621,9 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   ): AsyncGenerator<T, void, undefined> {
     const hold = this.#queue.hold(operation);
     const started = performance.now();
-    const trace = queryChannel.hasSubscribers ? statementStart(this.#owner.options, this.#client, undefined, sql, parameters, this.backendPid, false) : undefined;
+    const trace = queryChannel.hasSubscribers
+      ? statementStart(this.#owner.options, this.#client, undefined, sql, parameters, this.backendPid, false)
+      : undefined;
     let failure: Error | undefined;
     let source: HeldSource<T> | undefined;
     try {
@@ -743,7 +745,9 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     send: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
     const started = performance.now();
-    const trace = queryChannel.hasSubscribers ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false) : undefined;
+    const trace = queryChannel.hasSubscribers
+      ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false)
+      : undefined;
     const start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
     const watchdog = this.#watchdog;
     // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
@@ -925,7 +929,8 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
     error: Error | undefined,
     trace: QueryTrace | undefined,
   ): void {
-    echoStatement(this.#owner.options, this.#owner.metrics, sql, parameters, started, rowCount, error, this.backendPid, trace, this.#cache);
+    const owner = this.#owner;
+    echoStatement(owner.options, owner.metrics, sql, parameters, started, rowCount, error, this.backendPid, trace, this.#cache);
   }
 
   async #release(busy: boolean): Promise<void> {
@@ -1172,5 +1177,4 @@ export class SAConnection<DB = Record<string, never>> implements TransactionHost
   abandonSocket(): void {
     this.#abandon();
   }
-
 }

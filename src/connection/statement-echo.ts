@@ -25,11 +25,11 @@ export function statementStart(
   if (!queryChannel.hasSubscribers) return undefined;
   const statementName = parameters.length > 0 ? cache?.peek(sql) : undefined;
   const target = client as { host?: string; port?: number; database?: string } | undefined;
+  // Object literals of one fixed shape (no spreads): this runs per statement while subscribed.
   const trace: QueryTrace = {
     event: 'start',
     id: nextQueryId(),
     sql,
-    ...(options.echoParameters ? { parameters } : {}),
     backendPid,
     statementName,
     cached: statementName !== undefined,
@@ -38,6 +38,7 @@ export function statementStart(
     port: target?.port,
     database: target?.database,
   };
+  if (options.echoParameters) (trace as { parameters?: readonly unknown[] }).parameters = parameters;
   queryChannel.publish(trace);
   return trace;
 }
@@ -72,10 +73,21 @@ export function echoStatement(
   });
   if (trace === undefined) return;
   const statementName = trace.statementName ?? (parameters.length > 0 ? cache?.peek(sql) : undefined);
-  const base = { ...trace, statementName, backendPid: backendPid || trace.backendPid, durationMs };
-  queryChannel.publish(
-    error === undefined
-      ? { ...base, event: 'end', rowCount: rowCount ?? null }
-      : { ...base, event: 'error', error },
-  );
+  const message: Record<string, unknown> = {
+    event: error === undefined ? 'end' : 'error',
+    id: trace.id,
+    sql,
+    backendPid: backendPid || trace.backendPid,
+    statementName,
+    cached: trace.cached,
+    pipelined: trace.pipelined,
+    host: trace.host,
+    port: trace.port,
+    database: trace.database,
+    durationMs,
+  };
+  if (error === undefined) message.rowCount = rowCount ?? null;
+  else message.error = error;
+  if (trace.parameters !== undefined) message.parameters = trace.parameters;
+  queryChannel.publish(message);
 }
