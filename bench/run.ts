@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--seconds S] [--only W1,W2]`
+ * `npm run bench [-- --quick] [--runs N] [--seconds S] [--only W1,W2]` (PGSA_BENCH_SUBSCRIBE=1:
+ * every worker subscribes a no-op listener to pgsa's diagnostics channels)
  *
  * Starts its own PostgreSQL (or uses PGSA_BENCH_DATABASE_URL), seeds it, then measures every
  * client on every workload, each measurement in a fresh Node process, alternating clients round

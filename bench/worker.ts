@@ -2,7 +2,10 @@
  * One measurement in a fresh process: `worker.ts <client> <workload> <concurrency> <warmupMs>
  * <measureMs> <streamRows> <bulkRows>` with the database URL in PGSA_BENCH_URL. Prints one JSON line:
  * units done in the measured window, its wall time and this process' CPU time (user + system).
+ * With PGSA_BENCH_SUBSCRIBE=1 a no-op listener subscribes to pgsa's diagnostics channels
+ * (`pgsa:query`, `pgsa:pool`, `pgsa:transaction`): the cost of an APM tool listening.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { BULK_CLIENTS, bulkRows } from './bench-bulk.js';
 import { type BenchClient, CLIENTS, consumed, type Workload } from './bench-clients.js';
 
@@ -16,6 +19,9 @@ export interface WorkerResult {
 }
 
 async function main(): Promise<WorkerResult> {
+  if (process.env.PGSA_BENCH_SUBSCRIBE === '1') {
+    for (const name of ['pgsa:query', 'pgsa:pool', 'pgsa:transaction']) diagnostics.subscribe(name, () => {});
+  }
   const [
     clientName = '',
     workload = 'W1',

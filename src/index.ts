@@ -108,3 +108,20 @@ export type { TypeOptions } from './codecs/type-options.js';
 export type { TypeCodec } from './codecs/type-codec.js';
 export { json, JsonParameter } from './codecs/json-parameter.js';
 export type { DecodedColumn, DecodedSchema } from './codecs/decoded-schema.js';
+// --- operations: health, retries, diagnostics channels, metrics (issue 17) ---
+export {
+  CHANNEL_NAMES,
+  type DisconnectReason,
+  type PoolMessage,
+  poolChannel,
+  type QueryMessage,
+  queryChannel,
+  type ServerInfo,
+  type TransactionEvent,
+  type TransactionMessage,
+  transactionChannel,
+} from './diagnostics/channels.js';
+export { LATENCY_BUCKETS_MS, type LatencySummary } from './connection/query-metrics.js';
+export type { ConnectRetries } from './engine/connect-retries.js';
+export type { HealthReport, PingOptions } from './engine/health.js';
+export { hasAttempts, isTransientError, type RetriedError, retry, type RetryOptions } from './transaction/retry.js';

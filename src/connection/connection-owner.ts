@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { ConnectionSettings } from './pgsa-logger.js';
 import type { ShapeCache } from '../result/shape-cache.js';
+import type { QueryMetrics } from './query-metrics.js';
 
 /**
  * What an `SAConnection` needs from the engine that lent it its client. `Conn` is the
@@ -20,4 +21,6 @@ export interface ConnectionOwner<DB, Conn> {
   readonly db: Kysely<DB>;
   /** A `Kysely<DB>` that runs every query on `conn`. */
   bindKysely(conn: Conn): Kysely<DB>;
+  /** Counts every statement and its latency (`engine.stats()`). */
+  readonly metrics?: QueryMetrics | undefined;
 }

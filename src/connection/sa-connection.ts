@@ -46,7 +46,8 @@ import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../sql/copy-sql.js';
 import { copyOut } from './copy-out.js';
 import { runStatement } from '../protocol/run-statement.js';
-import { echoStatement } from './statement-echo.js';
+import { echoStatement, type QueryTrace, statementStart } from './statement-echo.js';
+import { queryChannel } from '../diagnostics/channels.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
@@ -620,9 +621,11 @@ export class SAConnection<DB = Record<string, never>> {
     ) => HeldSource<T>,
   ): AsyncGenerator<T, void, undefined> {
     const hold = this.#queue.hold(operation);
-    const echo = this.#owner.options.echo;
-    const started = echo ? performance.now() : 0;
-    let failure: string | undefined;
+    const started = performance.now();
+    const trace = queryChannel.hasSubscribers
+      ? statementStart(this.#owner.options, this.#client, undefined, sql, parameters, this.backendPid, false)
+      : undefined;
+    let failure: Error | undefined;
     let source: HeldSource<T> | undefined;
     try {
       // Statements queued before it run first (they cannot fail it).
@@ -639,14 +642,14 @@ export class SAConnection<DB = Record<string, never>> {
       const watchdog = this.#watchdog;
       yield* watchdog === undefined ? source.items() : this.#watched(source.items(), watchdog);
     } catch (error) {
-      failure = (error as Error).message;
+      failure = error as Error;
       throw error;
     } finally {
       // A lost connection answers nothing: waiting for the source to close would hang.
       const usable = !this.closed && !this.#broken && this.#lostError === undefined;
       if (source !== undefined && usable) await source.close();
       hold.release();
-      if (echo?.query) this.#echo(sql, parameters, started, source?.rowCount() ?? 0, failure);
+      this.#echo(sql, parameters, started, source?.rowCount() ?? 0, failure, trace);
     }
   }
 
@@ -742,8 +745,10 @@ export class SAConnection<DB = Record<string, never>> {
     timeoutMs: number,
     send: () => Promise<pg.QueryResult>,
   ): Promise<pg.QueryResult> {
-    const echo = this.#owner.options.echo;
-    const started = echo ? performance.now() : 0;
+    const started = performance.now();
+    const trace = queryChannel.hasSubscribers
+      ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false)
+      : undefined;
     const start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
     const watchdog = this.#watchdog;
     // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
@@ -764,11 +769,11 @@ export class SAConnection<DB = Record<string, never>> {
       if (this.#transactionFailure !== undefined && this.#client.getTransactionStatus?.() === 'T') {
         this.#transactionFailure = undefined;
       }
-      if (echo?.query) this.#echo(sql, parameters, started, result.rowCount, undefined);
+      this.#echo(sql, parameters, started, result.rowCount, undefined, trace);
       return result;
     } catch (error) {
       const translated = this.#failure(error, false);
-      if (echo?.query) this.#echo(sql, parameters, started, undefined, translated.message);
+      this.#echo(sql, parameters, started, undefined, translated, trace);
       throw translated;
     } finally {
       watchdog?.end();
@@ -922,9 +927,11 @@ export class SAConnection<DB = Record<string, never>> {
     parameters: readonly unknown[],
     started: number,
     rowCount: number | null | undefined,
-    error: string | undefined,
+    error: Error | undefined,
+    trace: QueryTrace | undefined,
   ): void {
-    echoStatement(this.#owner.options, sql, parameters, started, rowCount, error, this.backendPid);
+    const owner = this.#owner;
+    echoStatement(owner.options, owner.metrics, sql, parameters, started, rowCount, error, this.backendPid, trace, this.#cache);
   }
 
   async #release(busy: boolean): Promise<void> {
@@ -1175,5 +1182,18 @@ export class SAConnection<DB = Record<string, never>> {
    */
   async setTypeCodec<T>(typeName: string, codec: TypeCodec<T>): Promise<void> {
     await registerConnectionTypeCodec(this.#client, typeName, codec);
+  }
+
+  // --- operations (issue 17) ---
+
+  /**
+   * Closes the socket now, without a cancel request (the network may be cut): the statement in
+   * flight fails with `OperationalError` and the connection is discarded when released. Used by
+   * `engine.ping()` / `engine.health()` when their deadline passes.
+   *
+   * @internal
+   */
+  abandonSocket(): void {
+    this.#abandon();
   }
 }

@@ -4,6 +4,7 @@ import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
 import { TypeRegistry } from '../codecs/type-registry.js';
 import type { TypeOptions } from '../codecs/type-options.js';
+import { type ConnectRetries, type ResolvedConnectRetries, resolveConnectRetries } from './connect-retries.js';
 import {
   type ListenerOptions,
   type ResolvedListenerOptions,
@@ -96,6 +97,15 @@ export interface EngineOptions<DB = Record<string, never>> {
    * `YYYY-MM-DD`.
    */
   types?: TypeOptions | undefined;
+  /**
+   * Retrying a connection attempt that failed transiently (refused or reset, the server starting
+   * up or shutting down — 57P03 —, too many connections — 53300): `createEngine`, `acquire()`
+   * and the pipelined connections try up to `attempts` times (default 3) with exponential,
+   * jittered delays from `baseMs` (default 100) up to `maxMs` (default 2000). Authentication
+   * (28P01, 28000), unknown-database (3D000) and configuration failures are never retried.
+   * `acquire()` still gives up at `acquireTimeoutMs`.
+   */
+  connectRetries?: ConnectRetries | undefined;
 }
 
 /**
@@ -123,6 +133,7 @@ export interface ResolvedEngineOptions extends ConnectionSettings {
   readonly pgbouncer: boolean;
   /** The engine's type choices and the codecs registered with `setTypeCodec`. */
   readonly types: TypeRegistry;
+  readonly connectRetries: ResolvedConnectRetries;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -152,6 +163,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'listener',
   'pgbouncer',
   'types',
+  'connectRetries',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -231,6 +243,7 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     listener: resolveListenerOptions(options.listener),
     pgbouncer: flag('pgbouncer', options.pgbouncer),
     types: new TypeRegistry(options.types),
+    connectRetries: resolveConnectRetries(options.connectRetries),
   });
   return { options: resolved, connection };
 }

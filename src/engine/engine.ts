@@ -22,6 +22,10 @@ import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { ConnectionTypes } from '../codecs/connection-types.js';
 import { OpenClients } from './open-clients.js';
+import { type CheckHost, health, type HealthReport, ping, type PingOptions } from './health.js';
+import { connectWithRetries, retriesNote } from './connect-retries.js';
+import { QueryMetrics, type LatencySummary } from '../connection/query-metrics.js';
+import { PoolEvents } from './pool-events.js';
 import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
 import { ListenerConnection } from '../notify/listener-connection.js';
@@ -68,6 +72,12 @@ export interface EngineStats {
   readonly acquires: number;
   /** `acquire()` calls that ended in `PoolTimeoutError`. */
   readonly timeouts: number;
+  /** Statements run since the engine was created (pooled and pipelined, failed ones included). */
+  readonly queries: number;
+  /** Statements that failed. */
+  readonly errors: number;
+  /** Their latencies: count, sum, max and a cumulative histogram. */
+  readonly latency: LatencySummary;
 }
 
 /** What `JSON.stringify(engine)` shows: never the password. */
@@ -153,6 +163,7 @@ export class Engine<DB = Record<string, never>> {
             {
               options,
               secret: this.secret,
+              metrics: this.metrics,
               createPipelineClient: () => this.#createPipelineClient(),
               prepareClient: (client) => this.#onConnect(client as pg.PoolClient),
               connectError: (error) => this.#acquireError(error),
@@ -160,6 +171,7 @@ export class Engine<DB = Record<string, never>> {
             options.pipelineConnections,
           )
         : undefined;
+    this.#poolEvents = new PoolEvents(this.#pool, this.dsn, () => this.#status !== 'open');
   }
 
   /**
@@ -259,6 +271,9 @@ export class Engine<DB = Record<string, never>> {
       maxSize: this.options.maxSize,
       acquires: this.#acquires,
       timeouts: this.#timeouts,
+      queries: this.metrics.queries,
+      errors: this.metrics.errors,
+      latency: this.metrics.latency(),
     };
   }
 
@@ -276,7 +291,10 @@ export class Engine<DB = Record<string, never>> {
   async acquire(): Promise<SAConnection<DB>> {
     this.#guardOpen('acquire');
     this.#acquires++;
+    const started = performance.now();
+    this.#poolEvents.acquire(this.#waiting);
     const client = await this.#checkout();
+    this.#poolEvents.acquired(client, started);
     const conn = new SAConnection<DB>(this, client);
     if (this.#status !== 'open') {
       conn.detach(true);
@@ -448,7 +466,7 @@ export class Engine<DB = Record<string, never>> {
     const clients: pg.PoolClient[] = [];
     try {
       const opened = await Promise.allSettled(
-        Array.from({ length: this.options.minSize }, () => this.#pool.connect()),
+        Array.from({ length: this.options.minSize }, () => this.#connectRetrying(() => this.#pool.connect())),
       );
       for (const result of opened) {
         if (result.status === 'fulfilled') clients.push(result.value);
@@ -467,6 +485,7 @@ export class Engine<DB = Record<string, never>> {
   /** @internal */
   releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void {
     this.#inUse.delete(conn);
+    this.#poolEvents.release(client, destroy);
     client.release(destroy ? new Error('connection discarded by pgsa') : undefined);
   }
 
@@ -539,7 +558,7 @@ export class Engine<DB = Record<string, never>> {
           : undefined;
       // As pg-pool's own timer: a waiting acquire does not keep the process alive.
       timer?.unref();
-      this.#pool.connect().then(
+      this.#connectRetrying(() => this.#pool.connect(), () => timedOut || this.#status !== 'open').then(
         (client) => {
           if (timedOut) {
             client.release();
@@ -562,6 +581,7 @@ export class Engine<DB = Record<string, never>> {
 
   #poolTimeout(): PoolTimeoutError {
     this.#timeouts++;
+    this.#poolEvents.timeout(this.options.acquireTimeoutMs);
     const { size, inUse, waiting } = this.stats();
     return new PoolTimeoutError(
       `acquire timed out after ${this.options.acquireTimeoutMs} ms ` +
@@ -577,7 +597,8 @@ export class Engine<DB = Record<string, never>> {
     const translated = translateError(error, this.secret);
     const fields = translated instanceof OperationalError ? translated : {};
     const wrapped = new OperationalError(
-      `could not connect to PostgreSQL (${this.#target}): ${mask(message, this.secret)}`,
+      `could not connect to PostgreSQL (${this.#target}): ${mask(message, this.secret)}` +
+        retriesNote(error, this.options.connectRetries.attempts),
       fields,
       { cause: translated },
     );
@@ -915,4 +936,63 @@ export class Engine<DB = Record<string, never>> {
       await conn.close();
     }
   }
+
+  // --- operations: health, connection retries, metrics (issue 17) ---
+
+  /** Counts every statement of this engine and its latency (see `stats()`). @internal */
+  readonly metrics = new QueryMetrics();
+  /** Publishes this engine's `pgsa:pool` messages. */
+  readonly #poolEvents: PoolEvents;
+
+  /**
+   * Round-trip time of `select 1` on a pooled connection, in ms (asyncpg tutorial's
+   * `health_check`). The whole call (waiting for a connection included) is bounded by
+   * `timeoutMs` (default 5000): when it expires, a connection still waiting for the answer is
+   * closed rather than returned to the pool, so a cut network holds no slot.
+   *
+   * @throws TypeError for an invalid `timeoutMs`; InterfaceError when the engine is closed;
+   *   OperationalError when no answer came in time or the server cannot be reached.
+   * @example
+   * ```ts
+   * const ms = await engine.ping({ timeoutMs: 1000 });
+   * ```
+   */
+  ping(options?: PingOptions): Promise<number> {
+    return ping(this as unknown as CheckHost<EngineStats>, options);
+  }
+
+  /**
+   * Checks the database within `timeoutMs` (default 5000) and reports
+   * `{ ok, latencyMs, serverVersion, inRecovery, stats, error? }`. Never throws: any failure
+   * (server down, network cut, engine closed, an invalid option) is `ok: false` with `error`
+   * saying why. Bounded like {@link Engine.ping}.
+   *
+   * @example
+   * ```ts
+   * app.get('/healthz', async (_req, reply) => {
+   *   const report = await engine.health({ timeoutMs: 1000 });
+   *   return reply.code(report.ok ? 200 : 503).send(report);
+   * });
+   * ```
+   */
+  health(options?: PingOptions): Promise<HealthReport<EngineStats>> {
+    return health(this as unknown as CheckHost<EngineStats>, options);
+  }
+
+  /** `connect()`, retried on transient failures as the engine's `connectRetries` says. */
+  #connectRetrying<T>(connect: () => Promise<T>, abandoned?: () => boolean): Promise<T> {
+    return connectWithRetries(
+      connect,
+      this.options.connectRetries,
+      (error, attempt, delayMs) => {
+        const message = error instanceof Error ? error.message : String(error);
+        this.options.logger.warn?.(
+          `connection attempt ${attempt} to ${this.#target} failed (retrying in ${delayMs} ms): ` +
+            mask(message, this.secret),
+        );
+      },
+      abandoned,
+    );
+  }
+
 }

@@ -3,17 +3,22 @@ import type { RowMode } from '../protocol/protocol-query.js';
 import { runStatement } from '../protocol/run-statement.js';
 import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementCache } from '../protocol/statement-cache.js';
-import { echoStatement } from '../connection/statement-echo.js';
+import { echoStatement, type QueryTrace, statementStart } from '../connection/statement-echo.js';
+import type { QueryMetrics } from '../connection/query-metrics.js';
+import { queryChannel } from '../diagnostics/channels.js';
 import { ResponseWatchdog } from '../connection/response-watchdog.js';
 import { OperationalError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { isConnectionFailure, translateError } from '../errors/translate-error.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
+import { connectWithRetries } from './connect-retries.js';
 
 /** What the pipeline needs from its engine. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface PipelineHost {
   readonly options: ResolvedEngineOptions;
   readonly secret: string | undefined;
+  /** Counts every statement and its latency (`engine.stats()`). */
+  readonly metrics?: QueryMetrics | undefined;
   /** A new, unconnected client configured like the pool's, with `pipeline: true`. */
   createPipelineClient(): pg.Client;
   /** Runs the engine's `onConnect` hook on a freshly connected client. */
@@ -103,11 +108,14 @@ export class PipelinePool {
     rowMode: RowMode,
   ): Promise<pg.QueryResult> {
     const host = this.#host;
-    const echo = host.options.echo;
-    const started = echo ? performance.now() : 0;
+    const started = performance.now();
+    let trace: QueryTrace | undefined;
     let client: pg.Client | undefined;
     try {
       client = slot.client ?? (await this.#open(slot));
+      if (queryChannel.hasSubscribers) {
+        trace = statementStart(host.options, client, slot.cache, sql, parameters, pid(client), true);
+      }
       slot.starts.push(performance.now());
       this.#batchWrites(slot, client);
       const watchdog = slot.watchdog;
@@ -122,9 +130,7 @@ export class PipelinePool {
       // Not expected from a pipeline-safe statement, but a transaction left open would capture
       // everyone else's statements: drop the connection rather than share it.
       if (client.getTransactionStatus() !== 'I') this.#discard(slot, client, true);
-      if (echo?.query) {
-        echoStatement(host.options, sql, parameters, started, result.rowCount, undefined, pid(client));
-      }
+      echoStatement(host.options, host.metrics, sql, parameters, started, result.rowCount, undefined, pid(client), trace, slot.cache);
       return result;
     } catch (error) {
       // A FATAL error (e.g. pg_terminate_backend) or a dead socket ends the session; pg only
@@ -134,10 +140,7 @@ export class PipelinePool {
         host.options.logger.warn?.(`pipelined connection lost: ${(translated as Error).message}`);
         this.#discard(slot, client, true);
       }
-      if (echo?.query) {
-        const message = (translated as Error).message;
-        echoStatement(host.options, sql, parameters, started, undefined, message, pid(client));
-      }
+      echoStatement(host.options, host.metrics, sql, parameters, started, undefined, translated as Error, pid(client), trace, slot.cache);
       throw translated;
     }
   }
@@ -198,7 +201,13 @@ export class PipelinePool {
   }
 
   #open(slot: Slot): Promise<pg.Client> {
-    slot.opening ??= this.#connect(slot).finally(() => {
+    const host = this.#host;
+    slot.opening ??= connectWithRetries(
+      () => this.#connect(slot),
+      host.options.connectRetries,
+      undefined,
+      () => this.#status !== 'open',
+    ).finally(() => {
       slot.opening = undefined;
     });
     return slot.opening;

@@ -86,6 +86,11 @@ export class StatementCache {
     return this.#names.size;
   }
 
+  /** The name `sql` is cached under, without touching recency; `undefined` when not cached. */
+  peek(sql: string): string | undefined {
+    return this.#names.get(sql);
+  }
+
   /**
    * The statement name to run `sql` under, or `undefined` when it is not cached (no
    * parameters). Marks it as most recently used; may retire the least recently used one.

@@ -12,6 +12,7 @@ import {
 } from '../sql/transaction-sql.js';
 import { TwoPhaseTransaction } from './two-phase-transaction.js';
 import type { SendControl } from './control-channel.js';
+import { publishTransaction } from '../diagnostics/channels.js';
 
 /**
  * `conn.begin(options)`: sends `BEGIN …` and returns the outermost transaction, or, when a
@@ -48,7 +49,7 @@ export async function beginTransaction<DB>(
   const tx = new Transaction(conn, frames).routeControl(send);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
-  await open(conn, tx, beginSql(validated));
+  await open(conn, tx, beginSql(validated), 'begin');
   return tx;
 }
 
@@ -71,13 +72,13 @@ export async function beginNestedTransaction<DB>(
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
     const tx = new NestedTransaction(conn, frames, undefined, undefined).routeControl(send);
-    await open(conn, tx, 'BEGIN');
+    await open(conn, tx, 'BEGIN', 'begin');
     return tx;
   }
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
   const name = savepoint ?? frames.nextSavepointName();
   const tx = new NestedTransaction(conn, frames, top, name).routeControl(send);
-  await open(conn, tx, savepointSql(name));
+  await open(conn, tx, savepointSql(name), 'savepoint', { savepoint: name });
   return tx;
 }
 
@@ -102,11 +103,17 @@ export async function beginTwoPhaseTransaction<DB>(
     );
   }
   const tx = new TwoPhaseTransaction(conn, frames, id);
-  await open(conn, tx, 'BEGIN');
+  await open(conn, tx, 'BEGIN', 'begin', { xid: id });
   return tx;
 }
 
-async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string): Promise<void> {
+async function open<DB>(
+  conn: ConnectionOf<DB>,
+  tx: Transaction<DB>,
+  sql: string,
+  event: 'begin' | 'savepoint',
+  details?: { savepoint?: string; xid?: string },
+): Promise<void> {
   const frames = conn.frames;
   frames.push(tx);
   try {
@@ -115,6 +122,7 @@ async function open<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string
     frames.pop(tx);
     throw error;
   }
+  publishTransaction(() => ({ event, sql, backendPid: conn.backendPid, ...details }));
 }
 
 function openedOutside(operation: string): InterfaceError {

@@ -57,12 +57,16 @@ export class NestedTransaction<DB = Record<string, never>> extends Transaction<D
 
   protected override async commitUnit(): Promise<boolean> {
     if (this.#savepoint === undefined) return super.commitUnit();
-    await this.send(releaseSavepointSql(this.#savepoint));
+    const sql = releaseSavepointSql(this.#savepoint);
+    await this.send(sql);
+    this.published('releaseSavepoint', sql, { savepoint: this.#savepoint });
     return true;
   }
 
   protected override async rollbackUnit(): Promise<void> {
     if (this.#savepoint === undefined) return super.rollbackUnit();
-    await this.send(rollbackToSavepointSql(this.#savepoint));
+    const sql = rollbackToSavepointSql(this.#savepoint);
+    await this.send(sql);
+    this.published('rollbackToSavepoint', sql, { savepoint: this.#savepoint });
   }
 }

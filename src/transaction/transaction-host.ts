@@ -28,6 +28,8 @@ export interface TransactionHost {
   guardOpen(operation: string): void;
   /** Rolls back what is open and returns the connection to its pool. */
   close(): Promise<void>;
+  /** The server process serving the connection (for the `pgsa:transaction` messages). */
+  readonly backendPid: number;
   /** Sends one statement through the connection's one execution path (queue, echo, errors). */
   query(sql: string, parameters: readonly unknown[], rowMode: 'array' | 'object'): Promise<pg.QueryResult>;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { publishTransaction, type TransactionEvent } from '../diagnostics/channels.js';
 import type { ConnectionOf } from './transaction-host.js';
 import { OperationalError, QueryCanceledError } from '../errors/database-error.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
@@ -242,12 +243,20 @@ export class Transaction<DB = Record<string, never>> {
   /** Sends the statement that commits this unit; false when the server rolled back instead. */
   protected async commitUnit(): Promise<boolean> {
     const result = await this.send('COMMIT');
-    return result.command !== 'ROLLBACK';
+    const committed = result.command !== 'ROLLBACK';
+    this.published(committed ? 'commit' : 'rollback', 'COMMIT');
+    return committed;
   }
 
   /** Sends the statement that rolls back this unit. */
   protected async rollbackUnit(): Promise<void> {
     await this.send('ROLLBACK');
+    this.published('rollback', 'ROLLBACK');
+  }
+
+  /** Publishes the `pgsa:transaction` message of a control statement that succeeded. @internal */
+  protected published(event: TransactionEvent, sql: string, details?: { savepoint?: string; xid?: string }): void {
+    publishTransaction(() => ({ event, sql, backendPid: this.#connection.backendPid, ...details }));
   }
 
   /** Runs a control statement through {@link sendControl}. @internal */

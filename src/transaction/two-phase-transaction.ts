@@ -68,19 +68,24 @@ export class TwoPhaseTransaction<DB = Record<string, never>> extends Transaction
 
   protected override async commitUnit(): Promise<boolean> {
     if (this.ownStatus !== 'prepared') await this.#prepare('commit');
-    await this.send(commitPreparedSql(this.#xid));
+    const sql = commitPreparedSql(this.#xid);
+    await this.send(sql);
+    this.published('commitPrepared', sql, { xid: this.#xid });
     return true;
   }
 
   protected override async rollbackUnit(): Promise<void> {
-    if (this.ownStatus === 'prepared') await this.send(rollbackPreparedSql(this.#xid));
-    else await super.rollbackUnit();
+    if (this.ownStatus !== 'prepared') return super.rollbackUnit();
+    const sql = rollbackPreparedSql(this.#xid);
+    await this.send(sql);
+    this.published('rollbackPrepared', sql, { xid: this.#xid });
   }
 
   async #prepare(operation: 'prepare' | 'commit'): Promise<void> {
     let command: string;
+    const sql = prepareTransactionSql(this.#xid);
     try {
-      command = (await this.send(prepareTransactionSql(this.#xid))).command;
+      command = (await this.send(sql)).command;
     } catch (error) {
       // "If the PREPARE TRANSACTION command fails for any reason, it becomes a ROLLBACK."
       this.end('rolledBack');
@@ -92,5 +97,6 @@ export class TwoPhaseTransaction<DB = Record<string, never>> extends Transaction
       throw this.failedError(operation, 'the server rolled it back');
     }
     this.end('prepared');
+    this.published('prepare', sql, { xid: this.#xid });
   }
 }

@@ -79,7 +79,7 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
  * something of a higher one declares a small interface the higher one implements.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['sql', 'errors'],
+  ['sql', 'errors', 'diagnostics'],
   ['codecs'],
   ['protocol'],
   ['result'],
