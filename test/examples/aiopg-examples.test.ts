@@ -1,0 +1,40 @@
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, it } from 'vitest';
+import { runExampleFile } from '../support/run-example-file.js';
+import { observe, useTestDatabase } from '../support/test-database.js';
+
+const db = useTestDatabase();
+
+/** Per file in examples/aiopg/: its last line and lines (or patterns) its output must contain. */
+const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
+  'simple.ts': { last: 'ALL DONE', lines: ['SELECT 1 -> [[1]]'] },
+  'simple-sa.ts': { last: 'done', lines: ['1 abc'] },
+  'simple-sa-transaction.ts': {
+    last: 'done',
+    lines: [
+      'success_transaction committed: 2 user(s)',
+      'fail_transaction rolled back: 0 user(s)',
+      'success_nested_transaction committed: 2 user(s)',
+      'fail_nested_transaction committed: 2 user(s)',
+      'fail_first_nested_transaction rolled back: 0 user(s)',
+    ],
+  },
+};
+
+it('every file in examples/aiopg/ has expectations here', () => {
+  const files = readdirSync(resolve(import.meta.dirname, '../../examples/aiopg')).sort();
+  expect(files).toEqual(Object.keys(EXPECTED).sort());
+});
+
+for (const [file, { last, lines }] of Object.entries(EXPECTED)) {
+  it(`examples/aiopg/${file} runs against the server, prints what aiopg's example does and cleans up`, async () => {
+    const output = await runExampleFile(`aiopg/${file}`, db.url);
+    for (const line of lines) {
+      if (typeof line === 'string') expect(output).toContain(line);
+      else expect(output.some((l) => line.test(l)), `a line matching ${line}`).toBe(true);
+    }
+    expect(output.at(-1)).toBe(last);
+    expect(await observe(db.url, "select nspname from pg_namespace where nspname like 'pgsa\\_%'")).toEqual([]);
+  }, 30_000);
+}
