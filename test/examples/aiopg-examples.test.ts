@@ -20,6 +20,26 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
       'fail_first_nested_transaction rolled back: 0 user(s)',
     ],
   },
+  'transaction.ts': {
+    last: 'done',
+    lines: [
+      'repeatable read: inserted 1, 3, 4 (server says repeatable read)',
+      'read committed: inserted 1, 3, 4 (server says read committed)',
+      'serializable: inserted 1, 3, 4 (server says serializable)',
+      'select * from tbl: 1, 3, 4, 1, 3, 4, 1, 3, 4',
+    ],
+  },
+  'isolation-sa-transaction.ts': {
+    last: 'done',
+    lines: [
+      'read only (deferrable true) update: InternalError 25006',
+      'read only (deferrable false) update: InternalError 25006',
+      'repeatable read: update of a row changed since: SerializationFailureError 40001',
+      'serializable: update after that: InternalError 25P02',
+      'serializable: user after both transactions {"id":1,"name":"name2"}',
+      'read committed: user after both transactions {"id":1,"name":"test1"}',
+    ],
+  },
 };
 
 it('every file in examples/aiopg/ has expectations here', () => {
