@@ -40,6 +40,16 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
       'read committed: user after both transactions {"id":1,"name":"test1"}',
     ],
   },
+  'sa.ts': {
+    last: 'done',
+    lines: [
+      /^Population consists of 25 people with \d+ emails in total$/,
+      'Users with public emails:',
+      'Lookup for Julia:',
+      /^Julia \w{3} \w{3} \d\d \d{4} Julia\+\d+@gmail\.com (true|false)$/,
+      /^Average age of population is \d+ years \d+ mons \d+ days or ~ (19|2\d|30) years$/,
+    ],
+  },
 };
 
 it('every file in examples/aiopg/ has expectations here', () => {
