@@ -50,6 +50,20 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
       /^Average age of population is \d+ years \d+ mons \d+ days or ~ (19|2\d|30) years$/,
     ],
   },
+  'named-field-sa.ts': {
+    last: 'done',
+    lines: [
+      'inserted {"id":1}, read back {"id":1,"name":"default name"}',
+      'inserted {"id":2,"name":"test"}, read back {"id":2,"name":"test"}',
+    ],
+  },
+  'default-field-sa.ts': {
+    last: 'done',
+    lines: [
+      'row 1: uuid generated, name default name, date set, flag 0, count_str 7, is_active true',
+      'row 2: uuid generated, name test, date set, flag 0, count_str 7, is_active false',
+    ],
+  },
 };
 
 it('every file in examples/aiopg/ has expectations here', () => {
