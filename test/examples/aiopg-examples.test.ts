@@ -64,6 +64,16 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
       'row 2: uuid generated, name test, date set, flag 0, count_str 7, is_active false',
     ],
   },
+  'types-field-sa.ts': {
+    last: 'done',
+    lines: [
+      'row 1: {"id":1,"json":null,"array_int":[],"enum":"s","custom_list":[""]}',
+      'row 2: {"id":2,"json":{"data":123},"array_int":[],"enum":"s","custom_list":[""]}',
+      'row 3: {"id":3,"json":null,"array_int":[1,3,4],"enum":"s","custom_list":[""]}',
+      'row 4: {"id":4,"json":null,"array_int":[],"enum":"f","custom_list":[""]}',
+      'row 5: {"id":5,"json":null,"array_int":[],"enum":"s","custom_list":["1","test","4"]}',
+    ],
+  },
 };
 
 it('every file in examples/aiopg/ has expectations here', () => {
