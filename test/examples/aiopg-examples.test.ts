@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { runExampleFile } from '../support/run-example-file.js';
@@ -79,6 +79,14 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
 it('every file in examples/aiopg/ has expectations here', () => {
   const files = readdirSync(resolve(import.meta.dirname, '../../examples/aiopg')).sort();
   expect(files).toEqual(Object.keys(EXPECTED).sort());
+});
+
+it('the README table "aiopg\'s examples, in pgsa" links every file in examples/aiopg/', () => {
+  const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+  const start = readme.indexOf("\n### aiopg's examples, in pgsa\n");
+  expect(start).toBeGreaterThan(0);
+  const table = readme.slice(start, readme.indexOf('\n## ', start));
+  for (const file of Object.keys(EXPECTED)) expect(table).toContain(`(examples/aiopg/${file})`);
 });
 
 for (const [file, { last, lines }] of Object.entries(EXPECTED)) {
