@@ -63,19 +63,22 @@ export async function readCatalog(client: pg.ClientBase, regtypes: readonly stri
   return { types, names };
 }
 
-const LOOKUP_SQL = `select t.oid::int4, t.typtype::text, t.typbasetype::int4, t.typarray::int4, t.typdelim::text
+const LOOKUP_SQL = `select t.oid::int4, t.typtype::text, t.typbasetype::int4, t.typarray::int4, t.typdelim::text,
+  pg_catalog.format_type(t.typbasetype, null)
 from pg_catalog.pg_type t where t.oid = to_regtype($1)`;
 
 /**
  * The type `codec` names, on `client`'s database.
  *
  * @throws ProgrammingError "unknown type …" when the database has no such type (or the name is
- *   not a type name), naming it and saying what to check.
+ *   not a type name), naming it and saying what to check; ProgrammingError for a domain (the
+ *   server sends a domain's values as its base type, so a codec on it could only ever apply to
+ *   its arrays: asyncpg refuses it too).
  */
 export async function lookUpType(client: pg.ClientBase, codec: NamedCodec): Promise<CatalogType> {
-  let rows: [number, string, number, number, string][];
+  let rows: [number, string, number, number, string, string | null][];
   try {
-    rows = (await client.query<[number, string, number, number, string]>({
+    rows = (await client.query<[number, string, number, number, string, string | null]>({
       text: LOOKUP_SQL,
       values: [codec.regtype],
       rowMode: 'array',
@@ -85,7 +88,15 @@ export async function lookUpType(client: pg.ClientBase, codec: NamedCodec): Prom
   }
   const row = rows[0];
   if (row === undefined) throw unknownType(codec, 'no such type in this database', undefined);
-  const [oid, kind, base, array, delimiter] = row;
+  const [oid, kind, base, array, delimiter, baseName] = row;
+  if (kind === 'd') {
+    throw new ProgrammingError(
+      `cannot set a type codec on "${codec.label}": it is a domain over ${baseName ?? 'another type'}, ` +
+        "and PostgreSQL sends a domain's values as its base type; set the codec on the base type " +
+        '(values and arrays of the domain then decode with it)',
+      {},
+    );
+  }
   return { oid, kind, base, array, delimiter };
 }
 

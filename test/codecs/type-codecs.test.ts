@@ -297,6 +297,16 @@ describe('type codecs: enums, domains and registered codecs', () => {
     }
   });
 
+  it('refuses a codec on a domain (the server sends its values as the base type), naming the base type', async () => {
+    const engine = await engines.make();
+    const error = await rejection(engine.setTypeCodec('positive', { decode: String }), ProgrammingError);
+    expect(error.message).toBe(
+      'cannot set a type codec on "positive": it is a domain over bigint, and PostgreSQL sends a ' +
+        "domain's values as its base type; set the codec on the base type (values and arrays of the " +
+        'domain then decode with it)',
+    );
+  });
+
   it('refuses an unknown type name at registration with a ProgrammingError naming it', async () => {
     const engine = await engines.make();
     const error = await rejection(engine.setTypeCodec('no_such_type', { decode: String }), ProgrammingError);
