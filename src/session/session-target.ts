@@ -1,10 +1,9 @@
-import type { TransactionSettings } from 'kysely';
 import type pg from 'pg';
-import type { KyselyHost, QueryTarget } from '../dialect/kysely-host.js';
+import type { KyselyHost } from '../dialect/kysely-host.js';
+import { UnitTarget } from '../dialect/unit-target.js';
 import type { RowMode } from '../protocol/protocol-query.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
-import type { SendControl } from '../transaction/control-channel.js';
-import { KyselyTransactions, type UnitSource } from '../transaction/kysely-transactions.js';
+import type { UnitSource } from '../transaction/kysely-transactions.js';
 
 /**
  * What `session.db` needs from a session (a `Session` implements it): its lazy execution path
@@ -32,54 +31,9 @@ export interface SessionHost<DB> extends UnitSource<DB> {
  *
  * @internal
  */
-export class SessionTarget<DB> implements QueryTarget {
-  readonly #session: SessionHost<DB>;
-  #transactions: KyselyTransactions<DB> | undefined;
-
+export class SessionTarget<DB> extends UnitTarget<DB> {
   constructor(session: SessionHost<DB>) {
-    this.#session = session;
-  }
-
-  query(sql: string, parameters: readonly unknown[], rowMode: 'object'): Promise<pg.QueryResult> {
-    return this.#session.query(sql, parameters, rowMode);
-  }
-
-  cursorBatches(
-    sql: string,
-    parameters: readonly unknown[],
-    rowMode: 'object',
-    batchSize: number,
-  ): AsyncGenerator<CursorBatch, void, undefined> {
-    return this.#session.cursorBatches(sql, parameters, rowMode, batchSize);
-  }
-
-  beginTransaction(settings: TransactionSettings, send: SendControl): Promise<void> {
-    return this.#kysely().begin(settings, send);
-  }
-
-  async commitTransaction(): Promise<void> {
-    await this.#transactions?.commit();
-  }
-
-  async rollbackTransaction(): Promise<void> {
-    await this.#transactions?.rollback();
-  }
-
-  savepoint(name: string, send: SendControl): Promise<void> {
-    return this.#kysely().savepoint(name, send);
-  }
-
-  rollbackToSavepoint(name: string, send: SendControl): Promise<void> {
-    return this.#kysely().rollbackToSavepoint(name, send);
-  }
-
-  releaseSavepoint(name: string): Promise<void> {
-    return this.#kysely().releaseSavepoint(name);
-  }
-
-  #kysely(): KyselyTransactions<DB> {
-    this.#transactions ??= new KyselyTransactions(this.#session);
-    return this.#transactions;
+    super(session, () => session);
   }
 }
 
