@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Examples import `pgsa` as an app would; the package's `pgsa-source` export condition points
+  // that name at src/*.ts, so tests and examples share one copy of the library.
+  resolve: { conditions: ['pgsa-source'] },
+  ssr: { resolve: { conditions: ['pgsa-source'] } },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

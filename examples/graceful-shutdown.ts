@@ -10,9 +10,10 @@
  * server), SHUTDOWN_DEADLINE_MS (default 10000), PORT (default: a free one).
  */
 import type { Server } from 'node:http';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { createEngine, type Engine } from '../src/index.js';
+import { createEngine, type Engine } from 'pgsa';
 
 /** How the shutdown ended. */
 export type ShutdownOutcome = 'closed' | 'terminated';
@@ -56,11 +57,12 @@ export async function shutdownGracefully(
   return 'terminated';
 }
 
-// `tsx examples/graceful-shutdown.ts`: a small service that shuts down on SIGTERM / SIGINT.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { provisionPostgres } = await import('../test/support/postgres-server.js');
-  const database = await provisionPostgres({ envUrl: process.env.DATABASE_URL, log: console.error });
-  const engine = await createEngine({ connectionString: database.url, applicationName: 'pgsa-shutdown-demo' });
+// `DATABASE_URL=… tsx examples/graceful-shutdown.ts` (or `npm run demo:shutdown`, which starts a
+// server when DATABASE_URL is unset): a small service that shuts down on SIGTERM / SIGINT.
+if (process.argv.slice(1).some((arg) => pathToFileURL(resolve(arg)).href === import.meta.url)) {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('set DATABASE_URL (test/support/run-example.ts starts a server for you when it is not set)');
+  const engine = await createEngine({ connectionString: databaseUrl, applicationName: 'pgsa-shutdown-demo' });
   const app = Fastify();
   app.get<{ Querystring: { ms?: string } }>('/sleep', async (request) => {
     const ms = Number(request.query.ms ?? 100);
@@ -76,7 +78,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log(`shutdown: ${signal} received`);
     const outcome = await shutdownGracefully(app.server, engine, { deadlineMs, log: console.log });
     await app.close();
-    await database.stop();
     console.log(`shutdown: ${outcome}`);
     process.exit(0);
   };

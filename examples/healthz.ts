@@ -13,7 +13,7 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
-import type { Engine } from '../src/index.js';
+import type { Engine } from 'pgsa';
 
 /** What the routes use of an engine (any `Engine<DB>` fits). */
 export type ProbedEngine = Pick<Engine, 'health' | 'stats' | 'dsn'>;

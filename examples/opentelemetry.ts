@@ -24,7 +24,7 @@ import {
   SpanStatusCode,
   type Tracer,
 } from '@opentelemetry/api';
-import { CHANNEL_NAMES, createEngine, type Engine, type QueryMessage } from '../src/index.js';
+import { CHANNEL_NAMES, createEngine, type Engine, type QueryMessage } from 'pgsa';
 
 /** What {@link instrumentPgsa} reports to. */
 export interface PgsaInstrumentation {

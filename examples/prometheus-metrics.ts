@@ -6,7 +6,7 @@
  * Exposed: pool connections by state, waiting acquires, max size, acquires and acquire
  * timeouts, statements and failed statements, and the statement-duration histogram.
  */
-import type { Engine } from '../src/index.js';
+import type { Engine } from 'pgsa';
 
 /** The content type of the text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

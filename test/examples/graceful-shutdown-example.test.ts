@@ -22,7 +22,7 @@ afterEach(() => {
 
 /** Starts examples/graceful-shutdown.ts and waits until it listens. */
 async function startService(deadlineMs: number): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/graceful-shutdown.ts'], {
+  const child = spawn(process.execPath, ['--conditions=pgsa-source', '--import', 'tsx', 'examples/graceful-shutdown.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: db.url, SHUTDOWN_DEADLINE_MS: String(deadlineMs) },
     stdio: ['ignore', 'pipe', 'inherit'],
