@@ -35,9 +35,9 @@ export type DecodedColumn<C, T extends TypeOptions> =
  *
  * @example
  * ```ts
- * import type { DB } from './db.js'; // kysely-codegen output
+ * // DB: the schema kysely-codegen wrote, e.g. import type { DB } from './db.js'
  * const types = { bigint: 'bigint' } as const;
- * const engine = await createEngine<DecodedSchema<DB, typeof types>>({ connectionString, types });
+ * const engine = await createEngine<DecodedSchema<Database, typeof types>>({ connectionString, types });
  * const id = await engine.fetchVal(engine.db.selectFrom('orders').select('id')); // bigint
  * ```
  */

@@ -518,7 +518,7 @@ export class SAConnection<DB = Record<string, never>> {
    * const id = await conn.transaction(async (c) => {
    *   const user = await c.db.insertInto('users').values({ name: 'ann' })
    *     .returning('id').executeTakeFirstOrThrow();
-   *   await c.transaction(async () => { … }); // SAVEPOINT … RELEASE SAVEPOINT
+   *   await c.transaction(async () => c.execute('select 1')); // SAVEPOINT … RELEASE SAVEPOINT
    *   return user.id;
    * }, { isolationLevel: 'serializable' });
    * ```

@@ -30,7 +30,7 @@ export interface ExecuteOptions {
  *
  * @example
  * ```ts
- * for await (const row of conn.stream('select * from big', [], { batchSize: 1000 })) { … }
+ * for await (const row of conn.stream('select * from big', [], { batchSize: 1000 })) console.log(row);
  * ```
  */
 export interface StreamOptions {

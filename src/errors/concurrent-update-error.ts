@@ -7,8 +7,9 @@ import { PgsaError } from './pgsa-error.js';
  *
  * @example
  * ```ts
+ * const accounts = createRepository(engine, 'accounts', { primaryKey: ['tenant', 'id'], version: 'version' });
  * try {
- *   await users.update(7, { name: 'ann', version: 3 });
+ *   await accounts.update({ tenant: 't1', id: 7 }, { balance: 10, version: 3 });
  * } catch (error) {
  *   if (error instanceof ConcurrentUpdateError) console.log(error.table, error.expectedVersion);
  * }

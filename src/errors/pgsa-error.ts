@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * try { await conn.execute('select 1/0') } catch (e) { if (e instanceof PgsaError) … }
+ * try { await conn.execute('select 1/0') } catch (e) { if (e instanceof PgsaError) console.log(e.message) }
  * ```
  */
 export class PgsaError extends Error {

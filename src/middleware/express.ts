@@ -72,8 +72,11 @@ export function dbSessionMiddleware(options: DbSessionMiddlewareOptions = {}): R
  *
  * @example
  * ```ts
+ * const app = express();
  * app.use(dbSessionErrorHandler());
- * app.use((err, req, res, next) => res.status(err.status ?? 500).json({ error: err.message }));
+ * app.use((err: HttpError, req: Request, res: Response, next: NextFunction) => {
+ *   res.status(err.status ?? 500).json({ error: err.message });
+ * });
  * ```
  */
 export function dbSessionErrorHandler(): ErrorRequestHandler {

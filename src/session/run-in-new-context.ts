@@ -11,9 +11,9 @@ import { SessionContext, runInContext } from './session-context.js';
  * @example
  * ```ts
  * await Promise.all([
- *   insertAudit(),                       // the caller's session
- *   runInNewContext(insertAudit),        // its own session, committed when done
- *   runInNewContext(renameUser, 1, 'x'), // with arguments
+ *   insertAudit('renamed'),                   // the caller's session
+ *   runInNewContext(insertAudit, 'renamed'),  // its own session, committed when done
+ *   runInNewContext(renameUser, 1, 'x'),      // with arguments
  * ]);
  * ```
  */

@@ -580,8 +580,8 @@ export class Session<DB = Record<string, never>> {
    *   DataError for a payload over 7999 bytes (UTF-8), before anything is sent; as `execute()`.
    * @example
    * ```ts
-   * await atomic(async () => {
-   *   await dbSession(engine).notify('orders', '42'); // delivered when atomic() commits
+   * await atomic(engine, async (session) => {
+   *   await session.notify('orders', '42'); // delivered when atomic() commits
    * });
    * ```
    */

@@ -35,7 +35,7 @@ const KEYS: ReadonlySet<string> = new Set(['attempts', 'baseMs', 'maxMs', 'on'])
  *
  * @example
  * ```ts
- * await retry(work, { on: (error) => isTransientError(error) || error instanceof MyGlitch });
+ * await retry(() => engine.transaction(work), { on: (error) => isTransientError(error) || error instanceof MyGlitch });
  * ```
  */
 export function isTransientError(error: unknown): boolean {
@@ -99,7 +99,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T> | T, options:
  *
  * @example
  * ```ts
- * try { await retry(work) } catch (e) { if (hasAttempts(e)) log(`gave up after ${e.attempts}`) }
+ * try { await retry(() => engine.transaction(work)) } catch (e) { if (hasAttempts(e)) log(`gave up after ${e.attempts}`) }
  * ```
  */
 export function hasAttempts(error: unknown): error is RetriedError<Error> {

@@ -61,7 +61,7 @@ export function backoffDelay(
  *
  * @example
  * ```ts
- * try { await engine.transaction(work) } catch (e) { if (isRetryableError(e)) scheduleLater() }
+ * try { await engine.transaction(work) } catch (e) { if (isRetryableError(e)) scheduleLater(() => engine.transaction(work)) }
  * ```
  */
 export function isRetryableError(error: unknown): boolean {
