@@ -125,3 +125,4 @@ export { LATENCY_BUCKETS_MS, type LatencySummary } from './connection/query-metr
 export type { ConnectRetries } from './engine/connect-retries.js';
 export type { HealthReport, PingOptions } from './engine/health.js';
 export { hasAttempts, isTransientError, type RetriedError, retry, type RetryOptions } from './transaction/retry.js';
+export type { NoSchema } from './sql/no-schema.js';

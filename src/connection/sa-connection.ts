@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type { Kysely, QueryId } from 'kysely';
 import type { Executable, ResultRow } from './executable.js';
 import type { RowMode } from '../protocol/protocol-query.js';
@@ -113,7 +114,7 @@ function forwardClientError(this: TrackedClient, error: Error): void {
  * // SQL: select "id", "name" from "users"
  * ```
  */
-export class SAConnection<DB = Record<string, never>> {
+export class SAConnection<DB = NoSchema> {
   readonly #owner: ConnectionOwner<DB, SAConnection<DB>>;
   readonly #client: pg.PoolClient;
   readonly #cache: StatementCache | undefined;

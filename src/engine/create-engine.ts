@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import { Engine } from './engine.js';
 import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
 
@@ -22,7 +23,7 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
  * });
  * ```
  */
-export async function createEngine<DB = Record<string, never>>(
+export async function createEngine<DB = NoSchema>(
   dsnOrOptions: string | EngineOptions<DB>,
 ): Promise<Engine<DB>> {
   const { options, connection } = resolveEngineOptions(dsnOrOptions);

@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
@@ -14,7 +15,7 @@ import {
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
 /** Options of {@link createEngine}. Unknown keys are rejected. */
-export interface EngineOptions<DB = Record<string, never>> {
+export interface EngineOptions<DB = NoSchema> {
   /**
    * `postgres://user:password@host:port/database?…` (parsed as node-postgres does, with
    * pg-connection-string); the explicit fields below override it.

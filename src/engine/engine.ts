@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
@@ -115,7 +116,7 @@ const REFILL_MAX_DELAY_MS = 5_000;
  * await engine.close(); await engine.waitClosed();
  * ```
  */
-export class Engine<DB = Record<string, never>> {
+export class Engine<DB = NoSchema> {
   /** Always `'postgresql'`. */
   readonly name = 'postgresql';
   /** Always `'pg'` (node-postgres). */

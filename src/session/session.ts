@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Executable, ResultRow } from '../connection/executable.js';
@@ -84,7 +85,7 @@ type ForwardedCall<T> = (
  * await session.commit();                         // COMMIT
  * ```
  */
-export class Session<DB = Record<string, never>> {
+export class Session<DB = NoSchema> {
   readonly #engine: Engine<DB>;
   readonly #gate = new SessionGate();
   readonly #lazy: LazyConnection<DB>;

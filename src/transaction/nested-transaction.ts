@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type { ConnectionOf } from './transaction-host.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
@@ -26,7 +27,7 @@ import { releaseSavepointSql, rollbackToSavepointSql } from '../sql/transaction-
  * await tx.commit();
  * ```
  */
-export class NestedTransaction<DB = Record<string, never>> extends Transaction<DB> {
+export class NestedTransaction<DB = NoSchema> extends Transaction<DB> {
   readonly #savepoint: string | undefined;
 
   /** @internal Made by `SAConnection.beginNested()`. */

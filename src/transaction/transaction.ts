@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type pg from 'pg';
 import { publishTransaction, type TransactionEvent } from '../diagnostics/channels.js';
 import type { ConnectionOf } from './transaction-host.js';
@@ -55,7 +56,7 @@ const IN_PROGRESS: Readonly<Record<Operation, string>> = {
  * // SQL: BEGIN ISOLATION LEVEL SERIALIZABLE; insert into "users" ("name") values ($1); COMMIT
  * ```
  */
-export class Transaction<DB = Record<string, never>> {
+export class Transaction<DB = NoSchema> {
   readonly #connection: ConnectionOf<DB>;
   readonly #frames: TransactionFrames;
   readonly #enclosing: Transaction<DB> | undefined;

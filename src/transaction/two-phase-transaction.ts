@@ -1,3 +1,4 @@
+import type { NoSchema } from '../sql/no-schema.js';
 import type { ConnectionOf } from './transaction-host.js';
 import { Transaction } from './transaction.js';
 import type { TransactionFrames } from './transaction-frames.js';
@@ -28,7 +29,7 @@ import {
  * await tx.commit();                                // COMMIT PREPARED 'order-42'
  * ```
  */
-export class TwoPhaseTransaction<DB = Record<string, never>> extends Transaction<DB> {
+export class TwoPhaseTransaction<DB = NoSchema> extends Transaction<DB> {
   readonly #xid: string;
 
   /** @internal Made by `SAConnection.beginTwophase()`. */

@@ -9,7 +9,7 @@ describe('JSDoc examples', () => {
 
   it('are found in src/ (one per @example tag)', () => {
     expect(examples.length).toBeGreaterThan(100);
-    expect(examples.map((example) => example.where)).toContain('src/connection/sa-connection.ts:108');
+    expect(examples.filter((example) => example.where.startsWith('src/connection/sa-connection.ts:')).length).toBeGreaterThan(20);
   });
 
   it('type-check', { timeout: 120_000 }, () => {
