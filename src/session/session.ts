@@ -694,6 +694,22 @@ export class Session<DB = NoSchema> {
     return pendingCursor(opened);
   }
 
+  /**
+   * This session typed with `engine`'s schema when it is `engine`'s session, else `undefined`.
+   * A middleware's `beforeCommit` hook gets every session of the request as `Session<unknown>`
+   * (a request may use several engines); this gives the typed one back.
+   *
+   * @example
+   * ```ts
+   * const beforeCommit = async (session: Session<unknown>) => {
+   *   await session.of(engine)?.db.insertInto('users').values({ name: 'audit' }).execute();
+   * };
+   * ```
+   */
+  of<E>(engine: Engine<E>): Session<E> | undefined {
+    return (this.#engine as unknown) === engine ? (this as unknown as Session<E>) : undefined;
+  }
+
   /** What a prepared statement or cursor of this session runs through: the session's path. */
   #ownHost(): PreparedHost {
     return {

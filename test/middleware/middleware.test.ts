@@ -18,10 +18,12 @@ import { rejection } from '../support/rejection.js';
 const db = useTestDatabase();
 const engines = useEngines(db, { setup: DEFERRED_SCHEMA });
 let engine: Engine<Database>;
+let other: Engine<Database>;
 const servers: Served[] = [];
 
 beforeAll(async () => {
   engine = await engines.make({ minSize: 1, maxSize: 5 });
+  other = await engines.make({ minSize: 0, maxSize: 1 });
 });
 
 afterEach(async () => {
@@ -130,7 +132,9 @@ describe.each(FRAMEWORKS)('the %s middleware', (framework) => {
     const { url } = await start(framework, {
       beforeCommit: async (session) => {
         seen.push(session);
-        await session.execute('insert into users (name) values ($1)', [name('hook-audit')]);
+        const own = session.of(engine);
+        if (own === undefined) throw new Error('a session of another engine');
+        await own.db.insertInto('users').values({ name: name('hook-audit') }).execute();
       },
     });
     expect((await post(`${url}/users/${name('hook')}`)).status).toBe(201);
@@ -138,6 +142,7 @@ describe.each(FRAMEWORKS)('the %s middleware', (framework) => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.engine).toBe(engine);
     expect(seen[0]?.closed).toBe(true);
+    expect(seen[0]?.of(other)).toBeUndefined();
   });
 
   it('rolls everything back and answers 500 when beforeCommit throws', async () => {

@@ -29,6 +29,14 @@ describe('session types', () => {
     expectTypeOf(session.backendPid).toEqualTypeOf<number | undefined>();
   });
 
+  it('types a hook\'s Session<unknown> with the engine\'s schema through of(engine)', () => {
+    const hook: NonNullable<DbSessionMiddlewareOptions['beforeCommit']> = (session) => {
+      expectTypeOf(session).toEqualTypeOf<Session<unknown>>();
+      expectTypeOf(session.of(engine)).toEqualTypeOf<Session<Database> | undefined>();
+    };
+    expectTypeOf(hook).toBeFunction();
+  });
+
   it('infers row types of execute from Kysely builders', async () => {
     const session = await dbSession(engine);
     const result = await session.execute(session.db.selectFrom('users').select(['id', 'name']));
