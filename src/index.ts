@@ -42,7 +42,7 @@ export {
 } from './errors/pgsa-error.js';
 export { StaleStatementError } from './errors/stale-statement-error.js';
 export { errorClassForSqlstate } from './errors/sqlstate-map.js';
-export { ResultProxy } from './result/result-proxy.js';
+export { ResultProxy, type ScalarOf } from './result/result-proxy.js';
 export {
   isRowProxy,
   type ReservedColumnName,

@@ -6,7 +6,7 @@ import { describeStatement, type Naming, runNamed } from '../protocol/run-statem
 import { encodeParameters } from '../codecs/encode-parameters.js';
 import { StatementCache } from '../protocol/statement-cache.js';
 import { fetchValue } from '../result/fetch-value.js';
-import type { ResultProxy } from '../result/result-proxy.js';
+import type { ResultProxy, ScalarOf } from '../result/result-proxy.js';
 import type { RowProxy } from '../result/row-shape.js';
 import type { RowStream } from '../result/row-stream.js';
 import type { ShapeCache } from '../result/shape-cache.js';
@@ -158,7 +158,7 @@ export class PreparedStatement<Row> implements AsyncDisposable {
    *
    * @throws as {@link PreparedStatement.execute}
    */
-  async fetchVal(...params: unknown[]): Promise<unknown extends Row ? unknown : Row[keyof Row] | null> {
+  async fetchVal(...params: unknown[]): Promise<ScalarOf<Row>> {
     return fetchValue((await this.#execute('fetchVal', params)) as ResultProxy<unknown>, 0) as never;
   }
 

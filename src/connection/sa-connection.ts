@@ -9,7 +9,7 @@ import { OperationalError } from '../errors/database-error.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';
 import { isConnectionFatal, translateError } from '../errors/translate-error.js';
 import { pluginsOf } from '../result/query-plugins.js';
-import { type RawResult, ResultProxy } from '../result/result-proxy.js';
+import { type RawResult, ResultProxy, type ScalarOf } from '../result/result-proxy.js';
 import { compiledRowStream } from '../result/compiled-row-stream.js';
 import type { RowStream } from '../result/row-stream.js';
 import { transformResult } from '../result/transform-rows.js';
@@ -376,7 +376,7 @@ export class SAConnection<DB = NoSchema> {
   scalar<Row>(
     query: Executable<Row>,
     options?: ExecuteOptions,
-  ): Promise<unknown extends Row ? unknown : Row[keyof Row] | null>;
+  ): Promise<ScalarOf<Row>>;
   scalar(
     query: string,
     params?: readonly unknown[],

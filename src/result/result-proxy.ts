@@ -110,10 +110,15 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
     return row;
   }
 
-  /** The first column of the next row (or `null`), then closes. @throws ResourceClosedError */
-  scalar(): unknown {
+  /**
+   * The first column of the next row (or `null`), then closes; typed from the row (the union of
+   * its column types when the row has several: the first column's name is not in its type).
+   *
+   * @throws ResourceClosedError
+   */
+  scalar(): ScalarOf<Row> {
     const row = this.first();
-    return row === null ? null : (row.at(0) ?? null);
+    return (row === null ? null : (row.at(0) ?? null)) as ScalarOf<Row>;
   }
 
   /** Releases the buffered rows. Harmless when repeated. */
@@ -160,3 +165,6 @@ export class ResultProxy<Row> implements Iterable<RowProxy<Row>>, AsyncIterable<
     return this.#shape;
   }
 }
+
+/** The value of a row's first column: `Row[keyof Row] | null`, or `unknown` for an untyped row. */
+export type ScalarOf<Row> = unknown extends Row ? unknown : Row[keyof Row] | null;

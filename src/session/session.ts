@@ -18,7 +18,7 @@ import { copyOut } from '../connection/copy-out.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import type { Engine } from '../engine/engine.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';
-import type { ResultProxy } from '../result/result-proxy.js';
+import type { ResultProxy, ScalarOf } from '../result/result-proxy.js';
 import { compiledRowStream } from '../result/compiled-row-stream.js';
 import type { RowStream } from '../result/row-stream.js';
 import { compileStatement } from '../connection/compile-statement.js';
@@ -191,7 +191,7 @@ export class Session<DB = NoSchema> {
   scalar<Row>(
     query: Executable<Row>,
     options?: ExecuteOptions,
-  ): Promise<unknown extends Row ? unknown : Row[keyof Row] | null>;
+  ): Promise<ScalarOf<Row>>;
   scalar(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<unknown>;
   scalar(query: string, options: ExecuteOptions): Promise<unknown>;
   scalar(

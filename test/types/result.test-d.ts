@@ -4,14 +4,18 @@ import type { ResultProxy, RowProxy } from '../../src/index.js';
 type User = { id: number; name: string | null };
 declare const result: ResultProxy<User>;
 declare const row: RowProxy<User>;
+declare const count: ResultProxy<{ n: number }>;
+declare const untyped: ResultProxy<Record<string, unknown>>;
 
 describe('ResultProxy types', () => {
-  it('fetchOne() and first() are Row | null; fetchMany/fetchAll arrays; scalar unknown', () => {
+  it('fetchOne() and first() are Row | null; fetchMany/fetchAll arrays; scalar typed from the row', () => {
     expectTypeOf(result.fetchOne()).toEqualTypeOf<RowProxy<User> | null>();
     expectTypeOf(result.first()).toEqualTypeOf<RowProxy<User> | null>();
     expectTypeOf(result.fetchMany()).toEqualTypeOf<RowProxy<User>[]>();
     expectTypeOf(result.fetchAll()).toEqualTypeOf<RowProxy<User>[]>();
-    expectTypeOf(result.scalar()).toEqualTypeOf<unknown>();
+    expectTypeOf(result.scalar()).toEqualTypeOf<number | string | null>();
+    expectTypeOf(count.scalar()).toEqualTypeOf<number | null>();
+    expectTypeOf(untyped.scalar()).toEqualTypeOf<unknown>();
     expectTypeOf(result.keys()).toEqualTypeOf<string[]>();
     expectTypeOf(result.rowCount).toEqualTypeOf<number>();
     expectTypeOf(result.returnsRows).toEqualTypeOf<boolean>();
