@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/fault-server.js';
 import { observe, useTestDatabase } from '../support/test-database.js';
 import { NPM } from './packed-files.js';
 import { readmeCodeBlock, REPO_ROOT } from './readme-code.js';
@@ -126,13 +127,13 @@ describe('the packed package in a fresh strict TypeScript app', () => {
     60_000,
   );
 
-  it('compiles the README Fastify service as written with tsc', async () => {
+  it('compiles the README Fastify service as written with tsc and serves requests with it', async () => {
     writeFileSync(
       join(app, 'src/fastify-service.ts'),
       readmeCodeBlock('Contextual sessions and middleware', 'ts', "from 'pgsa/fastify'"),
     );
     const tsc = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
-    const compiled = await run(process.execPath, [tsc, '-p', app, '--noEmit'], {
+    const compiled = await run(process.execPath, [tsc, '-p', app], {
       cwd: app,
       encoding: 'utf8',
       timeout: 40_000,
@@ -140,5 +141,52 @@ describe('the packed package in a fresh strict TypeScript app', () => {
       throw new Error(`tsc failed:\n${error.stdout ?? String(error)}`);
     });
     expect(compiled.stdout).toBe('');
+
+    const port = await freePort();
+    const service = spawn(process.execPath, [join(app, 'out/fastify-service.js')], {
+      cwd: app,
+      env: { ...process.env, DATABASE_URL: db.url, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    service.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(async () => (await fetch(`${base}/users`)).ok, () => `the service did not answer: ${stderr}`);
+      const created = await fetch(`${base}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ names: ['fresh-app-1', 'fresh-app-2'] }),
+      });
+      expect(created.status).toBe(201);
+      const { ids } = (await created.json()) as { ids: number[] };
+      expect(ids).toHaveLength(2);
+      // Committed before the answer, with the beforeCommit hook's audit row.
+      expect(
+        await observe(db.url, "select name from users where name like 'fresh-app-%' or (name = 'audit' and id > $1) order by id", [
+          Math.min(...ids) - 1,
+        ]),
+      ).toEqual([{ name: 'fresh-app-1' }, { name: 'fresh-app-2' }, { name: 'audit' }]);
+      const empty = await fetch(`${base}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ names: [] }),
+      });
+      expect(empty.status).toBe(422);
+      const listed = (await (await fetch(`${base}/users`)).json()) as { name: string }[];
+      expect(listed.map((user) => user.name)).toEqual(expect.arrayContaining(['fresh-app-1', 'fresh-app-2']));
+    } finally {
+      service.kill('SIGKILL');
+    }
   }, 60_000);
 });
+
+/** Polls `check` every 50 ms until it returns true (errors count as false), at most 15 s. */
+async function until(check: () => Promise<boolean>, failure: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(failure());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
