@@ -33,8 +33,15 @@ export interface PgBouncer {
   stop(): Promise<void>;
 }
 
-/** The `pgbouncer` executable on PATH or in /usr/sbin (where Debian puts it), or undefined. */
+/**
+ * The `pgbouncer` executable: `PGSA_PGBOUNCER` when set (a path; missing means "not installed"),
+ * else on PATH or in /usr/sbin (where Debian puts it); undefined when there is none.
+ */
 export function findPgBouncer(): string | undefined {
+  const configured = process.env.PGSA_PGBOUNCER;
+  if (configured !== undefined && configured !== '') {
+    return existsSync(configured) ? configured : undefined;
+  }
   const folders = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const folder of folders) {
     if (folder === '') continue;
