@@ -94,6 +94,20 @@ describe.skipIf(bouncerNote !== '')(`an engine through PgBouncer in transaction 
     expect(error.message).not.toContain('not-the-password');
   });
 
+  it('carries applicationName, a startup parameter PgBouncer sets on each server connection it lends', async () => {
+    const engine = await engines.make({
+      connectionString: viaPgBouncer(db.url),
+      pgbouncer: true,
+      applicationName: 'pgsa-behind-bouncer',
+    });
+    const names = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        engine.transaction((conn) => conn.fetchVal("select current_setting('application_name')")),
+      ),
+    );
+    expect(names).toEqual(Array(4).fill('pgsa-behind-bouncer'));
+  });
+
   it('sends every statement unnamed: the server holds no prepared statement afterwards', async () => {
     const engine = await throughBouncer();
     await using conn = await engine.acquire();

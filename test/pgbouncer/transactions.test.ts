@@ -28,4 +28,10 @@ if (inject('pgBouncerUrl') === '') {
   describe('through PgBouncer: kysely-transactions.test.ts', async () => {
     await import('../dialect/kysely-transactions.test.js');
   });
+  describe('through PgBouncer: retry.test.ts', async () => {
+    await import('../transaction/retry.test.js');
+  });
+  describe('through PgBouncer: session-transactions.test.ts', async () => {
+    await import('../session/session-transactions.test.js');
+  });
 }
