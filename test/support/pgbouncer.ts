@@ -217,8 +217,8 @@ function stopper(child: ChildProcess, folder: string): () => Promise<void> {
 
 /**
  * The suite's PgBouncer, in front of the suite's server (global-setup.ts): `undefined` with a
- * note when PgBouncer is not installed, unless `PGSA_REQUIRE_PGBOUNCER=1` (CI), which makes that
- * an error so the PgBouncer tests cannot be skipped unnoticed.
+ * note when PgBouncer is not installed or cannot start, unless `PGSA_REQUIRE_PGBOUNCER=1` (CI),
+ * which makes that an error so the PgBouncer tests cannot be skipped unnoticed.
  */
 export async function startSuitePgBouncer(
   serverUrl: string,
@@ -231,7 +231,15 @@ export async function startSuitePgBouncer(
     log(`${INSTALL_PGBOUNCER}; the PgBouncer tests are skipped`);
     return { bouncer: undefined, note: INSTALL_PGBOUNCER };
   }
-  const bouncer = await startPgBouncer({ serverUrl });
-  log(`${bouncer.version} in transaction mode on 127.0.0.1:${bouncer.port}`);
-  return { bouncer, note: '' };
+  try {
+    const bouncer = await startPgBouncer({ serverUrl });
+    log(`${bouncer.version} in transaction mode on 127.0.0.1:${bouncer.port}`);
+    return { bouncer, note: '' };
+  } catch (error) {
+    // E.g. PGSA_TEST_DATABASE_URL names a role without a SCRAM password.
+    if (process.env.PGSA_REQUIRE_PGBOUNCER === '1') throw error;
+    const note = `PgBouncer could not start: ${(error as Error).message}`;
+    log(`${note}; the PgBouncer tests are skipped`);
+    return { bouncer: undefined, note };
+  }
 }
