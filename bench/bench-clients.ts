@@ -20,6 +20,8 @@ interface Context {
   readonly url: string;
   readonly concurrency: number;
   readonly streamRows: number;
+  /** The URL leads to PgBouncer in transaction mode (pgsa gets `pgbouncer: true`). */
+  readonly pgbouncer?: boolean | undefined;
 }
 
 type Factory = (workload: Workload, context: Context) => Promise<BenchClient | undefined>;
@@ -215,12 +217,13 @@ type PgsaPath =
   | 'stream';
 
 function pgsa(path: PgsaPath): Factory {
-  return async (workload, { url, concurrency, streamRows }) => {
+  return async (workload, { url, concurrency, streamRows, pgbouncer }) => {
     const engine = await createEngine<BenchDatabase>({
       connectionString: url,
       minSize: Math.min(concurrency, 16),
       maxSize: concurrency,
-      pipelineConnections: path === 'engine-db-pool' ? 0 : 1,
+      // Through PgBouncer: its defaults (no statement cache, no pipelined path).
+      ...(pgbouncer ? { pgbouncer: true } : { pipelineConnections: path === 'engine-db-pool' ? 0 : 1 }),
     });
     const close = async () => {
       await engine.close();
@@ -347,6 +350,17 @@ function pgsa(path: PgsaPath): Factory {
 
 type StreamFn = (query: unknown, options: { batchSize: number }) => AsyncIterable<unknown>;
 
+/**
+ * `factory` through the bench's PgBouncer in transaction mode (`PGSA_BENCH_PGBOUNCER_URL`, set by
+ * run.ts when PgBouncer is installed); unsupported without one.
+ */
+function throughPgBouncer(factory: Factory): Factory {
+  return async (workload, context) => {
+    const url = process.env.PGSA_BENCH_PGBOUNCER_URL;
+    return url ? factory(workload, { ...context, url, pgbouncer: true }) : undefined;
+  };
+}
+
 /** Every client the bench knows, by the name used on the command line and in the table. */
 export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
   pg: { label: 'pg Pool (unnamed)', factory: pgPlain },
@@ -363,4 +377,13 @@ export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
   'pgsa-transaction': { label: 'pgsa engine.transaction', factory: pgsa('transaction') },
   'pgsa-session': { label: 'pgsa request session (runInNewContext + dbSession)', factory: pgsa('session') },
   'pgsa-stream': { label: 'pgsa conn.stream', factory: pgsa('stream') },
+  'pg-pgbouncer': { label: 'pg Pool (unnamed) through PgBouncer', factory: throughPgBouncer(pgPlain) },
+  'pgsa-sql-pgbouncer': {
+    label: 'pgsa conn.execute(sql, params) through PgBouncer (pgbouncer: true)',
+    factory: throughPgBouncer(pgsa('sql')),
+  },
+  'pgsa-engine-db-pgbouncer': {
+    label: 'pgsa engine.db through PgBouncer (pgbouncer: true)',
+    factory: throughPgBouncer(pgsa('engine-db')),
+  },
 };

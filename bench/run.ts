@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { adminQuery, provisionPostgres, withDatabase } from '../test/support/postgres-server.js';
+import { findPgBouncer, type PgBouncer, startPgBouncer } from '../test/support/pgbouncer.js';
 import { BULK_CLIENTS } from './bench-bulk.js';
 import { CLIENTS } from './bench-clients.js';
 import { SEED_SQL } from './bench-sql.js';
@@ -58,6 +59,10 @@ const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'; concurrency: 
       'pgsa-engine-fetch',
       'pgsa-engine-fetchrow',
       'pgsa-session',
+      // Through PgBouncer in transaction mode (when installed), next to the direct rows above.
+      'pg-pgbouncer',
+      'pgsa-sql-pgbouncer',
+      'pgsa-engine-db-pgbouncer',
     ],
   },
   { workload: 'W2', concurrency: 1, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
   const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
   const server = await provisionPostgres({ envUrl: process.env.PGSA_BENCH_DATABASE_URL, log });
   log(`PostgreSQL ${server.version} via ${server.provider}`);
+  let bouncer: PgBouncer | undefined;
   try {
     await adminQuery(server.url, 'drop database if exists pgsa_bench with (force)');
     await adminQuery(server.url, 'create database pgsa_bench');
@@ -113,12 +119,22 @@ async function main(): Promise<void> {
     await adminQuery(url, 'vacuum analyze bench_items');
     log('seeded 100,000 rows');
     const plan = PLAN.filter((entry) => !options.only || options.only.has(entry.workload));
+    if (plan.some((entry) => entry.clients.some((client) => client.endsWith('-pgbouncer')))) {
+      if (findPgBouncer() === undefined) {
+        log('PgBouncer is not installed (apt-get install pgbouncer): its rows are left out');
+      } else {
+        bouncer = await startPgBouncer({ serverUrl: server.url, poolSize: 16 });
+        process.env.PGSA_BENCH_PGBOUNCER_URL = bouncer.through(url);
+        log(`${bouncer.version} in transaction mode, pool size 16`);
+      }
+    }
     const measurements: Measurement[] = [];
     for (let round = 0; round < options.runs; round++) {
       for (const entry of plan) {
         // Alternate the order between rounds so no client always runs first (or last).
         const clients = round % 2 === 0 ? entry.clients : [...entry.clients].reverse();
         for (const client of clients) {
+          if (client.endsWith('-pgbouncer') && bouncer === undefined) continue;
           const result = await measure(url, client, entry.workload, entry.concurrency, options);
           if (result.error) log(`${entry.workload} c=${entry.concurrency} ${client}: ${result.error}`);
           measurements.push({ workload: entry.workload, concurrency: entry.concurrency, client, result });
@@ -144,6 +160,7 @@ async function main(): Promise<void> {
     await writeFile(join(results, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
     log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote bench/results/latest.{md,json}`);
   } finally {
+    await bouncer?.stop();
     await server.stop();
   }
 }

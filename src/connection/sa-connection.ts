@@ -55,6 +55,7 @@ import { StatementQueue } from './statement-queue.js';
 import { ResponseWatchdog } from './response-watchdog.js';
 import { HeldNotifications } from './held-notifications.js';
 import { checkChannel, checkNotifyArguments, type Notification, refuseBehindPgBouncer } from '../notify/notification.js';
+import { refuseBehindPgBouncer as refuseCallBehindPgBouncer } from '../errors/pgbouncer-refusal.js';
 import { listenSql, NOTIFY_SQL, UNLISTEN_ALL_SQL, unlistenSql } from '../sql/notify-sql.js';
 import type { RowProxy } from '../result/row-shape.js';
 import {
@@ -1116,7 +1117,8 @@ export class SAConnection<DB = NoSchema> {
    * `executeMany` and `stream` send only the parameters. `close()` (or `await using`)
    * deallocates it; releasing the connection makes it unusable.
    *
-   * @throws ProgrammingError (42601 …) when the server cannot prepare it; otherwise as `execute`.
+   * @throws ProgrammingError (42601 …) when the server cannot prepare it; NotSupportedError
+   *   (thrown at once) when the engine is configured for PgBouncer; otherwise as `execute`.
    * @example
    * ```ts
    * await using stmt = await conn.prepare(conn.db.selectFrom('users').select(['id', 'name']).where('id', '>', 0));
@@ -1126,6 +1128,7 @@ export class SAConnection<DB = NoSchema> {
   prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
   prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
   prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    refuseCallBehindPgBouncer(this.#owner.options.pgbouncer === true, 'prepare');
     const self = this as SAConnection<unknown>;
     return prepareStatement(self, this.#ownHost(), this.#owner.shapes, this.#compile(query, undefined));
   }

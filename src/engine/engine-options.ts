@@ -6,6 +6,7 @@ import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js'
 import { TypeRegistry } from '../codecs/type-registry.js';
 import type { TypeOptions } from '../codecs/type-options.js';
 import { type ConnectRetries, type ResolvedConnectRetries, resolveConnectRetries } from './connect-retries.js';
+import { checkPgBouncerOptions, PGBOUNCER_DEFAULTS } from './pgbouncer-mode.js';
 import {
   type ListenerOptions,
   type ResolvedListenerOptions,
@@ -73,22 +74,32 @@ export interface EngineOptions<DB = NoSchema> {
   resetOnRelease?: boolean | undefined;
   /**
    * Parameterized statements each connection keeps prepared on the server, least recently used
-   * evicted first (default 100). `0` turns the automatic prepared-statement cache off: needed
-   * behind PgBouncer in transaction mode, where a connection's prepared statements vanish.
+   * evicted first (default 100; 0 with `pgbouncer: true`). `0` turns the automatic
+   * prepared-statement cache off: statements are then sent unnamed.
    */
   statementCacheSize?: number | undefined;
   /**
    * Connections, outside the pool, shared by `engine.db`'s autocommit statements in pipeline mode
-   * (default 1, opened on first use; `0` turns the pipelined path off). Transactions, streams
-   * and `db.connection()` always use a connection of their own from the pool.
+   * (default 1, opened on first use; 0 with `pgbouncer: true`; `0` turns the pipelined path
+   * off). Transactions, streams and `db.connection()` always use a connection of their own
+   * from the pool.
    */
   pipelineConnections?: number | undefined;
   /** The dedicated LISTEN connection: buffer size, reconnection, ping, `onReconnect` / `onGap` hooks. */
   listener?: ListenerOptions | undefined;
   /**
-   * The engine connects through PgBouncer in transaction mode: LISTEN (`engine.listen`,
-   * `engine.notifications`, `conn.listen`) is refused with an error saying why, instead of
-   * silently never delivering (default false). Set `statementCacheSize: 0` too.
+   * The engine connects through PgBouncer in transaction mode (default false). What the
+   * PgBouncer cannot carry is turned off or refused with an error saying why, instead of
+   * misbehaving: the statement cache and the pipelined path default to off, `prepare()` and
+   * LISTEN (`engine.listen`, `engine.notifications`, `conn.listen`) throw `NotSupportedError`,
+   * and `statementCacheSize` other than 0, `resetOnRelease` and `statementTimeoutMs` are a
+   * `TypeError`. Transactions, savepoints, two-phase commit, `executeMany`, COPY and streams
+   * work. README "Behind PgBouncer (transaction mode)" has the whole list.
+   *
+   * @example
+   * ```ts
+   * const engine = await createEngine({ connectionString: 'postgres://app:secret@pgbouncer:6432/app', pgbouncer: true });
+   * ```
    */
   pgbouncer?: boolean | undefined;
   /**
@@ -197,6 +208,8 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
   if (unknown.length > 0) {
     throw new TypeError(`unknown engine option(s): ${unknown.join(', ')}`);
   }
+  const pgbouncer = flag('pgbouncer', options.pgbouncer);
+  if (pgbouncer) checkPgBouncerOptions(options);
   const minSize = count('minSize', options.minSize, 1);
   const maxSize = count('maxSize', options.maxSize, 10);
   if (maxSize < 1) throw new TypeError(`maxSize must be at least 1, got ${maxSize}`);
@@ -239,10 +252,18 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     logger,
     applicationName: options.applicationName,
     resetOnRelease: options.resetOnRelease === true,
-    statementCacheSize: count('statementCacheSize', options.statementCacheSize, 100),
-    pipelineConnections: count('pipelineConnections', options.pipelineConnections, 1),
+    statementCacheSize: count(
+      'statementCacheSize',
+      options.statementCacheSize,
+      pgbouncer ? PGBOUNCER_DEFAULTS.statementCacheSize : 100,
+    ),
+    pipelineConnections: count(
+      'pipelineConnections',
+      options.pipelineConnections,
+      pgbouncer ? PGBOUNCER_DEFAULTS.pipelineConnections : 1,
+    ),
     listener: resolveListenerOptions(options.listener),
-    pgbouncer: flag('pgbouncer', options.pgbouncer),
+    pgbouncer,
     types: new TypeRegistry(options.types),
     connectRetries: resolveConnectRetries(options.connectRetries),
   });

@@ -71,7 +71,7 @@ const PG_CONNECTION_FAILURES: ReadonlySet<string> = new Set([
 export function translateError(error: unknown, secret?: string): unknown {
   if (error instanceof PgsaError) return error;
   if (isPgServerError(error)) {
-    const ErrorClass = errorClassForSqlstate(error.code);
+    const ErrorClass = isPoolerDisconnect(error) ? OperationalError : errorClassForSqlstate(error.code);
     return new ErrorClass(mask(error.message, secret), serverFields(error), { cause: error });
   }
   if (error instanceof Error && isConnectionFailure(error)) {
@@ -106,8 +106,21 @@ export function isConnectionFailure(error: Error): boolean {
  * rather than pooled.
  */
 export function isConnectionFatal(error: unknown): boolean {
-  if (isPgServerError(error)) return error.severity === 'FATAL' || error.severity === 'PANIC';
+  if (isPgServerError(error)) {
+    return error.severity === 'FATAL' || error.severity === 'PANIC' || isPoolerDisconnect(error);
+  }
   return error instanceof Error && isConnectionFailure(error);
+}
+
+/**
+ * True for a connection-class error (08…) sent by a pooler rather than by PostgreSQL: PgBouncer
+ * reports every reason it closes a client connection ("server conn crashed?",
+ * "query_wait_timeout", "client_idle_timeout" …) as 08P01 with severity ERROR and then hangs
+ * up. PostgreSQL's own errors always name the source file and routine that raised them;
+ * PgBouncer's never do.
+ */
+function isPoolerDisconnect(error: PgServerError): boolean {
+  return error.code.startsWith('08') && error.file === undefined && error.routine === undefined;
 }
 
 function serverFields(error: PgServerError): ServerErrorFields {

@@ -2,7 +2,8 @@
  * What LISTEN delivers, what the hooks are told, and the checks every NOTIFY passes before
  * anything is sent.
  */
-import { DataError, NotSupportedError } from '../errors/database-error.js';
+import { DataError } from '../errors/database-error.js';
+import { refuseBehindPgBouncer as refuseCall } from '../errors/pgbouncer-refusal.js';
 import { quoteIdentifier } from '../sql/quote.js';
 
 /** One notification received on a LISTENed channel. */
@@ -90,11 +91,5 @@ export function checkNotifyArguments(channel: unknown, payload: unknown): void {
  * @throws NotSupportedError saying why and what to do instead.
  */
 export function refuseBehindPgBouncer(pgbouncer: boolean): void {
-  if (!pgbouncer) return;
-  throw new NotSupportedError(
-    'cannot listen: the engine is configured for PgBouncer (pgbouncer: true); in transaction ' +
-      'mode PgBouncer gives every transaction another server connection, so LISTEN would ' +
-      'never deliver. Listen through a second engine that connects to PostgreSQL directly ' +
-      '(NOTIFY works through PgBouncer)',
-  );
+  refuseCall(pgbouncer, 'listen');
 }

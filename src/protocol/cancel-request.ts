@@ -7,8 +7,9 @@ const CANCEL_REQUEST_CODE = 80877102;
 
 /**
  * Asks the server to cancel whatever `client` is running, over a separate socket (the
- * protocol's CancelRequest; no login needed). Resolves once the server closed that socket,
- * i.e. received the request. The cancelled statement fails with `QueryCanceledError`.
+ * protocol's CancelRequest; no login needed). Resolves once the server (or PgBouncer, which
+ * forwards it) closed that socket, i.e. received the request. The cancelled statement fails
+ * with `QueryCanceledError`.
  *
  * @internal
  */
@@ -25,7 +26,9 @@ export function sendCancelRequest(client: pg.ClientBase, timeoutMs = 5_000): Pro
       ? connect(`${keys.host}/.s.PGSQL.${keys.port}`)
       : connect(keys.port, keys.host);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error('cancel request timed out')));
-    socket.once('connect', () => socket.end(packet));
+    // The server closes the socket once it has the request. Half-closing it ourselves right
+    // after the packet makes PgBouncer 1.18 abort (`bad client state`) and drop every client.
+    socket.once('connect', () => socket.write(packet));
     socket.once('error', reject);
     socket.once('close', () => resolve());
     socket.resume();

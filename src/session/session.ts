@@ -18,6 +18,7 @@ import { copyOut } from '../connection/copy-out.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import type { Engine } from '../engine/engine.js';
 import { ResourceClosedError } from '../errors/pgsa-error.js';
+import { refuseBehindPgBouncer } from '../errors/pgbouncer-refusal.js';
 import type { ResultProxy, ScalarOf } from '../result/result-proxy.js';
 import { compiledRowStream } from '../result/compiled-row-stream.js';
 import type { RowStream } from '../result/row-stream.js';
@@ -662,6 +663,7 @@ export class Session<DB = NoSchema> {
   prepare<Row>(query: Executable<Row>): Promise<PreparedStatement<ResultRow<Row>>>;
   prepare<Row = Record<string, unknown>>(query: string): Promise<PreparedStatement<Row>>;
   prepare(query: Executable<unknown> | string): Promise<PreparedStatement<unknown>> {
+    refuseBehindPgBouncer(this.#engine.options.pgbouncer, 'prepare');
     const statement = compileStatement(query, undefined, this.#engine.db);
     return this.#statement('prepare', (conn) =>
       prepareStatement(conn as SAConnection<unknown>, this.#ownHost(), this.#engine.shapes, statement),

@@ -10,6 +10,7 @@ import {
 import { useTestDatabase, withClient } from '../support/test-database.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
+import { BY_BACKEND_PID, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 const db = useTestDatabase();
 const engines = useEngines(db, { shared: { minSize: 1, maxSize: 3 } });
@@ -44,7 +45,7 @@ describe('copyTo', () => {
     expect(csv).toBe('id,name\n1,ann\n2,b\tob\n');
   });
 
-  it('pauses the socket while a slow consumer is behind: the server waits, memory stays bounded', async (context) => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('pauses the socket while a slow consumer is behind: the server waits, memory stays bounded', async (context) => {
     const conn = await engines.shared.acquire();
     context.onTestFinished(() => conn.close());
     const pid = conn.backendPid;

@@ -10,6 +10,7 @@ import { observe, useTestDatabase, withClient } from '../support/test-database.j
 import { useEngines } from '../support/engine-fixture.js';
 import { rejection } from '../support/rejection.js';
 import { UNSENDABLE } from '../support/unsendable.js';
+import { STATEMENT_CACHE, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 interface Tables {
   many: { id: number; label: string | null };
@@ -200,7 +201,7 @@ describe('executeMany', () => {
     expect(await conn.scalar('select count(*)::int from pg_prepared_statements')).toBe(0);
   });
 
-  it('prepares the statement once per connection through the cache, shared with execute', async () => {
+  it.skipIf(notThroughPgBouncer(STATEMENT_CACHE))('prepares the statement once per connection through the cache, shared with execute', async () => {
     const e = await engines.make();
     await using conn = await e.acquire();
     await conn.execute(INSERT, [1, 'a']);

@@ -10,6 +10,7 @@ import { useTestDatabase, withClient } from '../support/test-database.js';
 import { useEngines } from '../support/engine-fixture.js';
 import { waitUntilRunning } from '../support/observers.js';
 import { rejection } from '../support/rejection.js';
+import { BY_BACKEND_PID, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 const db = useTestDatabase();
 const engines = useEngines(db, { shared: { minSize: 1, maxSize: 4 } });
@@ -267,7 +268,7 @@ describe('conn.stream()', () => {
     expect(own.size).toBe(0);
   });
 
-  it('cancel() stops a running stream with QueryCanceledError; the connection stays usable', async (context) => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('cancel() stops a running stream with QueryCanceledError; the connection stays usable', async (context) => {
     const conn = await acquire(context);
     const rows = conn.stream(
       `select n, pg_sleep(case when n = 3 then 30 else 0 end) /* slow-stream */

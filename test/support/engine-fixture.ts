@@ -8,6 +8,7 @@ import {
   type PgsaLogger,
 } from '../../src/index.js';
 import { observe, type TestDatabase } from './test-database.js';
+import { throughPgBouncer, viaPgBouncer } from './pgbouncer-pass.js';
 
 /** Engine options; `connectionString` defaults to the file's database. */
 export type TestEngineOptions = Omit<EngineOptions, 'connectionString'> & {
@@ -103,10 +104,13 @@ export function useEngines<DB = Database>(
     };
     // The fixture's options are written for the file's DB; an engine made for another `D` gets
     // the same options (an onConnect hook sees a connection of that engine).
+    // In the PgBouncer pass (pgbouncer-pass.ts) the file's database is reached through PgBouncer.
+    const bouncer = throughPgBouncer();
     const engine = await createEngine<D>({
-      connectionString: db.url,
+      connectionString: bouncer ? viaPgBouncer(db.url) : db.url,
       echo: logger,
       logger,
+      ...(bouncer ? { pgbouncer: true } : {}),
       ...options.defaults,
       ...overrides,
     } as EngineOptions<D>);

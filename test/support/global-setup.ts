@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
 import { adminQuery, provisionPostgres, withDatabase } from './postgres-server.js';
+import { startSuitePgBouncer } from './pgbouncer.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,6 +11,10 @@ declare module 'vitest' {
     pgPassword: string;
     /** Template database with `schema/schema.sql` applied. */
     pgTemplate: string;
+    /** The superuser URL through the suite's PgBouncer (transaction mode); '' without one. */
+    pgBouncerUrl: string;
+    /** Why there is no PgBouncer (how to install it); '' when there is one. */
+    pgBouncerNote: string;
   }
 }
 
@@ -33,7 +38,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgUrl', server.url);
   project.provide('pgPassword', server.password);
   project.provide('pgTemplate', TEMPLATE_DATABASE);
+  const { bouncer, note } = await startSuitePgBouncer(server.url, (message) =>
+    console.log(`[pgsa test] ${message}`),
+  ).catch(async (error: unknown) => {
+    await server.stop();
+    throw error;
+  });
+  project.provide('pgBouncerUrl', bouncer?.through(server.url) ?? '');
+  project.provide('pgBouncerNote', note);
   return async () => {
+    await bouncer?.stop();
     await server.stop();
   };
 }

@@ -7,6 +7,7 @@ import { useEngines } from '../support/engine-fixture.js';
 import { committedUsers, killBackend } from '../support/observers.js';
 import { FIRST_USER_ONLY } from '../support/sample-tables.js';
 import { rejection } from '../support/rejection.js';
+import { BY_BACKEND_PID, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 const db = useTestDatabase();
 // No leak check: these tests leave their connections acquired; the engine is terminated after each.
@@ -140,7 +141,7 @@ describe('conn.transaction(fn)', () => {
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
-  it('keeps fn’s error when the rollback fails too, and logs the rollback failure', async () => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('keeps fn’s error when the rollback fails too, and logs the rollback failure', async () => {
     const e = await engines.make();
     await using conn = await e.acquire();
     const original = new Error('original');
@@ -200,7 +201,7 @@ describe('engine.transaction(fn)', () => {
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
-  it('does not retry a lost connection, and discards it', async () => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('does not retry a lost connection, and discards it', async () => {
     const e = await engines.make({ minSize: 1, maxSize: 1 });
     let calls = 0;
     let pid = 0;

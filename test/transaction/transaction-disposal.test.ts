@@ -5,6 +5,7 @@ import { useEngines } from '../support/engine-fixture.js';
 import { committedUsers, killBackend } from '../support/observers.js';
 import { FIRST_USER_ONLY } from '../support/sample-tables.js';
 import { rejection } from '../support/rejection.js';
+import { ENGINE_STATEMENT_TIMEOUT, BY_BACKEND_PID, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 const db = useTestDatabase();
 // No leak check: these tests leave their connections acquired; the engine is terminated after each.
@@ -51,7 +52,7 @@ describe('await using', () => {
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
-  it('does not hide the original error when the rollback at scope exit fails', async () => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('does not hide the original error when the rollback at scope exit fails', async () => {
     const e = await engines.make();
     await using conn = await e.acquire();
     const thrown = await rejection((async () => {
@@ -80,7 +81,7 @@ describe('await using', () => {
 });
 
 describe('timeouts and cancellation inside transactions (aiopg context-manager tests)', () => {
-  it('fails the transaction on a statement timeout and rolls back at scope exit', async () => {
+  it.skipIf(notThroughPgBouncer(ENGINE_STATEMENT_TIMEOUT))('fails the transaction on a statement timeout and rolls back at scope exit', async () => {
     const e = await engines.make({ statementTimeoutMs: 100 });
     await using conn = await e.acquire();
     const error = await rejection((async () => {
@@ -94,7 +95,7 @@ describe('timeouts and cancellation inside transactions (aiopg context-manager t
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
-  it('fails the savepoint on a statement timeout; the scopes roll back savepoint and transaction', async () => {
+  it.skipIf(notThroughPgBouncer(ENGINE_STATEMENT_TIMEOUT))('fails the savepoint on a statement timeout; the scopes roll back savepoint and transaction', async () => {
     const e = await engines.make({ statementTimeoutMs: 100 });
     await using conn = await e.acquire();
     await rejection((async () => {

@@ -10,6 +10,7 @@ import { useEngines } from '../support/engine-fixture.js';
 import { committedUsers, killBackend } from '../support/observers.js';
 import { FIRST_USER_ONLY } from '../support/sample-tables.js';
 import { rejection } from '../support/rejection.js';
+import { BY_BACKEND_PID, notThroughPgBouncer } from '../support/pgbouncer-pass.js';
 
 const db = useTestDatabase();
 // No leak check: these tests leave their connections acquired; the engine is terminated after each.
@@ -209,7 +210,7 @@ describe('recovery from other connections', () => {
     expect(await committedUsers(db.url)).toEqual(['first', 'durable']);
   });
 
-  it('stays recoverable after the preparing backend was killed with pg_terminate_backend', async () => {
+  it.skipIf(notThroughPgBouncer(BY_BACKEND_PID))('stays recoverable after the preparing backend was killed with pg_terminate_backend', async () => {
     const e = await engines.make({ maxSize: 2 });
     await using conn = await e.acquire();
     const tx = await conn.beginTwophase('orphan');
