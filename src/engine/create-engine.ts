@@ -25,8 +25,8 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
 export async function createEngine<DB = Record<string, never>>(
   dsnOrOptions: string | EngineOptions<DB>,
 ): Promise<Engine<DB>> {
-  const { options, connection } = resolveEngineOptions(dsnOrOptions);
-  const engine = new Engine<DB>(options, connection);
+  const { options, connection, replicas } = resolveEngineOptions(dsnOrOptions);
+  const engine = new Engine<DB>(options, connection, replicas);
   await engine.open();
   return engine;
 }
