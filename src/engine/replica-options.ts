@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { type ConnectionFields, type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
 
 /**
@@ -21,7 +22,7 @@ export interface ReplicaConnectionOptions {
   /** Database name (default: the primary's). */
   database?: string | undefined;
   /** TLS, as the engine option (default: the primary's). */
-  ssl?: ConnectionFields['ssl'];
+  ssl?: boolean | ConnectionOptions | undefined;
 }
 
 /**
