@@ -127,7 +127,7 @@ export type { HealthReport, PingOptions } from './engine/health.js';
 export { hasAttempts, isTransientError, type RetriedError, retry, type RetryOptions } from './transaction/retry.js';
 // --- read replicas (issue 15) ---
 export { ReadonlyEngine } from './engine/readonly-engine.js';
-export type { ReadTarget, ReplicaPoolStats, ReplicaStats, ReplicaStatus } from './engine/replicas.js';
+export type { ReplicaPoolStats, ReplicaStats, ReplicaStatus } from './engine/replicas.js';
 export type { ReplicaConnectionOptions, ReplicaFallback, ReplicaSource } from './engine/replica-options.js';
 export type { DbSessionOptions } from './session/db-session.js';
 export { ReadOnlySqlTransactionError, ReplicaUnavailableError } from './errors/replica-errors.js';

@@ -1,6 +1,6 @@
 /**
  * The replay lag of a hot standby in milliseconds, measured on the standby itself (the query
- * check_postgres and most monitoring guides use): 0 when it has replayed all the WAL it
+ * monitoring commonly uses, e.g. Prometheus's postgres_exporter): 0 when it has replayed all the WAL it
  * received — an idle primary sends nothing, so an idle standby is not "behind" —, else the age
  * of the last transaction it replayed (`now() - pg_last_xact_replay_timestamp()`). On a server
  * not in recovery (a promoted standby, or a primary listed as a replica) it is 0; when nothing
