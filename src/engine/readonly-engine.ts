@@ -20,7 +20,7 @@ import { compileStatement } from '../connection/compile-statement.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import { PoolHost } from '../dialect/pool-host.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
-import { OperationalError, PoolTimeoutError } from '../errors/database-error.js';
+import { OperationalError, PoolTimeoutError, QueryCanceledError } from '../errors/database-error.js';
 import type { ResultProxy } from '../result/result-proxy.js';
 import type { RowProxy } from '../result/row-shape.js';
 import type { RowStream } from '../result/row-stream.js';
@@ -123,28 +123,8 @@ export class ReadonlyEngine<DB = Record<string, never>> {
    * await conn.scalar('select pg_is_in_recovery()'); // true on a replica
    * ```
    */
-  async acquire(): Promise<SAConnection<DB>> {
-    const tried = new Set<Replica<DB>>();
-    for (;;) {
-      const route = this.#route(tried);
-      try {
-        const conn = await route.target.acquire();
-        this.#count(route);
-        return conn;
-      } catch (error) {
-        // A full pool or a closed engine is no reason to skip the replica.
-        if (
-          route.replica === undefined ||
-          !(error instanceof OperationalError) ||
-          error instanceof PoolTimeoutError ||
-          route.target.closed
-        ) {
-          throw error;
-        }
-        this.#replicas.markDown(route.replica, error);
-        tried.add(route.replica);
-      }
-    }
+  acquire(): Promise<SAConnection<DB>> {
+    return this.#read((route) => this.#acquireOn(route));
   }
 
   /**
@@ -188,7 +168,7 @@ export class ReadonlyEngine<DB = Record<string, never>> {
   execute<Row = Record<string, unknown>>(query: string, params?: readonly unknown[], options?: ExecuteOptions): Promise<ResultProxy<Row>>;
   execute<Row = Record<string, unknown>>(query: string, options: ExecuteOptions): Promise<ResultProxy<Row>>;
   execute(query: Executable<unknown> | string, second?: readonly unknown[] | ExecuteOptions, third?: ExecuteOptions): Promise<ResultProxy<unknown>> {
-    return engineExecute(this as unknown as ExecutingEngine, query, second, third);
+    return this.#read((route) => engineExecute(this.#executingOn(route), query, second, third));
   }
 
   /**
@@ -275,6 +255,45 @@ export class ReadonlyEngine<DB = Record<string, never>> {
     yield* conn.cursorBatches(sql, parameters, 'array', batchSize);
   }
 
+  /**
+   * Runs `run` on a route; when a replica turns out unreachable (refused, reset, shut down —
+   * nothing ran there, or a read-only statement was cut), it is marked down and `run` goes to
+   * the next usable replica, then to the primary (or the fallback error).
+   */
+  async #read<T>(run: (route: Route<DB>) => Promise<T>): Promise<T> {
+    const tried = new Set<Replica<DB>>();
+    for (;;) {
+      const route = this.#route(tried);
+      try {
+        return await run(route);
+      } catch (error) {
+        if (route.replica === undefined || route.target.closed || !isConnectionLoss(error)) throw error;
+        this.#replicas.markDown(route.replica, error);
+        tried.add(route.replica);
+      }
+    }
+  }
+
+  async #acquireOn(route: Route<DB>): Promise<SAConnection<DB>> {
+    const conn = await route.target.acquire();
+    this.#count(route);
+    return conn;
+  }
+
+  /** What `engineExecute` needs, bound to one route. */
+  #executingOn(route: Route<DB>): ExecutingEngine {
+    return {
+      db: this.db as Kysely<unknown>,
+      shapes: this.#shapes,
+      queryAutocommit: (sql, parameters, rowMode) => {
+        const piped = route.target.queryAutocommit(sql, parameters, rowMode);
+        if (piped !== undefined) this.#count(route);
+        return piped;
+      },
+      acquire: () => this.#acquireOn(route) as unknown as ReturnType<ExecutingEngine['acquire']>,
+    };
+  }
+
   /** A usable replica not in `tried`, else the primary (or the fallback error). */
   #route(tried?: ReadonlySet<Replica<DB>>): Route<DB> {
     if (this.#primary.closed) throw new InterfaceError('cannot read: the engine is closed');
@@ -284,8 +303,21 @@ export class ReadonlyEngine<DB = Record<string, never>> {
     return { target: this.#primary, replica: undefined };
   }
 
+  /** Counts a read on the replica that served it, or as a fallback. */
   #count(route: Route<DB>): void {
     if (route.replica === undefined) this.#replicas.fellBack();
     else this.#replicas.served(route.replica);
   }
+}
+
+/**
+ * The server could not be reached or dropped the connection: refused, reset, timed out (no
+ * SQLSTATE), a connection-class (08) error, or the server shutting down or starting up (57P01,
+ * 57P02, 57P03). Not a full pool, a cancelled statement or anything the statement itself caused.
+ */
+function isConnectionLoss(error: unknown): boolean {
+  if (!(error instanceof OperationalError)) return false;
+  if (error instanceof PoolTimeoutError || error instanceof QueryCanceledError) return false;
+  const code = error.sqlstate;
+  return code === undefined || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03';
 }

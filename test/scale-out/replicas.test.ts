@@ -130,11 +130,12 @@ describe('engine.readonly', () => {
     expect(engine.readonly.replicas).toEqual([]);
   });
 
-  it('closes the replicas’ connections with the engine', async () => {
+  it('closes the replicas’ connections with the engine, and nothing reaches them afterwards', async () => {
     const engine = await createEngine({
       connectionString: set.primary.url,
       replicas: set.standbys.map((standby) => standby.url),
       applicationName: 'pgsa-replica-close',
+      replicaCheckIntervalMs: 20,
     });
     await using conn = await engine.readonly.acquire();
     await engine.readonly.fetchVal('select 1');
@@ -154,7 +155,13 @@ describe('engine.readonly', () => {
     await conn.close();
     await engine.waitClosed();
     expect(await sessions()).toBe(0);
-    await rejection(engine.readonly.fetchVal('select 1'), InterfaceError);
+    const queries = engine.stats().replicas.map((replica) => replica.pool.queries);
+    // Several check intervals later nothing reached the replicas.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(engine.stats().replicas.map((replica) => replica.pool.queries)).toEqual(queries);
+    expect(await sessions()).toBe(0);
+    const error = await rejection(engine.readonly.fetchVal('select 1'), InterfaceError);
+    expect(error.message).toBe('cannot read: the engine is closed');
   });
 });
 
@@ -198,26 +205,29 @@ describe('replicas that cannot be reached', () => {
     expect(await engine.fetchVal('select 1')).toBe(1);
   });
 
-  it('skips a replica that stopped since its last check when acquiring, and tries the next', async () => {
+  it('skips a replica that stopped since its last check and runs the read on the next', async () => {
     const [first, second] = set.standbys;
     if (!first || !second) throw new Error('two standbys expected');
-    const engine = await make({ replicaCheckIntervalMs: 60_000, pipelineConnections: 0 });
+    const engine = await make({ replicaCheckIntervalMs: 60_000 });
+    // Both replicas have served (and hold connections, pipelined and pooled) before the stop.
+    for (let i = 0; i < 4; i++) await engine.readonly.fetchVal('select 1');
+    await Promise.all([engine.readonly.acquire(), engine.readonly.acquire()].map(async (conn) => (await conn).close()));
     expect(engine.stats().replicas.map((replica) => replica.status)).toEqual(['ready', 'ready']);
     await first.stop('fast');
     try {
       for (let i = 0; i < 3; i++) {
+        expect(await answeredBy(engine.readonly.fetchRow(WHERE_SQL))).toEqual({ port: second.port, inRecovery: true });
         await using conn = await engine.readonly.acquire();
         expect(Number(await conn.scalar('select inet_server_port()'))).toBe(second.port);
       }
-      expect(engine.stats().replicas[0]).toMatchObject({ status: 'down', lastError: expect.stringMatching(/could not connect/) });
+      expect(engine.stats().replicas[0]).toMatchObject({ status: 'down', lastError: expect.any(String) });
+      expect(engine.stats().replicaFallbacks).toBe(0);
     } finally {
       await first.start();
     }
-    // Back after its back-off.
-    await eventually(async () => {
-      await engine.readonly.fetchVal('select 1').catch(() => {});
-      return engine.stats().replicas[0]?.status === 'ready';
-    }, 20_000);
+    // Checked again after its back-off (0.5 s, doubling), long before the 60 s interval.
+    await eventually(() => engine.stats().replicas[0]?.status === 'ready', 20_000);
+    expect(engine.warnings.some((warning) => warning.includes(`127.0.0.1:${first.port}/postgres is ready`))).toBe(true);
   });
 });
 
