@@ -37,8 +37,9 @@ type Route<DB> = { readonly target: ReadTarget<DB>; readonly replica: Replica<DB
  * `engine.readonly`: the read side of an engine, on its replicas (the `replicas` option). Each
  * statement or `acquire()` goes to the least busy usable replica — reachable, and within
  * `maxLagMs` at its last check —; when none is usable it goes to the primary, or fails with
- * `ReplicaUnavailableError` under `replicaFallback: 'fail'`. A replica that refuses a
- * connection on `acquire()` is skipped (back-off) and the next one tried.
+ * `ReplicaUnavailableError` under `replicaFallback: 'fail'`. A replica found unreachable on
+ * the way (refused, reset, shut down) is skipped (back-off) and the statement or `acquire()`
+ * runs on the next one.
  *
  * Replicas are hot standbys: a write sent here fails there with `ReadOnlySqlTransactionError`
  * (25006). When a read falls back to the primary nothing refuses a write: use
@@ -139,7 +140,9 @@ export class ReadonlyEngine<DB = Record<string, never>> {
 
   /**
    * Runs one statement outside any transaction on the pipelined path of the replica it picks,
-   * or returns `undefined` (nothing sent) when that path cannot take it.
+   * or returns `undefined` (nothing sent) when that path cannot take it. When the replica turns
+   * out unreachable, it is marked down and the statement runs on a connection from `acquire()`
+   * (the next replica, or the primary).
    *
    * @internal
    */
@@ -150,8 +153,16 @@ export class ReadonlyEngine<DB = Record<string, never>> {
   ): Promise<pg.QueryResult> | undefined {
     const route = this.#route();
     const piped = route.target.queryAutocommit(sql, parameters, rowMode);
-    if (piped !== undefined) this.#count(route);
-    return piped;
+    if (piped === undefined) return undefined;
+    this.#count(route);
+    const replica = route.replica;
+    if (replica === undefined) return piped;
+    return piped.catch(async (error: unknown) => {
+      if (route.target.closed || !isConnectionLoss(error)) throw error;
+      this.#replicas.markDown(replica, error);
+      await using conn = await this.acquire();
+      return await conn.query(sql, parameters, rowMode);
+    });
   }
 
   /**

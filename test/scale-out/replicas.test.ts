@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -228,6 +229,24 @@ describe('replicas that cannot be reached', () => {
     // Checked again after its back-off (0.5 s, doubling), long before the 60 s interval.
     await eventually(() => engine.stats().replicas[0]?.status === 'ready', 20_000);
     expect(engine.warnings.some((warning) => warning.includes(`127.0.0.1:${first.port}/postgres is ready`))).toBe(true);
+  });
+});
+
+describe('replicas that stop (continued)', () => {
+  it('runs a Kysely query of engine.readonly.db on the next replica when its replica stopped', async () => {
+    const [first, second] = set.standbys;
+    if (!first || !second) throw new Error('two standbys expected');
+    const engine = await make({ replicaCheckIntervalMs: 60_000 });
+    const port = async () => Number((await sql<{ port: number }>`select inet_server_port() as port`.execute(engine.readonly.db)).rows[0]?.port);
+    // Consecutive picks alternate between equally idle replicas: both serve one.
+    expect([await port(), await port()].sort()).toEqual(standbyPorts().sort());
+    await first.stop('fast');
+    try {
+      expect([await port(), await port(), await port()]).toEqual([second.port, second.port, second.port]);
+      expect(engine.stats().replicas[0]?.status).toBe('down');
+    } finally {
+      await first.start();
+    }
   });
 });
 
