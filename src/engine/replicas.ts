@@ -213,9 +213,13 @@ export class Replicas<DB> {
     this.#fallbacks++;
   }
 
-  /** `replica` could not be reached on the read path: skip it until its back-off passes. */
+  /**
+   * `replica` could not be reached on the read path: skip it until its back-off passes. Reads
+   * that failed together count once (the back-off grows with failed checks, not with traffic).
+   */
   markDown(replica: Replica<DB>, error: unknown): void {
-    this.#down(replica, error instanceof Error ? error.message : String(error));
+    if (replica.status === 'down') return;
+    this.#down(replica, messageOf(error));
     // Its back-off may end before the pending timer fires (a check round reschedules anyway).
     if (this.#timer !== undefined && replica.nextCheckAt < this.#timerAt) {
       clearTimeout(this.#timer);
@@ -302,7 +306,7 @@ export class Replicas<DB> {
       this.#transition(replica, lagging ? 'lagging' : 'ready');
     } catch (error) {
       if (this.#closing !== undefined || replica.target.closed) return;
-      this.markDown(replica, error);
+      this.#down(replica, messageOf(error));
     } finally {
       clearTimeout(timer);
     }
@@ -338,6 +342,10 @@ export class Replicas<DB> {
         return 'not checked yet';
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** The figures of a replica's internal engine, without what only a primary has. */
