@@ -1022,10 +1022,11 @@ export class Engine<DB = Record<string, never>> {
   #readonly: ReadonlyEngine<DB> | undefined;
 
   /**
-   * The read side of the engine: `db`, `execute`, `fetch*`, `acquire` and `stream` on the
-   * read replicas (the `replicas` option), balanced across them, skipping replicas that are
-   * down or lag more than `maxLagMs`, and falling back to the primary when none is usable
-   * (`replicaFallback`). Without replicas every read goes to the primary.
+   * The read side of the engine: `db`, `execute`, `fetch*`, `acquire`, `stream` and
+   * `transaction` (`READ ONLY`) on the read replicas (the `replicas` option), balanced across
+   * them, skipping replicas that are down or lag more than `maxLagMs`, and falling back to the
+   * primary when none is usable (`replicaFallback`). Without replicas every read goes to the
+   * primary.
    *
    * @example
    * ```ts

@@ -28,6 +28,8 @@ import type { ShapeCache } from '../result/shape-cache.js';
 import { compiledRowStream } from '../result/compiled-row-stream.js';
 import type { CursorBatch } from '../protocol/stream-cursor.js';
 import { type ExecutingEngine, engineExecute } from './engine-execute.js';
+import { type EngineTransactionOptions, runEngineTransaction } from '../transaction/run-engine-transaction.js';
+import type { TransactionCallback } from '../transaction/run-in-transaction.js';
 import type { ReadTarget, Replica, Replicas, ReplicaStats } from './replicas.js';
 
 /** Where one read goes: a replica (counted on it) or the primary (counted as a fallback). */
@@ -126,6 +128,28 @@ export class ReadonlyEngine<DB = Record<string, never>> {
    */
   acquire(): Promise<SAConnection<DB>> {
     return this.#read((route) => this.#acquireOn(route));
+  }
+
+  /**
+   * Runs `fn(conn)` in a `READ ONLY` transaction on a connection from `acquire()` (a replica
+   * when one is usable), as `engine.transaction`: several reads see one snapshot of one server
+   * (`isolationLevel: 'repeatable read'`). `retries` re-runs `fn` after a 40001 — on a hot
+   * standby also a query cancelled by a conflict with recovery.
+   *
+   * @throws InterfaceError for `readOnly: false`; as `engine.transaction` and `acquire()`.
+   * @example
+   * ```ts
+   * const [users, orders] = await engine.readonly.transaction(
+   *   async (conn) => [await conn.scalar('select count(*) from users'), await conn.scalar('select count(*) from orders')],
+   *   { isolationLevel: 'repeatable read', retries: 2 },
+   * );
+   * ```
+   */
+  async transaction<T>(fn: TransactionCallback<DB, T>, options?: EngineTransactionOptions): Promise<T> {
+    if (options?.readOnly === false) {
+      throw new InterfaceError('cannot run a read-write transaction on engine.readonly');
+    }
+    return runEngineTransaction(this, fn, { ...options, readOnly: true });
   }
 
   /**

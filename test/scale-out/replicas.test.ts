@@ -118,6 +118,32 @@ describe('engine.readonly', () => {
     expect(await query(set.primary.url, 'select count(*)::int as n from replica_items')).toEqual([{ n: 2 }]);
   });
 
+  it('runs transaction(fn) READ ONLY on a replica, also when it falls back to the primary', async () => {
+    const engine = (await make()) as unknown as Engine<Database>;
+    const seen = await engine.readonly.transaction(
+      async (conn) => [
+        await conn.scalar('select pg_is_in_recovery()'),
+        await conn.scalar('show transaction_read_only'),
+        await conn.scalar('show transaction_isolation'),
+      ],
+      { isolationLevel: 'repeatable read' },
+    );
+    expect(seen).toEqual([true, 'on', 'repeatable read']);
+    const refused = await rejection(engine.readonly.transaction(async () => 1, { readOnly: false }), InterfaceError);
+    expect(refused.message).toBe('cannot run a read-write transaction on engine.readonly');
+
+    const alone = (await make({ replicas: [] })) as unknown as Engine<Database>;
+    const error = await rejection(
+      alone.readonly.transaction(async (conn) => {
+        expect(await conn.scalar('select pg_is_in_recovery()')).toBe(false);
+        await conn.execute("insert into replica_items values (9, 'nine')");
+      }),
+      ReadOnlySqlTransactionError,
+    );
+    expect(error.sqlstate).toBe('25006');
+    expect(await query(set.primary.url, 'select count(*)::int as n from replica_items')).toEqual([{ n: 2 }]);
+  });
+
   it('connects to a replica given without a password with the primary’s', async () => {
     const [standby] = set.standbys;
     const engine = await make({ replicas: [withoutPassword(standby?.url ?? '')] });

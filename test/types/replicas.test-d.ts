@@ -32,6 +32,8 @@ describe('read replica types', () => {
     expectTypeOf(engine.readonly.stream(engine.readonly.db.selectFrom('users').select('name'))).toEqualTypeOf<
       RowStream<{ name: string | null }>
     >();
+    expectTypeOf(engine.readonly.transaction(async (conn) => conn.execute(conn.db.selectFrom('users').select('id')))).resolves.toMatchTypeOf<object>();
+    expectTypeOf(engine.readonly.transaction(async () => 42)).toEqualTypeOf<Promise<number>>();
     // @ts-expect-error no such table
     void engine.readonly.db.selectFrom('nope');
   });
