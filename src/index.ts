@@ -126,3 +126,9 @@ export type { ConnectRetries } from './engine/connect-retries.js';
 export type { HealthReport, PingOptions } from './engine/health.js';
 export { hasAttempts, isTransientError, type RetriedError, retry, type RetryOptions } from './transaction/retry.js';
 export type { NoSchema } from './sql/no-schema.js';
+
+export { ReadonlyEngine } from './engine/readonly-engine.js';
+export type { ReplicaPoolStats, ReplicaStats, ReplicaStatus } from './engine/replicas.js';
+export type { ReplicaConnectionOptions, ReplicaFallback, ReplicaSource } from './engine/replica-options.js';
+export type { DbSessionOptions } from './session/db-session.js';
+export { ReadOnlySqlTransactionError, ReplicaUnavailableError } from './errors/replica-errors.js';

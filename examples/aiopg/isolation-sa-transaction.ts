@@ -6,7 +6,8 @@
  * `conn.begin(isolation_level=…, readonly=…, deferrable=…)` is
  * `conn.begin({ isolationLevel, readOnly, deferrable })`. psycopg2's `TransactionRollbackError`
  * and `InternalError` are pgsa's `SerializationFailureError` (a `TransactionRollbackError`,
- * 40001) and `InternalError` (class 25). One difference: after a statement failed inside it,
+ * 40001) and `InternalError` (class 25; a write in a read-only transaction, 25006, is its
+ * subclass `ReadOnlySqlTransactionError`, as psycopg's `ReadOnlySqlTransaction`). One difference: after a statement failed inside it,
  * pgsa's `commit()` rolls back and raises (aiopg's commit silently became a rollback), so the
  * pgsa way is to `rollback()` a failed transaction.
  */

@@ -4,7 +4,9 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
 
 /**
  * Creates an {@link Engine}: validates the options, opens the pool and its `minSize`
- * connections up front (so a wrong address or password fails here, not on first use).
+ * connections up front (so a wrong address or password fails here, not on first use). With
+ * `replicas`, it also waits for each replica's first lag check (bounded by
+ * `connectTimeoutMs`); a replica that cannot be reached is skipped, never fatal.
  *
  * @param dsnOrOptions a `postgres://` URL, or {@link EngineOptions}.
  * @throws TypeError naming the option for invalid options (unknown keys, a port outside
@@ -26,8 +28,8 @@ import { type EngineOptions, resolveEngineOptions } from './engine-options.js';
 export async function createEngine<DB = NoSchema>(
   dsnOrOptions: string | EngineOptions<DB>,
 ): Promise<Engine<DB>> {
-  const { options, connection } = resolveEngineOptions(dsnOrOptions);
-  const engine = new Engine<DB>(options, connection);
+  const { options, connection, replicas } = resolveEngineOptions(dsnOrOptions);
+  const engine = new Engine<DB>(options, connection, replicas);
   await engine.open();
   return engine;
 }

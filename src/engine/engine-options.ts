@@ -12,6 +12,13 @@ import {
   type ResolvedListenerOptions,
   resolveListenerOptions,
 } from '../notify/listener-options.js';
+import {
+  type ReplicaFallback,
+  type ReplicaSource,
+  type ResolvedReplicaSettings,
+  resolveReplicaConnections,
+  resolveReplicaSettings,
+} from './replica-options.js';
 
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
 
@@ -118,6 +125,24 @@ export interface EngineOptions<DB = NoSchema> {
    * `acquire()` still gives up at `acquireTimeoutMs`.
    */
   connectRetries?: ConnectRetries | undefined;
+  /**
+   * Read replicas (hot standbys) for `engine.readonly`: URLs or connection fields; `user`,
+   * `password`, `database` and `ssl` default to the primary's. Each replica gets a pool of its
+   * own with this engine's settings (opened on demand; `onConnect` runs there too).
+   */
+  replicas?: readonly ReplicaSource[] | undefined;
+  /**
+   * Skip a replica whose replay lag, measured on it, exceeds this many ms, until it catches up
+   * (default: no limit).
+   */
+  maxLagMs?: number | undefined;
+  /**
+   * When no replica is usable, `'primary'` (default) sends `engine.readonly`'s reads to the
+   * primary; `'fail'` rejects them with `ReplicaUnavailableError`.
+   */
+  replicaFallback?: ReplicaFallback | undefined;
+  /** How often each replica's lag is measured, in ms (default 1000). */
+  replicaCheckIntervalMs?: number | undefined;
 }
 
 /**
@@ -146,6 +171,8 @@ export interface ResolvedEngineOptions extends ConnectionSettings {
   /** The engine's type choices and the codecs registered with `setTypeCodec`. */
   readonly types: TypeRegistry;
   readonly connectRetries: ResolvedConnectRetries;
+  /** `maxLagMs`, `replicaFallback`, `replicaCheckIntervalMs` (the replicas' addresses are apart). */
+  readonly replicas: ResolvedReplicaSettings;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
@@ -176,6 +203,10 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'pgbouncer',
   'types',
   'connectRetries',
+  'replicas',
+  'maxLagMs',
+  'replicaFallback',
+  'replicaCheckIntervalMs',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -198,6 +229,7 @@ const consoleLogger: PgsaLogger = {
 export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
   readonly options: ResolvedEngineOptions;
   readonly connection: ResolvedConnection;
+  readonly replicas: readonly ResolvedConnection[];
 } {
   if (typeof input !== 'string' && (input === null || typeof input !== 'object')) {
     throw new TypeError('createEngine expects a connection string or an options object');
@@ -266,8 +298,9 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     pgbouncer,
     types: new TypeRegistry(options.types),
     connectRetries: resolveConnectRetries(options.connectRetries),
+    replicas: resolveReplicaSettings(options),
   });
-  return { options: resolved, connection };
+  return { options: resolved, connection, replicas: resolveReplicaConnections(options.replicas, connection) };
 }
 
 /** The longest delay a Node.js timer honours; a longer one fires at once. */

@@ -54,6 +54,8 @@ import type { ResultProxy } from '../result/result-proxy.js';
 import { type ExecutingEngine, engineExecute } from './engine-execute.js';
 import { registerTypeCodec } from '../codecs/register-type-codec.js';
 import type { TypeCodec } from '../codecs/type-codec.js';
+import { ReadonlyEngine } from './readonly-engine.js';
+import { type ReadTarget, replicaEngineOptions, Replicas, type ReplicaStats } from './replicas.js';
 
 /** Live pool figures from {@link Engine.stats}. */
 export interface EngineStats {
@@ -79,6 +81,10 @@ export interface EngineStats {
   readonly errors: number;
   /** Their latencies: count, sum, max and a cumulative histogram. */
   readonly latency: LatencySummary;
+  /** Each read replica (the `replicas` option): status, measured lag, reads served, pool. */
+  readonly replicas: readonly ReplicaStats[];
+  /** Reads of `engine.readonly` the primary served because no replica was usable. */
+  readonly replicaFallbacks: number;
 }
 
 /** What `JSON.stringify(engine)` shows: never the password. */
@@ -151,7 +157,11 @@ export class Engine<DB = NoSchema> {
   #refillTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Use {@link createEngine}. */
-  constructor(options: ResolvedEngineOptions, connection: ResolvedConnection) {
+  constructor(
+    options: ResolvedEngineOptions,
+    connection: ResolvedConnection,
+    replicas: readonly ResolvedConnection[] = [],
+  ) {
     this.options = options;
     this.#connection = connection;
     this.dsn = maskedDsn(connection);
@@ -173,6 +183,7 @@ export class Engine<DB = NoSchema> {
           )
         : undefined;
     this.#poolEvents = new PoolEvents(this.#pool, this.dsn, () => this.#status !== 'open');
+    this.#replicas = this.#createReplicas(replicas);
   }
 
   /**
@@ -275,6 +286,8 @@ export class Engine<DB = NoSchema> {
       queries: this.metrics.queries,
       errors: this.metrics.errors,
       latency: this.metrics.latency(),
+      replicas: this.#replicas.stats(),
+      replicaFallbacks: this.#replicas.fallbacks,
     };
   }
 
@@ -434,6 +447,7 @@ export class Engine<DB = NoSchema> {
     this.#stopRefill();
     await Promise.all([...this.#inUse].map((conn) => conn.terminate()));
     await this.#pipeline?.terminate();
+    await this.#replicas.terminate();
     this.#ended ??= this.#endAll();
     await this.#ended;
   }
@@ -477,10 +491,11 @@ export class Engine<DB = NoSchema> {
     } catch (error) {
       for (const client of clients) client.release(true);
       this.#status = 'closed';
-      await this.#pool.end().catch(() => {});
+      await Promise.all([this.#pool.end().catch(() => {}), this.#replicas.close()]);
       throw error;
     }
     for (const client of clients) client.release();
+    await this.#replicas.start();
   }
 
   /** @internal */
@@ -507,7 +522,12 @@ export class Engine<DB = NoSchema> {
   }
 
   async #endAll(): Promise<void> {
-    await Promise.all([this.#pool.end(), this.#pipeline?.close(), this.#listenerConnection?.close()]);
+    await Promise.all([
+      this.#pool.end(),
+      this.#pipeline?.close(),
+      this.#listenerConnection?.close(),
+      this.#replicas.close(),
+    ]);
     // pool.end() does not wait for the sockets; a peer that never answers is cut after the
     // connect timeout.
     await this.#openClients.closed(this.options.connectTimeoutMs);
@@ -996,4 +1016,38 @@ export class Engine<DB = NoSchema> {
     );
   }
 
+  // --- read replicas (issue 15) ---
+
+  /** The replicas' own engines and their lag checks (none without the `replicas` option). */
+  readonly #replicas: Replicas<DB>;
+  #readonly: ReadonlyEngine<DB> | undefined;
+
+  /**
+   * The read side of the engine: `db`, `execute`, `fetch*`, `acquire`, `stream` and
+   * `transaction` (`READ ONLY`) on the read replicas (the `replicas` option), balanced across
+   * them, skipping replicas that are down or lag more than `maxLagMs`, and falling back to the
+   * primary when none is usable (`replicaFallback`). Without replicas every read goes to the
+   * primary.
+   *
+   * @example
+   * ```ts
+   * const users = await engine.readonly.db.selectFrom('users').selectAll().execute();
+   * ```
+   */
+  get readonly(): ReadonlyEngine<DB> {
+    this.#readonly ??= new ReadonlyEngine<DB>(
+      this as unknown as ReadTarget<DB>,
+      this.#replicas,
+      this.shapes,
+    );
+    return this.#readonly;
+  }
+
+  #createReplicas(connections: readonly ResolvedConnection[]): Replicas<DB> {
+    const options = replicaEngineOptions(this.options);
+    const targets = connections.map(
+      (connection) => new Engine<DB>(options, connection) as unknown as ReadTarget<DB>,
+    );
+    return new Replicas<DB>(targets, this.options.replicas, this.options.connectTimeoutMs, this.#warn);
+  }
 }

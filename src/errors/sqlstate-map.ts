@@ -17,6 +17,7 @@ import {
   TransactionRollbackError,
   UniqueViolationError,
 } from './database-error.js';
+import { ReadOnlySqlTransactionError } from './replica-errors.js';
 
 /** A constructor of some `DatabaseError` class. */
 export type DatabaseErrorClass = new (
@@ -34,6 +35,8 @@ const BY_CODE: Readonly<Record<string, DatabaseErrorClass>> = {
   '23505': UniqueViolationError,
   '23514': CheckViolationError,
   '23P01': ExclusionViolationError,
+  // A write on a hot standby or in a READ ONLY transaction (read replicas, issue 15).
+  '25006': ReadOnlySqlTransactionError,
   '40001': SerializationFailureError,
   '40P01': DeadlockDetectedError,
   '57014': QueryCanceledError,

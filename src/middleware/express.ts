@@ -11,7 +11,7 @@ import {
   resolveMiddlewareOptions,
 } from './request-scope.js';
 
-export type { DbSessionMiddlewareOptions, RollbackOn } from './request-scope.js';
+export type { DbSessionMiddlewareOptions, RequestRoute, RollbackOn } from './request-scope.js';
 
 const scopes = new WeakMap<Request, RequestScope>();
 
@@ -55,7 +55,10 @@ const BODY_HEADERS = [
 export function dbSessionMiddleware(options: DbSessionMiddlewareOptions = {}): RequestHandler {
   const settings = resolveMiddlewareOptions(options);
   return (req, res, next) => {
-    const scope = RequestScope.open(settings);
+    const scope = RequestScope.open(settings, {
+      method: req.method,
+      path: (req.originalUrl ?? req.url).split('?')[0] ?? '/',
+    });
     if (scope === undefined) return next();
     scopes.set(req, scope);
     gateResponse(res, scope, next);

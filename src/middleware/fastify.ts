@@ -10,7 +10,7 @@ import {
   resolveMiddlewareOptions,
 } from './request-scope.js';
 
-export type { DbSessionMiddlewareOptions, RollbackOn } from './request-scope.js';
+export type { DbSessionMiddlewareOptions, RequestRoute, RollbackOn } from './request-scope.js';
 
 const scopes = new WeakMap<FastifyRequest, RequestScope>();
 
@@ -23,7 +23,8 @@ const scopes = new WeakMap<FastifyRequest, RequestScope>();
  * connections are always released, also when the client disconnects. Requests that already
  * run inside a context (a test wrapping `app.inject`) are left alone.
  *
- * Registered at the root (it is not encapsulated), it applies to every route.
+ * Registered at the root (it is not encapsulated), it applies to every route. A route is made
+ * read-only (see the `readOnly` option) by its own `config: { dbSession: { readOnly: true } }`.
  *
  * @throws InterfaceError at registration for invalid options.
  * @example
@@ -53,7 +54,10 @@ export const dbSessionPlugin: FastifyPluginCallback<DbSessionMiddlewareOptions> 
       }
       const settings = resolved;
       app.addHook('onRequest', (request, reply, next) => {
-        const scope = RequestScope.open(settings);
+        const scope = RequestScope.open(settings, {
+          method: request.method,
+          path: request.url.split('?')[0] ?? '/',
+        }, routeReadOnly(request));
         if (scope === undefined) return next();
         scopes.set(request, scope);
         // 'close' fires after the response is written or when the client goes away.
@@ -85,9 +89,17 @@ export const dbSessionPlugin: FastifyPluginCallback<DbSessionMiddlewareOptions> 
 
 /** Fastify adds its own keys (e.g. `prefix`) to plugin options: keep only ours. */
 function pluginOptions(options: DbSessionMiddlewareOptions): DbSessionMiddlewareOptions {
-  const { rollbackOn, beforeCommit } = options;
+  const { rollbackOn, beforeCommit, readOnly } = options;
   return {
     ...(rollbackOn !== undefined ? { rollbackOn } : {}),
     ...(beforeCommit !== undefined ? { beforeCommit } : {}),
+    ...(readOnly !== undefined ? { readOnly } : {}),
   };
+}
+
+/** A route's own `config: { dbSession: { readOnly } }`, when it has one. */
+function routeReadOnly(request: FastifyRequest): boolean | undefined {
+  const config = request.routeOptions?.config as { dbSession?: { readOnly?: unknown } } | undefined;
+  const readOnly = config?.dbSession?.readOnly;
+  return typeof readOnly === 'boolean' ? readOnly : undefined;
 }

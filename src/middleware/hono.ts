@@ -10,7 +10,7 @@ import {
   resolveMiddlewareOptions,
 } from './request-scope.js';
 
-export type { DbSessionMiddlewareOptions, RollbackOn } from './request-scope.js';
+export type { DbSessionMiddlewareOptions, RequestRoute, RollbackOn } from './request-scope.js';
 
 /**
  * A Hono middleware that opens a session context per request, so `dbSession(engine)` works in
@@ -35,7 +35,7 @@ export type { DbSessionMiddlewareOptions, RollbackOn } from './request-scope.js'
 export function dbSessionMiddleware(options: DbSessionMiddlewareOptions = {}): MiddlewareHandler {
   const settings = resolveMiddlewareOptions(options);
   return async (c, next) => {
-    const scope = RequestScope.open(settings);
+    const scope = RequestScope.open(settings, { method: c.req.method, path: c.req.path });
     if (scope === undefined) return next();
     // The client went away: no answer will be delivered, so roll back and release now, as the
     // other adapters do. (Reading the signal early also makes @hono/node-server wire it up.)

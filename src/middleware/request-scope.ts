@@ -1,6 +1,7 @@
 import { InterfaceError } from '../errors/pgsa-error.js';
 import {
   type BeforeCommitHook,
+  currentContext,
   hasActiveContext,
   runInContext,
   SessionContext,
@@ -22,9 +23,26 @@ export interface DbSessionMiddlewareOptions {
    * row); when it throws, every session is rolled back and the response becomes a 500.
    */
   readonly beforeCommit?: BeforeCommitHook | undefined;
+  /**
+   * Read-only requests: `true` for every request this middleware sees (mount it on the
+   * read-only routes), or a function of the request's method and path. In such a request
+   * `dbSession(engine)` gives the read-only session — on `engine.readonly` (a replica when one
+   * is usable), its transactions `READ ONLY` —; `dbSession(engine, { readOnly: false })` still
+   * gives the read-write one. Used on a route behind an app-wide instance of the middleware,
+   * it marks that request's context read-only. Default: none.
+   */
+  readonly readOnly?: boolean | ((request: RequestRoute) => boolean) | undefined;
 }
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['rollbackOn', 'beforeCommit']);
+/** What the `readOnly` option's function sees of a request. */
+export interface RequestRoute {
+  /** `GET`, `POST` … */
+  readonly method: string;
+  /** The path, without the query string. */
+  readonly path: string;
+}
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['rollbackOn', 'beforeCommit', 'readOnly']);
 
 /**
  * Turns `rollbackOn` into a predicate over response statuses.
@@ -57,9 +75,14 @@ export function resolveMiddlewareOptions(
   if (options.beforeCommit !== undefined && typeof options.beforeCommit !== 'function') {
     throw new InterfaceError('session middleware option beforeCommit must be a function');
   }
+  const readOnly = options.readOnly ?? false;
+  if (typeof readOnly !== 'boolean' && typeof readOnly !== 'function') {
+    throw new InterfaceError('session middleware option readOnly must be a boolean or a function');
+  }
   return Object.freeze({
     shouldRollBack: rollbackPredicate(options.rollbackOn),
     beforeCommit: options.beforeCommit,
+    readOnly: typeof readOnly === 'boolean' ? () => readOnly : readOnly,
   });
 }
 
@@ -67,6 +90,7 @@ export function resolveMiddlewareOptions(
 export interface ResolvedMiddlewareOptions {
   readonly shouldRollBack: (status: number) => boolean;
   readonly beforeCommit: BeforeCommitHook | undefined;
+  readonly readOnly: (request: RequestRoute) => boolean;
 }
 
 /**
@@ -85,9 +109,24 @@ export class RequestScope {
     this.#options = options;
   }
 
-  /** A scope for a new request, or undefined when the caller already runs in a context. */
-  static open(options: ResolvedMiddlewareOptions): RequestScope | undefined {
-    return hasActiveContext() ? undefined : new RequestScope(options);
+  /**
+   * A scope for a new request, or undefined when the caller already runs in a context (which
+   * is then marked read-only when `options.readOnly` says so for `request`). `routeReadOnly`,
+   * a route's own setting, overrides `options.readOnly`.
+   */
+  static open(
+    options: ResolvedMiddlewareOptions,
+    request?: RequestRoute,
+    routeReadOnly?: boolean,
+  ): RequestScope | undefined {
+    const readOnly = routeReadOnly ?? (request !== undefined && options.readOnly(request));
+    if (hasActiveContext()) {
+      if (readOnly) currentContext()?.preferReadOnly();
+      return undefined;
+    }
+    const scope = new RequestScope(options);
+    if (readOnly) scope.#context.preferReadOnly();
+    return scope;
   }
 
   /** True once `finish()` or `abort()` was called. */

@@ -2,6 +2,7 @@ import type { SAConnection } from '../connection/sa-connection.js';
 import type { Engine } from '../engine/engine.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { TransactionOptions } from '../sql/transaction-sql.js';
+import { InterfaceError } from '../errors/pgsa-error.js';
 import { pinnedConnection } from './pinned-connection.js';
 
 /**
@@ -20,9 +21,12 @@ export class LazyConnection<DB> {
   #pinned = false;
   /** The current transaction (it may have ended: see `open()`). */
   #tx: Transaction<DB> | undefined;
+  /** Connect through `engine.readonly` and begin every transaction `READ ONLY`. */
+  readonly #readOnly: boolean;
 
-  constructor(engine: Engine<DB>) {
+  constructor(engine: Engine<DB>, readOnly = false) {
     this.#engine = engine;
+    this.#readOnly = readOnly;
   }
 
   /** The connection, once taken. */
@@ -45,7 +49,7 @@ export class LazyConnection<DB> {
     const pin = pinnedConnection(this.#engine);
     const conn = pin
       ? (pin.connection as unknown as SAConnection<DB>)
-      : await this.#engine.acquire();
+      : await (this.#readOnly ? this.#engine.readonly.acquire() : this.#engine.acquire());
     this.#pinned = pin !== undefined;
     this.#conn = conn;
     return conn;
@@ -62,6 +66,12 @@ export class LazyConnection<DB> {
    * `options` are ignored there.
    */
   async begin(options: TransactionOptions): Promise<Transaction<DB>> {
+    if (this.#readOnly) {
+      if (options.readOnly === false) {
+        throw new InterfaceError('cannot begin a read-write transaction: the session is read-only');
+      }
+      options = { ...options, readOnly: true };
+    }
     const conn = await this.connect();
     const stale = this.#tx;
     this.#tx = undefined;

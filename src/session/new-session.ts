@@ -1,11 +1,13 @@
 import type { Engine } from '../engine/engine.js';
 import { runAtomically } from './atomic.js';
 import { Session } from './session.js';
+import type { DbSessionOptions } from './db-session.js';
 
 /**
  * A session outside the async context, for explicit (e.g. parallel) work: nobody commits it
  * for you. It takes no connection until its first query; disposing of it rolls back what is
- * uncommitted and releases the connection.
+ * uncommitted and releases the connection. `{ readOnly: true }` makes it read-only, as
+ * `dbSession`'s option: on `engine.readonly`, its transactions `READ ONLY`.
  *
  * @example
  * ```ts
@@ -14,8 +16,8 @@ import { Session } from './session.js';
  * await session.commit();
  * ```
  */
-export async function newSession<DB>(engine: Engine<DB>): Promise<Session<DB>> {
-  return new Session<DB>(engine);
+export async function newSession<DB>(engine: Engine<DB>, options?: DbSessionOptions): Promise<Session<DB>> {
+  return new Session<DB>(engine, options?.readOnly === true);
 }
 
 /**

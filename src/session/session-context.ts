@@ -18,31 +18,49 @@ export class SessionContext {
   readonly #sessions = new Map<object, Promise<Session<unknown>>>();
   #ended = false;
   #finishing: Promise<void> | undefined;
+  #readOnly = false;
+
+  /**
+   * True when `dbSession(engine)` without a `readOnly` option gives the read-only session (a
+   * read-only route of the middleware).
+   */
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+
+  /** Makes the context's default session read-only (see `readOnly`). */
+  preferReadOnly(): void {
+    this.#readOnly = true;
+  }
 
   /** True once the context committed or rolled back its sessions and closed them. */
   get ended(): boolean {
     return this.#ended;
   }
 
-  /** This context's session for `engine`, created (without a connection) on first use. */
-  sessionFor<DB>(engine: Engine<DB>): Promise<Session<DB>> {
-    let session = this.#sessions.get(engine);
+  /**
+   * This context's session for `engine`, created (without a connection) on first use: the
+   * read-only one (keyed by `engine.readonly`) or the read-write one.
+   */
+  sessionFor<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> {
+    const key = sessionKey(engine, readOnly);
+    let session = this.#sessions.get(key);
     if (session === undefined) {
-      session = Promise.resolve(new Session<DB>(engine) as unknown as Session<unknown>);
-      this.#sessions.set(engine, session);
+      session = Promise.resolve(new Session<DB>(engine, readOnly) as unknown as Session<unknown>);
+      this.#sessions.set(key, session);
     }
     return session as unknown as Promise<Session<DB>>;
   }
 
   /** The session for `engine` if one was created. */
-  existing<DB>(engine: Engine<DB>): Promise<Session<DB>> | undefined {
-    return this.#sessions.get(engine) as unknown as Promise<Session<DB>> | undefined;
+  existing<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> | undefined {
+    return this.#sessions.get(sessionKey(engine, readOnly)) as unknown as Promise<Session<DB>> | undefined;
   }
 
   /** Forgets the session for `engine` (the caller closes it): the next use creates a new one. */
-  detach<DB>(engine: Engine<DB>): Promise<Session<DB>> | undefined {
-    const session = this.existing(engine);
-    this.#sessions.delete(engine);
+  detach<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> | undefined {
+    const session = this.existing(engine, readOnly);
+    this.#sessions.delete(sessionKey(engine, readOnly));
     return session;
   }
 
@@ -81,6 +99,11 @@ export class SessionContext {
   #all(): Promise<Session<unknown>[]> {
     return Promise.all(this.#sessions.values());
   }
+}
+
+/** A context keeps one read-write and one read-only session per engine. */
+function sessionKey<DB>(engine: Engine<DB>, readOnly: boolean): object {
+  return readOnly ? engine.readonly : engine;
 }
 
 const storage = new AsyncLocalStorage<SessionContext>();

@@ -98,10 +98,18 @@ export class Session<DB = NoSchema> {
   #db: Kysely<DB> | undefined;
 
   /** @internal Sessions are made by `dbSession`, `newSession` and `newAtomicSession`. */
-  constructor(engine: Engine<DB>) {
+  constructor(engine: Engine<DB>, readOnly = false) {
     this.#engine = engine;
-    this.#lazy = new LazyConnection(engine);
+    this.#lazy = new LazyConnection(engine, readOnly);
+    this.readOnly = readOnly;
   }
+
+  /**
+   * True for a read-only session (`dbSession(engine, { readOnly: true })`): its connection
+   * comes from `engine.readonly` (a replica when one is usable) and its transactions begin
+   * `READ ONLY`, so a write fails with `ReadOnlySqlTransactionError` wherever it runs.
+   */
+  readonly readOnly: boolean;
 
   /** The engine whose pool lends this session its connection. */
   get engine(): Engine<DB> {

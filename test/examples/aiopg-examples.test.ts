@@ -32,8 +32,8 @@ const EXPECTED: Record<string, { last: string; lines: (string | RegExp)[] }> = {
   'isolation-sa-transaction.ts': {
     last: 'done',
     lines: [
-      'read only (deferrable true) update: InternalError 25006',
-      'read only (deferrable false) update: InternalError 25006',
+      'read only (deferrable true) update: ReadOnlySqlTransactionError 25006',
+      'read only (deferrable false) update: ReadOnlySqlTransactionError 25006',
       'repeatable read: update of a row changed since: SerializationFailureError 40001',
       'serializable: update after that: InternalError 25P02',
       'serializable: user after both transactions {"id":1,"name":"name2"}',
