@@ -264,7 +264,7 @@ export class ReadonlyEngine<DB = Record<string, never>> {
    *   `conn.stream` and `acquire()`.
    * @example
    * ```ts
-   * for await (const row of engine.readonly.stream('select * from events', { batchSize: 500 })) handle(row);
+   * for await (const row of engine.readonly.stream('select * from events', { batchSize: 500 })) console.log(row);
    * ```
    */
   stream<Row>(query: Executable<Row>, options?: StreamOptions): RowStream<ResultRow<Row>>;
