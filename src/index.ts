@@ -125,3 +125,6 @@ export { LATENCY_BUCKETS_MS, type LatencySummary } from './connection/query-metr
 export type { ConnectRetries } from './engine/connect-retries.js';
 export type { HealthReport, PingOptions } from './engine/health.js';
 export { hasAttempts, isTransientError, type RetriedError, retry, type RetryOptions } from './transaction/retry.js';
+// --- multi-host and failover (issue 15) ---
+export { type HostAttempt, NoSuitableHostError } from './errors/no-suitable-host-error.js';
+export type { HostAddress, LoadBalanceHosts, TargetSessionAttrs } from './engine/multi-host.js';

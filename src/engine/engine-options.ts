@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
+import type { HostAddress, LoadBalanceHosts, TargetSessionAttrs } from './multi-host.js';
 import { TypeRegistry } from '../codecs/type-registry.js';
 import type { TypeOptions } from '../codecs/type-options.js';
 import { type ConnectRetries, type ResolvedConnectRetries, resolveConnectRetries } from './connect-retries.js';
@@ -106,6 +107,23 @@ export interface EngineOptions<DB = Record<string, never>> {
    * `acquire()` still gives up at `acquireTimeoutMs`.
    */
   connectRetries?: ConnectRetries | undefined;
+  // --- multi-host and failover (issue 15) ---
+  /**
+   * Several servers, tried in turn for every new connection until one matches
+   * `targetSessionAttrs` (libpq's multi-host connection strings; the same as
+   * `postgres://h1:5432,h2:5433/db`). A host without `port` uses the `port` option, else 5432.
+   * Replaces the hosts of `connectionString`; not together with `host`.
+   */
+  hosts?: readonly HostAddress[] | undefined;
+  /**
+   * Which server a connection may use (libpq's `target_session_attrs`, also read from the
+   * connection string): `any` (default), `read-write`, `read-only`, `primary`, `standby` or
+   * `prefer-standby`. Checked on every new connection; a pooled connection whose server stops
+   * matching (demoted, promoted, lost) is discarded instead of being handed out again.
+   */
+  targetSessionAttrs?: TargetSessionAttrs | undefined;
+  /** `random` tries the hosts in a random order for each new connection (libpq's `load_balance_hosts`; default `disable`). */
+  loadBalanceHosts?: LoadBalanceHosts | undefined;
 }
 
 /**
@@ -164,6 +182,9 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'pgbouncer',
   'types',
   'connectRetries',
+  'hosts',
+  'targetSessionAttrs',
+  'loadBalanceHosts',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -221,6 +242,9 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     password: options.password,
     database: options.database,
     ssl: options.ssl,
+    hosts: options.hosts,
+    targetSessionAttrs: options.targetSessionAttrs,
+    loadBalanceHosts: options.loadBalanceHosts,
   });
   const resolved: ResolvedEngineOptions = Object.freeze({
     minSize,

@@ -6,6 +6,9 @@ import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../sql/copy-sql.js';
+import { NoSuitableHostError } from '../errors/no-suitable-host-error.js';
+import { HostSelector, withNote } from './host-selection.js';
+import { type ClientClass, withHostSelection } from './host-client.js';
 import { ConnectionTarget } from '../dialect/connection-target.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -154,7 +157,7 @@ export class Engine<DB = Record<string, never>> {
     this.options = options;
     this.#connection = connection;
     this.dsn = maskedDsn(connection);
-    this.#target = describeTarget(connection.target);
+    this.#target = describeTarget(connection.target, connection.multiHost);
     this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =
@@ -167,6 +170,7 @@ export class Engine<DB = Record<string, never>> {
               createPipelineClient: () => this.#createPipelineClient(),
               prepareClient: (client) => this.#onConnect(client as pg.PoolClient),
               connectError: (error) => this.#acquireError(error),
+              hostSelector: this.#hostSelector,
             },
             options.pipelineConnections,
           )
@@ -466,7 +470,7 @@ export class Engine<DB = Record<string, never>> {
     const clients: pg.PoolClient[] = [];
     try {
       const opened = await Promise.allSettled(
-        Array.from({ length: this.options.minSize }, () => this.#connectRetrying(() => this.#pool.connect())),
+        Array.from({ length: this.options.minSize }, () => this.#connectRetrying(() => this.#poolConnect())),
       );
       for (const result of opened) {
         if (result.status === 'fulfilled') clients.push(result.value);
@@ -486,7 +490,8 @@ export class Engine<DB = Record<string, never>> {
   releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void {
     this.#inUse.delete(conn);
     this.#poolEvents.release(client, destroy);
-    client.release(destroy ? new Error('connection discarded by pgsa') : undefined);
+    const discard = destroy || this.#hostSelector?.isStale(client) === true;
+    client.release(discard ? new Error('connection discarded by pgsa') : undefined);
   }
 
   /** @internal */
@@ -516,7 +521,7 @@ export class Engine<DB = Record<string, never>> {
   #createPipelineClient(): pg.Client {
     const options = this.options;
     const types = new ConnectionTypes(options.types);
-    const client = new pg.Client({
+    const client = new (this.#clientClass(pg.Client))({
       ...this.#connection.config,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(options.statementTimeoutMs !== undefined
@@ -558,7 +563,7 @@ export class Engine<DB = Record<string, never>> {
           : undefined;
       // As pg-pool's own timer: a waiting acquire does not keep the process alive.
       timer?.unref();
-      this.#connectRetrying(() => this.#pool.connect(), () => timedOut || this.#status !== 'open').then(
+      this.#connectRetrying(() => this.#poolConnect(), () => timedOut || this.#status !== 'open').then(
         (client) => {
           if (timedOut) {
             client.release();
@@ -593,6 +598,9 @@ export class Engine<DB = Record<string, never>> {
     const message = error instanceof Error ? error.message : String(error);
     if (this.#status !== 'open') {
       return new InterfaceError(`cannot acquire: the engine is ${this.#status}`, { cause: error });
+    }
+    if (error instanceof NoSuitableHostError) {
+      return withNote(error, retriesNote(error, this.options.connectRetries.attempts));
     }
     const translated = translateError(error, this.secret);
     const fields = translated instanceof OperationalError ? translated : {};
@@ -641,7 +649,7 @@ export class Engine<DB = Record<string, never>> {
         ? { statement_timeout: options.statementTimeoutMs }
         : {}),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
-      Client: PgsaClient,
+      Client: this.#clientClass(PgsaClient),
       onConnect: (client: pg.ClientBase) => this.#onConnect(client as pg.PoolClient),
     } as pg.PoolConfig);
     pool.on('error', (error) => {
@@ -821,7 +829,7 @@ export class Engine<DB = Record<string, never>> {
     const options = this.options;
     return new ListenerConnection({
       createClient: () =>
-        new pg.Client({
+        new (this.#clientClass(pg.Client))({
           ...this.#connection.config,
           connectionTimeoutMillis: options.connectTimeoutMs,
           ...(options.applicationName ? { application_name: options.applicationName } : {}),
@@ -995,4 +1003,45 @@ export class Engine<DB = Record<string, never>> {
     );
   }
 
+
+  // --- multi-host and failover (issue 15) ---
+
+  /** Chooses each new connection's server when the engine has several (or `targetSessionAttrs`). */
+  #hostSelection: HostSelector | null | undefined;
+  /** The host-selecting subclass of each client class used, made once. */
+  readonly #selectingClasses = new Map<ClientClass, ClientClass>();
+
+  /** Created on first use: the constructor needs it before the fields below it are set. */
+  get #hostSelector(): HostSelector | undefined {
+    if (this.#hostSelection === undefined) {
+      const multiHost = this.#connection.multiHost;
+      this.#hostSelection = multiHost === undefined ? null : new HostSelector(multiHost, this.secret);
+    }
+    return this.#hostSelection ?? undefined;
+  }
+
+  /** `base`, or for a multi-host engine its subclass that picks and checks the server. */
+  #clientClass(base: ClientClass): ClientClass {
+    const selector = this.#hostSelector;
+    if (selector === undefined) return base;
+    let selecting = this.#selectingClasses.get(base);
+    if (selecting === undefined) {
+      selecting = withHostSelection(base, selector);
+      this.#selectingClasses.set(base, selecting);
+    }
+    return selecting;
+  }
+
+  /**
+   * A client from the pool; for a multi-host engine, one whose server still matches (stale ones
+   * are discarded on the way), new connections trying host after host.
+   */
+  #poolConnect(): Promise<pg.PoolClient> {
+    const selector = this.#hostSelector;
+    if (selector === undefined) return this.#pool.connect();
+    return selector.connect(
+      () => this.#pool.connect(),
+      (client) => client.release(new Error('connection discarded by pgsa: its server changed or was lost')),
+    );
+  }
 }
