@@ -37,14 +37,16 @@ export function withHostSelection(Base: ClientClass, selector: HostSelector): Cl
   return class HostSelectingClient extends Base {
     readonly #index: number;
     readonly #requirement: Requirement;
+    readonly #epoch: number;
     #inHotStandby: boolean | undefined;
     #readOnly: boolean | undefined;
     #verified = false;
 
     constructor(config?: pg.ClientConfig) {
-      const { index, address, requirement } = selector.pick();
+      const { index, address, requirement, epoch } = selector.pick();
       super({ ...config, host: address.host, port: address.port });
       this.#index = index;
+      this.#epoch = epoch;
       this.#requirement = requirement;
       const protocol = protocolOf(this as pg.Client);
       protocol.on('parameterStatus', (message: ParameterStatusMessage) => this.#parameter(message));
@@ -85,7 +87,7 @@ export function withHostSelection(Base: ClientClass, selector: HostSelector): Cl
         throw selector.refuse(this.#index, requirement, reason, undefined, status);
       }
       this.#verified = true;
-      selector.connected(this, this.#index, status);
+      selector.connected(this, this.#index, status, this.#epoch);
       return this;
     }
 

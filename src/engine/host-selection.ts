@@ -114,7 +114,13 @@ export class HostSelector {
   }
 
   /** The server a new connection should try now, and what it must find there. */
-  pick(): { readonly index: number; readonly address: ServerAddress; readonly requirement: Requirement } {
+  pick(): {
+    readonly index: number;
+    readonly address: ServerAddress;
+    readonly requirement: Requirement;
+    /** The host's epoch now: a connection that completes after it moved on is stale at once. */
+    readonly epoch: number;
+  } {
     const requirement = this.requirement();
     const now = performance.now();
     const order = this.#states.map((_, i) => i);
@@ -136,7 +142,8 @@ export class HostSelector {
       .map((entry) => ({ ...entry, score: score(entry.state) }))
       .sort((a, b) => a.score - b.score || (a.score === 2 ? a.state.at - b.state.at : 0) || a.position - b.position);
     const index = (ranked[0] as { index: number }).index;
-    return { index, address: (this.#states[index] as HostState).address, requirement };
+    const state = this.#states[index] as HostState;
+    return { index, address: state.address, requirement, epoch: state.epoch };
   }
 
   /**
@@ -173,14 +180,20 @@ export class HostSelector {
     return new HostRefusal(this, index, state.address, state.reason, requirement, cause);
   }
 
-  /** A client connected to host `index` and matched: it belongs to the host's current epoch. */
-  connected(client: object, index: number, status: SessionStatus): void {
+  /**
+   * A client connected to host `index` and matched. It belongs to `epoch`, the host's epoch when
+   * it started connecting: when the host was invalidated meanwhile (its login raced a demotion),
+   * the client is stale at once and what it saw at login is not recorded.
+   */
+  connected(client: object, index: number, status: SessionStatus, epoch: number): void {
     const state = this.#states[index] as HostState;
-    state.known = 'up';
-    state.status = status;
-    state.reason = undefined;
-    state.at = performance.now();
-    this.#clients.set(client, { index, epoch: state.epoch });
+    if (epoch === state.epoch) {
+      state.known = 'up';
+      state.status = status;
+      state.reason = undefined;
+      state.at = performance.now();
+    }
+    this.#clients.set(client, { index, epoch });
   }
 
   /**
