@@ -164,7 +164,8 @@ function resolveMultiHost(
       ? (list?.loadBalanceHosts ?? 'disable')
       : checkLoadBalanceHosts('loadBalanceHosts', fields.loadBalanceHosts);
   const given = fields.hosts ?? (fields.host === undefined ? list?.hosts : undefined);
-  if ((given === undefined || given.length === 1) && attrs === 'any') return undefined;
+  // One server from the URL and nothing to check: node-postgres connects as usual.
+  if (fields.hosts === undefined && (given === undefined || given.length === 1) && attrs === 'any') return undefined;
   const hosts = (given ?? [{ host: fields.host, port: undefined }]).map((entry, i) => {
     if (entry === null || typeof entry !== 'object') throw new TypeError(`hosts[${i}] must be an object: { host, port }`);
     if (entry.host !== undefined && typeof entry.host !== 'string') throw new TypeError(`hosts[${i}].host must be a string`);

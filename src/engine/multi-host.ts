@@ -94,23 +94,30 @@ export function parseHostList(connectionString: string): ParsedHostList | undefi
   return Object.freeze({
     url,
     hosts: Object.freeze(hosts),
-    targetSessionAttrs: attrs === null ? undefined : checkTargetSessionAttrs('target_session_attrs', attrs),
-    loadBalanceHosts: balance === null ? undefined : checkLoadBalanceHosts('load_balance_hosts', balance),
+    targetSessionAttrs: attrs === null ? undefined : checkTargetSessionAttrs('target_session_attrs', attrs, false),
+    loadBalanceHosts: balance === null ? undefined : checkLoadBalanceHosts('load_balance_hosts', balance, false),
   });
 }
 
-/** `value` as a {@link TargetSessionAttrs}. @throws TypeError naming `name` otherwise. */
-export function checkTargetSessionAttrs(name: string, value: unknown): TargetSessionAttrs {
+/**
+ * `value` as a {@link TargetSessionAttrs}.
+ *
+ * @throws TypeError naming `name` otherwise; the value is shown only when `show` (a value from a
+ *   connection string is not: it could be a misplaced password).
+ */
+export function checkTargetSessionAttrs(name: string, value: unknown, show = true): TargetSessionAttrs {
   if (typeof value === 'string' && TARGET_SESSION_ATTRS.has(value)) return value as TargetSessionAttrs;
-  throw new TypeError(
-    `${name} must be one of ${[...TARGET_SESSION_ATTRS].join(', ')}, got ${JSON.stringify(String(value))}`,
-  );
+  throw new TypeError(`${name} must be one of ${[...TARGET_SESSION_ATTRS].join(', ')}${shown(value, show)}`);
 }
 
-/** `value` as a {@link LoadBalanceHosts}. @throws TypeError naming `name` otherwise. */
-export function checkLoadBalanceHosts(name: string, value: unknown): LoadBalanceHosts {
+/** `value` as a {@link LoadBalanceHosts}. @throws TypeError naming `name` otherwise (see checkTargetSessionAttrs). */
+export function checkLoadBalanceHosts(name: string, value: unknown, show = true): LoadBalanceHosts {
   if (value === 'disable' || value === 'random') return value;
-  throw new TypeError(`${name} must be disable or random, got ${JSON.stringify(String(value))}`);
+  throw new TypeError(`${name} must be disable or random${shown(value, show)}`);
+}
+
+function shown(value: unknown, show: boolean): string {
+  return show ? `, got ${JSON.stringify(String(value))}` : '';
 }
 
 /** `h`, `h:5432`, `[::1]:5432`, `%2Ftmp` (a socket directory), or empty (the default host). */
