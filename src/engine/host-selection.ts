@@ -273,8 +273,8 @@ export class HostSelector {
       `could not connect to PostgreSQL (database ${database}${attrs}): ` +
         `no suitable server among ${count} host${count === 1 ? '' : 's'}: ${list}`,
       hosts,
+      // No `cause`: connect-retries would judge by the last host alone; `errors` holds them all.
       refusals,
-      { cause: refusals.at(-1) },
     );
   }
 }
@@ -291,5 +291,5 @@ function refusalIn(error: unknown, selector: HostSelector): HostRefusal | undefi
 /** `error` with `note` (the connect-retries note) added to its message. */
 export function withNote(error: NoSuitableHostError, note: string): NoSuitableHostError {
   if (note === '') return error;
-  return new NoSuitableHostError(error.message + note, error.hosts, error.errors, { cause: error.cause });
+  return new NoSuitableHostError(error.message + note, error.hosts, error.errors);
 }

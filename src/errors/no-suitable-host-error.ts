@@ -35,8 +35,8 @@ export class NoSuitableHostError extends OperationalError {
   /** The errors of the last attempt on each host (for connect-retry decisions and debugging). */
   readonly errors: readonly Error[];
 
-  constructor(message: string, hosts: readonly HostAttempt[], errors: readonly Error[], options?: { cause?: unknown }) {
-    super(message, {}, options);
+  constructor(message: string, hosts: readonly HostAttempt[], errors: readonly Error[]) {
+    super(message, {});
     this.hosts = Object.freeze([...hosts]);
     this.errors = Object.freeze([...errors]);
   }

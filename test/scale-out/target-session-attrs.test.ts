@@ -131,6 +131,27 @@ describe('target_session_attrs', () => {
     expect(error.message).not.toContain('wrong-password-28P01');
   });
 
+  it('retries under connectRetries when every host refused transiently, not after a failed login', async () => {
+    const otherDead = await freePort();
+    const refused = await rejection(
+      open({
+        connectionString: `${multiHostUrl(['dead'])}`.replace(`:${deadPort}/`, `:${deadPort},127.0.0.1:${otherDead}/`),
+        connectRetries: { attempts: 3, baseMs: 1, maxMs: 5 },
+      }),
+      NoSuitableHostError,
+    );
+    expect(refused.hosts.map((host) => host.port)).toEqual([deadPort, otherDead]);
+    expect(refused.message).toMatch(/; 127\.0\.0\.1:\d+: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(gave up after 3 attempts\)$/);
+    const user = { name: 'postgres', password: 'wrong-password-28P01' };
+    const started = performance.now();
+    const denied = await rejection(
+      open({ connectionString: multiHostUrl(['standby', 'dead'], '', user), connectRetries: { attempts: 3, baseMs: 500, maxMs: 500 } }),
+      NoSuitableHostError,
+    );
+    expect(performance.now() - started, 'no retry delay').toBeLessThan(500);
+    expect(denied.message).not.toContain('gave up');
+  });
+
   it('the options object form takes hosts, targetSessionAttrs and a port for hosts without one', async () => {
     const engine = await open({
       hosts: [{ host: '127.0.0.1', port: standby.port }, { host: '127.0.0.1' }],
