@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, InternalError, NoSuitableHostError, PgsaError } from '../../src/index.js';
 import { expectPoolSettled, failOnUnhandled } from '../support/fault-checks.js';
 import { expectLedgerIntact, LEDGER_TABLE, type LedgerDB, LoadDriver } from '../support/load-driver.js';
+import { rejection } from '../support/rejection.js';
 import { query, type ReplicaSet, type Standby, startReplicaSet } from '../support/replication.js';
 
 // Failover under load: a multi-host engine with target_session_attrs=read-write keeps running
@@ -150,6 +151,36 @@ describe('failover to a promoted standby', () => {
       // Everything committed is on the new primary: the old one took no write once read-only.
       expect(await rowCount(standby.url)).toBe(2 * committed);
       await expectPoolSettled(engine);
+    },
+    40_000,
+  );
+  it(
+    'under target_session_attrs=standby, a promoted standby’s pooled connections are dropped once one of them has seen the promotion',
+    async () => {
+      const { set, standby } = await ledgerSet();
+      const url = new URL(set.primary.url);
+      engine = await createEngine<LedgerDB>({
+        connectionString:
+          `postgres://${url.username}:${url.password}@127.0.0.1:${set.primary.port},127.0.0.1:${standby.port}` +
+          '/postgres?target_session_attrs=standby',
+        minSize: 3,
+        maxSize: 3,
+        pipelineConnections: 0,
+        connectRetries: { attempts: 1 },
+        // The refill of minSize keeps failing (no standby left): its warnings are expected.
+        logger: { warn: () => {} },
+      });
+      expect(await engine.fetchVal('select pg_is_in_recovery()')).toBe(true);
+      expect(engine.size).toBe(3);
+      await standby.promote();
+      // The server tells a session it left hot standby (in_hot_standby) with its next answer.
+      expect(await engine.fetchVal('select pg_is_in_recovery()')).toBe(false);
+      const error = await rejection(engine.acquire(), NoSuitableHostError);
+      expect(error.hosts.map((host) => [host.port, host.reason])).toEqual([
+        [set.primary.port, 'server is not in hot standby mode'],
+        [standby.port, 'server is not in hot standby mode'],
+      ]);
+      expect(engine.freeSize, 'the pooled connections to the promoted server were closed').toBe(0);
     },
     40_000,
   );
