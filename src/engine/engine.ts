@@ -489,8 +489,8 @@ export class Engine<DB = Record<string, never>> {
   /** @internal */
   releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void {
     this.#inUse.delete(conn);
-    this.#poolEvents.release(client, destroy);
     const discard = destroy || this.#hostSelector?.isStale(client) === true;
+    this.#poolEvents.release(client, discard);
     client.release(discard ? new Error('connection discarded by pgsa') : undefined);
   }
 
@@ -1003,7 +1003,6 @@ export class Engine<DB = Record<string, never>> {
     );
   }
 
-
   // --- multi-host and failover (issue 15) ---
 
   /** Chooses each new connection's server when the engine has several (or `targetSessionAttrs`). */
@@ -1011,7 +1010,7 @@ export class Engine<DB = Record<string, never>> {
   /** The host-selecting subclass of each client class used, made once. */
   readonly #selectingClasses = new Map<ClientClass, ClientClass>();
 
-  /** Created on first use: the constructor needs it before the fields below it are set. */
+  /** Made on first use (by the constructor, once the connection settings are set). */
   get #hostSelector(): HostSelector | undefined {
     if (this.#hostSelection === undefined) {
       const multiHost = this.#connection.multiHost;
