@@ -1,8 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, InternalError, NoSuitableHostError, PgsaError } from '../../src/index.js';
-import { expectPoolSettled, failOnUnhandled } from '../support/fault-checks.js';
+import {
+  createEngine,
+  type Engine,
+  InternalError,
+  NoSuitableHostError,
+  OperationalError,
+  PgsaError,
+} from '../../src/index.js';
+import { expectPoolSettled, failOnUnhandled, gate } from '../support/fault-checks.js';
 import { expectLedgerIntact, LEDGER_TABLE, type LedgerDB, LoadDriver } from '../support/load-driver.js';
 import { rejection } from '../support/rejection.js';
 import { query, type ReplicaSet, type Standby, startReplicaSet } from '../support/replication.js';
@@ -61,12 +68,23 @@ describe('failover to a promoted standby', () => {
       });
       const first = engine;
       const driver = new LoadDriver(engine);
-      const load = driver.run({ writers: 6, mode: ['transaction', 'pipelined'], durationMs: 6_000, pauseMs: 5 });
+      const load = driver.run({ writers: 6, mode: ['transaction', 'pipelined'], durationMs: 6_000 });
       await sleep(1_500);
+      // Two transactions certainly open on the old primary when it stops: idle after their first insert.
+      const held = gate();
+      const stalled = [0, 1].map((i) =>
+        driver.runUnit(100 + i, 'transaction', { at: 'idle', marker: `stalled-${i}`, until: held.until }),
+      );
+      await sleep(100);
       const beforeStop = driver.records.filter((record) => record.outcome === 'committed').length;
       await set.primary.stop('fast');
       await standby.promote();
       const lastUnitBeforePromotion = driver.records.length;
+      held.release();
+      for (const record of await Promise.all(stalled)) {
+        expect(record.outcome, 'a transaction open on the stopped primary').toBe('failed');
+        expect(record.error).toBeInstanceOf(OperationalError);
+      }
       await load;
 
       const check = await driver.verify(standby.url);
@@ -75,6 +93,7 @@ describe('failover to a promoted standby', () => {
         2 * (check.committed + check.unknownLanded),
       );
       expect(beforeStop, 'commits on the old primary').toBeGreaterThan(20);
+      expect(check.failed + check.unknown, 'units cut by the stop').toBeGreaterThanOrEqual(2);
       const afterPromotion = driver.records.filter(
         (record) => record.unit > lastUnitBeforePromotion && record.outcome === 'committed',
       );
