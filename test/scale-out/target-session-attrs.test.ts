@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createEngine,
   type Engine,
@@ -177,6 +177,15 @@ describe('target_session_attrs', () => {
     expect((await pipelined)?.rows).toEqual([{ port: set.primary.port }]);
     const viaDb = await engine.fetchVal('select inet_server_port()');
     expect(viaDb).toBe(set.primary.port);
+  });
+
+  it('the LISTEN connection uses the same host selection', async () => {
+    const engine = await open(multiHostUrl(['standby', 'primary'], '?target_session_attrs=read-write'));
+    const received: string[] = [];
+    const subscription = await engine.listen('multi_host_channel', ({ payload }) => void received.push(payload));
+    await query(set.primary.url, "select pg_notify('multi_host_channel', 'from the primary')");
+    await vi.waitFor(() => expect(received).toEqual(['from the primary']), { timeout: 5_000 });
+    await subscription.unlisten();
   });
 
   it('load_balance_hosts=random spreads new connections over the matching hosts', async () => {
