@@ -1,22 +1,9 @@
 import type pg from 'pg';
-import { isEnding, protocolOf } from '../protocol/pg-internals.js';
+import { isEnding, onParameterStatus, onServerError, type ServerErrorMessage } from '../protocol/pg-internals.js';
 import { type HostSelector, mismatch, type Requirement, type SessionStatus } from './host-selection.js';
 
 /** A node-postgres client class, as pg-pool's `Client` option takes it. Not part of the public API. */
 export type ClientClass = new (config?: pg.ClientConfig) => pg.Client;
-
-/** A protocol message with a parameter's new value (ParameterStatus). */
-interface ParameterStatusMessage {
-  readonly parameterName: string;
-  readonly parameterValue: string;
-}
-
-/** A server error or notice as pg's protocol connection emits it. */
-interface ErrorMessage {
-  readonly code?: string | undefined;
-  readonly severity?: string | undefined;
-  readonly message: string;
-}
 
 /** Asks a server older than 14, which reports neither parameter, what libpq would ask. */
 const STATUS_SQL =
@@ -48,9 +35,8 @@ export function withHostSelection(Base: ClientClass, selector: HostSelector): Cl
       this.#index = index;
       this.#epoch = epoch;
       this.#requirement = requirement;
-      const protocol = protocolOf(this as pg.Client);
-      protocol.on('parameterStatus', (message: ParameterStatusMessage) => this.#parameter(message));
-      protocol.on('errorMessage', (message: ErrorMessage) => this.#serverError(message));
+      onParameterStatus(this as pg.Client, (name, value) => this.#parameter(name, value));
+      onServerError(this as pg.Client, (message) => this.#serverError(message));
       this.on('end', () => {
         if (this.#verified && !isEnding(this as pg.Client)) selector.invalidate(this, 'connection lost');
       });
@@ -103,7 +89,7 @@ export function withHostSelection(Base: ClientClass, selector: HostSelector): Cl
       return { inHotStandby: row?.r === true, readOnly: row?.ro === true };
     }
 
-    #parameter({ parameterName, parameterValue }: ParameterStatusMessage): void {
+    #parameter(parameterName: string, parameterValue: string): void {
       if (parameterName === 'in_hot_standby') this.#inHotStandby = parameterValue === 'on';
       else if (parameterName === 'default_transaction_read_only') this.#readOnly = parameterValue === 'on';
       else return;
@@ -114,7 +100,7 @@ export function withHostSelection(Base: ClientClass, selector: HostSelector): Cl
       if (reason !== undefined) selector.invalidate(this, reason, status);
     }
 
-    #serverError(message: ErrorMessage): void {
+    #serverError(message: ServerErrorMessage): void {
       if (!this.#verified) return;
       if (message.severity === 'FATAL' || message.severity === 'PANIC') {
         // The server ends the session (shutdown, crash, terminated backend).
