@@ -8,6 +8,7 @@ import {
 } from '../../src/index.js';
 import { failOnUnhandled } from '../support/fault-checks.js';
 import { freePort } from '../support/fault-server.js';
+import { silentServer } from '../support/loopback-servers.js';
 import { rejection } from '../support/rejection.js';
 import { query, type ReplicaSet, type Standby, startReplicaSet } from '../support/replication.js';
 
@@ -186,6 +187,29 @@ describe('target_session_attrs', () => {
     await query(set.primary.url, "select pg_notify('multi_host_channel', 'from the primary')");
     await vi.waitFor(() => expect(received).toEqual(['from the primary']), { timeout: 5_000 });
     await subscription.unlisten();
+  });
+
+  it('a host that never answers costs one connectTimeoutMs, once: later connections go to the host that matched', async () => {
+    const silent = await silentServer();
+    try {
+      const silentPort = (silent.address() as { port: number }).port;
+      const started = performance.now();
+      const engine = await open({
+        connectionString: multiHostUrl(['primary']).replace('@127.0.0.1:', `@127.0.0.1:${silentPort},127.0.0.1:`),
+        connectTimeoutMs: 1_000,
+        pipelineConnections: 0,
+      });
+      const opened = performance.now() - started;
+      expect(opened, 'createEngine waited for the silent host').toBeGreaterThanOrEqual(990);
+      expect(opened).toBeLessThan(5_000);
+      const more = performance.now();
+      const conns = await Promise.all([engine.acquire(), engine.acquire(), engine.acquire()]);
+      expect(performance.now() - more, 'new connections skip the silent host').toBeLessThan(900);
+      for (const conn of conns) expect(Number(await conn.scalar('select inet_server_port()'))).toBe(set.primary.port);
+      await Promise.all(conns.map((conn) => conn.close()));
+    } finally {
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('load_balance_hosts=random spreads new connections over the matching hosts', async () => {
