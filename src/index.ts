@@ -132,3 +132,7 @@ export type { ReplicaPoolStats, ReplicaStats, ReplicaStatus } from './engine/rep
 export type { ReplicaConnectionOptions, ReplicaFallback, ReplicaSource } from './engine/replica-options.js';
 export type { DbSessionOptions } from './session/db-session.js';
 export { ReadOnlySqlTransactionError, ReplicaUnavailableError } from './errors/replica-errors.js';
+
+
+export { type HostAttempt, NoSuitableHostError } from './errors/no-suitable-host-error.js';
+export type { HostAddress, LoadBalanceHosts, TargetSessionAttrs } from './engine/multi-host.js';

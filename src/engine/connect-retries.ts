@@ -95,6 +95,8 @@ export function permanentReason(error: unknown): string | undefined {
       if (code === '3D000') return 'the database does not exist';
     }
     if (TRANSIENT_PG_MESSAGES.has(current.message)) return undefined;
+    // A multi-host engine's server that did not match target_session_attrs may after a failover.
+    if ((current as { transientConnect?: unknown }).transientConnect === true) return undefined;
     const inner = (current as { errors?: unknown }).errors;
     // Node's AggregateError when every address of a host name refused.
     if (Array.isArray(inner) && inner.length > 0 && inner.every((one) => permanentReason(one) === undefined)) {

@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { ConnectionSettings, PgsaLogger } from '../connection/pgsa-logger.js';
 import type { SAConnection } from '../connection/sa-connection.js';
 import { type ResolvedConnection, resolveConnection, validPort } from './dsn.js';
+import type { HostAddress, LoadBalanceHosts, TargetSessionAttrs } from './multi-host.js';
 import { TypeRegistry } from '../codecs/type-registry.js';
 import type { TypeOptions } from '../codecs/type-options.js';
 import { type ConnectRetries, type ResolvedConnectRetries, resolveConnectRetries } from './connect-retries.js';
@@ -143,6 +144,23 @@ export interface EngineOptions<DB = NoSchema> {
   replicaFallback?: ReplicaFallback | undefined;
   /** How often each replica's lag is measured, in ms (default 1000). */
   replicaCheckIntervalMs?: number | undefined;
+
+  /**
+   * Several servers, tried in turn for every new connection until one matches
+   * `targetSessionAttrs` (libpq's multi-host connection strings; the same as
+   * `postgres://h1:5432,h2:5433/db`). A host without `port` uses the `port` option, else 5432.
+   * Replaces the hosts of `connectionString`; not together with `host`.
+   */
+  hosts?: readonly HostAddress[] | undefined;
+  /**
+   * Which server a connection may use (libpq's `target_session_attrs`, also read from the
+   * connection string): `any` (default), `read-write`, `read-only`, `primary`, `standby` or
+   * `prefer-standby`. Checked on every new connection; a pooled connection whose server stops
+   * matching (demoted, promoted, lost) is discarded instead of being handed out again.
+   */
+  targetSessionAttrs?: TargetSessionAttrs | undefined;
+  /** `random` tries the hosts in a random order for each new connection (libpq's `load_balance_hosts`; default `disable`). */
+  loadBalanceHosts?: LoadBalanceHosts | undefined;
 }
 
 /**
@@ -207,6 +225,9 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'maxLagMs',
   'replicaFallback',
   'replicaCheckIntervalMs',
+  'hosts',
+  'targetSessionAttrs',
+  'loadBalanceHosts',
 ]);
 
 const consoleLogger: PgsaLogger = {
@@ -267,6 +288,9 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     password: options.password,
     database: options.database,
     ssl: options.ssl,
+    hosts: options.hosts,
+    targetSessionAttrs: options.targetSessionAttrs,
+    loadBalanceHosts: options.loadBalanceHosts,
   });
   const resolved: ResolvedEngineOptions = Object.freeze({
     minSize,

@@ -7,6 +7,9 @@ import type { ExecuteOptions } from '../connection/stream-options.js';
 import { type CopyFromOptions, type CopyToOptions, copyFrom } from '../connection/bulk-writes.js';
 import type { CopyData, CopyRecords } from '../protocol/copy-in-query.js';
 import { copyStatement } from '../sql/copy-sql.js';
+import { NoSuitableHostError } from '../errors/no-suitable-host-error.js';
+import { HostSelector, withNote } from './host-selection.js';
+import { type ClientClass, withHostSelection } from './host-client.js';
 import { ConnectionTarget } from '../dialect/connection-target.js';
 import { createKysely } from '../dialect/create-kysely.js';
 import { PgsaDialect } from '../dialect/pgsa-dialect.js';
@@ -165,7 +168,7 @@ export class Engine<DB = NoSchema> {
     this.options = options;
     this.#connection = connection;
     this.dsn = maskedDsn(connection);
-    this.#target = describeTarget(connection.target);
+    this.#target = describeTarget(connection.target, connection.multiHost);
     this.dialect = new PgsaDialect(() => new PgsaDriver(new PoolHost(() => this.acquire())));
     this.#pool = this.#createPool();
     this.#pipeline =
@@ -178,6 +181,7 @@ export class Engine<DB = NoSchema> {
               createPipelineClient: () => this.#createPipelineClient(),
               prepareClient: (client) => this.#onConnect(client as pg.PoolClient),
               connectError: (error) => this.#acquireError(error),
+              hostSelector: this.#hostSelector,
             },
             options.pipelineConnections,
           )
@@ -481,7 +485,7 @@ export class Engine<DB = NoSchema> {
     const clients: pg.PoolClient[] = [];
     try {
       const opened = await Promise.allSettled(
-        Array.from({ length: this.options.minSize }, () => this.#connectRetrying(() => this.#pool.connect())),
+        Array.from({ length: this.options.minSize }, () => this.#connectRetrying(() => this.#poolConnect())),
       );
       for (const result of opened) {
         if (result.status === 'fulfilled') clients.push(result.value);
@@ -501,8 +505,9 @@ export class Engine<DB = NoSchema> {
   /** @internal */
   releaseClient(conn: SAConnection<DB>, client: pg.PoolClient, destroy: boolean): void {
     this.#inUse.delete(conn);
-    this.#poolEvents.release(client, destroy);
-    client.release(destroy ? new Error('connection discarded by pgsa') : undefined);
+    const discard = destroy || this.#hostSelector?.isStale(client) === true;
+    this.#poolEvents.release(client, discard);
+    client.release(discard ? new Error('connection discarded by pgsa') : undefined);
   }
 
   /** @internal */
@@ -537,7 +542,7 @@ export class Engine<DB = NoSchema> {
   #createPipelineClient(): pg.Client {
     const options = this.options;
     const types = new ConnectionTypes(options.types);
-    const client = new pg.Client({
+    const client = new (this.#clientClass(pg.Client))({
       ...this.#connection.config,
       connectionTimeoutMillis: options.connectTimeoutMs,
       ...(options.statementTimeoutMs !== undefined
@@ -579,7 +584,7 @@ export class Engine<DB = NoSchema> {
           : undefined;
       // As pg-pool's own timer: a waiting acquire does not keep the process alive.
       timer?.unref();
-      this.#connectRetrying(() => this.#pool.connect(), () => timedOut || this.#status !== 'open').then(
+      this.#connectRetrying(() => this.#poolConnect(), () => timedOut || this.#status !== 'open').then(
         (client) => {
           if (timedOut) {
             client.release();
@@ -614,6 +619,9 @@ export class Engine<DB = NoSchema> {
     const message = error instanceof Error ? error.message : String(error);
     if (this.#status !== 'open') {
       return new InterfaceError(`cannot acquire: the engine is ${this.#status}`, { cause: error });
+    }
+    if (error instanceof NoSuitableHostError) {
+      return withNote(error, retriesNote(error, this.options.connectRetries.attempts));
     }
     const translated = translateError(error, this.secret);
     const fields = translated instanceof OperationalError ? translated : {};
@@ -662,7 +670,7 @@ export class Engine<DB = NoSchema> {
         ? { statement_timeout: options.statementTimeoutMs }
         : {}),
       ...(options.applicationName ? { application_name: options.applicationName } : {}),
-      Client: PgsaClient,
+      Client: this.#clientClass(PgsaClient),
       onConnect: (client: pg.ClientBase) => this.#onConnect(client as pg.PoolClient),
     } as pg.PoolConfig);
     pool.on('error', (error) => {
@@ -842,7 +850,7 @@ export class Engine<DB = NoSchema> {
     const options = this.options;
     return new ListenerConnection({
       createClient: () =>
-        new pg.Client({
+        new (this.#clientClass(pg.Client))({
           ...this.#connection.config,
           connectionTimeoutMillis: options.connectTimeoutMs,
           ...(options.applicationName ? { application_name: options.applicationName } : {}),
@@ -1016,7 +1024,7 @@ export class Engine<DB = NoSchema> {
     );
   }
 
-  // --- read replicas (issue 15) ---
+
 
   /** The replicas' own engines and their lag checks (none without the `replicas` option). */
   readonly #replicas: Replicas<DB>;
@@ -1049,5 +1057,46 @@ export class Engine<DB = NoSchema> {
       (connection) => new Engine<DB>(options, connection) as unknown as ReadTarget<DB>,
     );
     return new Replicas<DB>(targets, this.options.replicas, this.options.connectTimeoutMs, this.#warn);
+  }
+
+
+
+  /** Chooses each new connection's server when the engine has several (or `targetSessionAttrs`). */
+  #hostSelection: HostSelector | null | undefined;
+  /** The host-selecting subclass of each client class used, made once. */
+  readonly #selectingClasses = new Map<ClientClass, ClientClass>();
+
+  /** Made on first use (by the constructor, once the connection settings are set). */
+  get #hostSelector(): HostSelector | undefined {
+    if (this.#hostSelection === undefined) {
+      const multiHost = this.#connection.multiHost;
+      this.#hostSelection = multiHost === undefined ? null : new HostSelector(multiHost, this.secret);
+    }
+    return this.#hostSelection ?? undefined;
+  }
+
+  /** `base`, or for a multi-host engine its subclass that picks and checks the server. */
+  #clientClass(base: ClientClass): ClientClass {
+    const selector = this.#hostSelector;
+    if (selector === undefined) return base;
+    let selecting = this.#selectingClasses.get(base);
+    if (selecting === undefined) {
+      selecting = withHostSelection(base, selector);
+      this.#selectingClasses.set(base, selecting);
+    }
+    return selecting;
+  }
+
+  /**
+   * A client from the pool; for a multi-host engine, one whose server still matches (stale ones
+   * are discarded on the way), new connections trying host after host.
+   */
+  #poolConnect(): Promise<pg.PoolClient> {
+    const selector = this.#hostSelector;
+    if (selector === undefined) return this.#pool.connect();
+    return selector.connect(
+      () => this.#pool.connect(),
+      (client) => client.release(new Error('connection discarded by pgsa: its server changed or was lost')),
+    );
   }
 }

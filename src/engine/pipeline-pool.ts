@@ -12,6 +12,7 @@ import { InterfaceError } from '../errors/pgsa-error.js';
 import { isConnectionFailure, translateError } from '../errors/translate-error.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { connectWithRetries } from './connect-retries.js';
+import type { HostSelector } from './host-selection.js';
 
 /** What the pipeline needs from its engine. Not part of the public API: kept in the declarations because public ones refer to it. */
 export interface PipelineHost {
@@ -25,6 +26,8 @@ export interface PipelineHost {
   prepareClient(client: pg.Client): Promise<void>;
   /** The error `acquire()` would raise for this connect failure (names host, never the password). */
   connectError(error: unknown): Error;
+  /** A multi-host engine's host selection: new connections try host after host, stale ones are dropped. */
+  readonly hostSelector?: HostSelector | undefined;
 }
 
 interface Slot {
@@ -112,6 +115,10 @@ export class PipelinePool {
     let trace: QueryTrace | undefined;
     let client: pg.Client | undefined;
     try {
+      // A connection whose server changed role or was lost (multi-host engines) is not reused.
+      if (slot.client !== undefined && host.hostSelector?.isStale(slot.client) === true) {
+        this.#discard(slot, slot.client, true);
+      }
       client = slot.client ?? (await this.#open(slot));
       if (queryChannel.hasSubscribers) {
         trace = statementStart(host.options, client, slot.cache, sql, parameters, pid(client), true);
@@ -202,8 +209,9 @@ export class PipelinePool {
 
   #open(slot: Slot): Promise<pg.Client> {
     const host = this.#host;
+    const selector = host.hostSelector;
     slot.opening ??= connectWithRetries(
-      () => this.#connect(slot),
+      () => (selector === undefined ? this.#connect(slot) : selector.connect(() => this.#connect(slot))),
       host.options.connectRetries,
       undefined,
       () => this.#status !== 'open',

@@ -244,6 +244,35 @@ export interface CopyDataMessage {
   readonly chunk: Buffer;
 }
 
+// ——— server reports on a connection (multi-host engines) ———
+
+/**
+ * Calls `listener` with every ParameterStatus message the server sends on `client`: at login
+ * (before `connect()` resolves) and whenever a reported setting changes later (from PostgreSQL
+ * 14 on, `in_hot_standby` and `default_transaction_read_only` among them). Attach it before
+ * connecting to see the login's.
+ */
+export function onParameterStatus(client: pg.ClientBase, listener: (name: string, value: string) => void): void {
+  protocolOf(client).on('parameterStatus', (message: { parameterName: string; parameterValue: string }) =>
+    listener(message.parameterName, message.parameterValue),
+  );
+}
+
+/** A server ErrorResponse as pg's protocol connection emits it. */
+export interface ServerErrorMessage {
+  readonly code?: string | undefined;
+  readonly severity?: string | undefined;
+  readonly message: string;
+}
+
+/**
+ * Calls `listener` with every ErrorResponse the server sends on `client`, whether a query is
+ * running or not (a FATAL on an idle connection included), before pg settles anything.
+ */
+export function onServerError(client: pg.ClientBase, listener: (error: ServerErrorMessage) => void): void {
+  protocolOf(client).on('errorMessage', listener);
+}
+
 // ——— pg-cursor ———
 
 /** pg-cursor's state; `'done'` once the portal is closed and the server is ready. */

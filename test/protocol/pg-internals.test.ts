@@ -14,6 +14,9 @@ import {
   markStatementSubmitted,
   onNextReadyForQuery,
   onParameterDescription,
+  onParameterStatus,
+  onServerError,
+  type ServerErrorMessage,
   prepareValue,
   type ProtocolConnection,
   protocolOf,
@@ -378,5 +381,29 @@ describe('pg-cursor', () => {
     const cursor = client.query(new Cursor<unknown>('select 1/0'));
     expect(await rejection(cursor.read(1), pg.DatabaseError)).toMatchObject({ code: '22012' });
     expect(cursorState(cursor)).toBe('error');
+  });
+});
+
+describe('server reports (multi-host engines)', () => {
+  it('onParameterStatus sees the login’s in_hot_standby and default_transaction_read_only, and later changes', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    clients.push(client);
+    const seen = new Map<string, string>();
+    onParameterStatus(client, (name, value) => void seen.set(name, value));
+    await client.connect();
+    expect(seen.get('in_hot_standby')).toBe('off');
+    expect(seen.get('default_transaction_read_only')).toBe('off');
+    await client.query('set default_transaction_read_only = on');
+    expect(seen.get('default_transaction_read_only')).toBe('on');
+  });
+
+  it('onServerError sees an ErrorResponse with its code and severity before the query settles', async () => {
+    const client = await connected();
+    const errors: ServerErrorMessage[] = [];
+    onServerError(client, (error) => void errors.push(error));
+    await rejection(client.query('select 1/0'), Error);
+    expect(errors.map(({ code, severity, message }) => ({ code, severity, message }))).toEqual([
+      { code: '22012', severity: 'ERROR', message: 'division by zero' },
+    ]);
   });
 });
