@@ -19,6 +19,7 @@ import {
   type ResolvedReplicaSettings,
   resolveReplicaConnections,
   resolveReplicaSettings,
+  standbysOfHostList,
 } from './replica-options.js';
 
 export type { EchoEvent, PgsaLogger } from '../connection/pgsa-logger.js';
@@ -129,7 +130,10 @@ export interface EngineOptions<DB = NoSchema> {
   /**
    * Read replicas (hot standbys) for `engine.readonly`: URLs or connection fields; `user`,
    * `password`, `database` and `ssl` default to the primary's. Each replica gets a pool of its
-   * own with this engine's settings (opened on demand; `onConnect` runs there too).
+   * own with this engine's settings (opened on demand; `onConnect` runs there too). Without
+   * this option, a multi-host connection with `targetSessionAttrs` `read-write` or `primary`
+   * reads from the standbys among its hosts (each host is a replica that only accepts a
+   * standby); `replicas: []` turns that off.
    */
   replicas?: readonly ReplicaSource[] | undefined;
   /**
@@ -324,7 +328,9 @@ export function resolveEngineOptions<DB>(input: string | EngineOptions<DB>): {
     connectRetries: resolveConnectRetries(options.connectRetries),
     replicas: resolveReplicaSettings(options),
   });
-  return { options: resolved, connection, replicas: resolveReplicaConnections(options.replicas, connection) };
+  const replicas =
+    options.replicas === undefined ? standbysOfHostList(connection) : resolveReplicaConnections(options.replicas, connection);
+  return { options: resolved, connection, replicas };
 }
 
 /** The longest delay a Node.js timer honours; a longer one fires at once. */

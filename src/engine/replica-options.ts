@@ -117,6 +117,36 @@ export function resolveReplicaConnections(
   );
 }
 
+/**
+ * The replicas of an engine given a multi-host DSN whose `target_session_attrs` asks for the
+ * primary (`read-write` or `primary`) and no `replicas` option: every host of the list, each
+ * with `target_session_attrs=standby`. The engine writes to whichever host is the primary;
+ * `engine.readonly` reads from the others. A host that is not a standby (the primary itself, or
+ * a standby just promoted) refuses the replica's connections and is skipped as down until it is
+ * one again, so the split follows a failover. Empty for any other connection.
+ *
+ * @internal
+ */
+export function standbysOfHostList(primary: ResolvedConnection): readonly ResolvedConnection[] {
+  const multiHost = primary.multiHost;
+  if (multiHost === undefined || multiHost.hosts.length < 2) return [];
+  if (multiHost.targetSessionAttrs !== 'read-write' && multiHost.targetSessionAttrs !== 'primary') return [];
+  return Object.freeze(
+    multiHost.hosts.map((host) =>
+      Object.freeze({
+        config: Object.freeze({ ...primary.config, host: host.host, port: host.port }),
+        password: primary.password,
+        target: host,
+        multiHost: Object.freeze({
+          hosts: Object.freeze([host]),
+          targetSessionAttrs: 'standby' as const,
+          loadBalanceHosts: 'disable' as const,
+        }),
+      }),
+    ),
+  );
+}
+
 function replicaFields(source: unknown, index: number): ConnectionFields {
   if (typeof source === 'string') return { connectionString: source };
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
