@@ -28,7 +28,7 @@ import { ConnectionTypes } from '../codecs/connection-types.js';
 import { OpenClients } from './open-clients.js';
 import { type CheckHost, health, type HealthReport, ping, type PingOptions } from './health.js';
 import { connectWithRetries, retriesNote } from './connect-retries.js';
-import { QueryMetrics, type LatencySummary } from '../connection/query-metrics.js';
+import { QueryMetrics } from '../connection/query-metrics.js';
 import { PoolEvents } from './pool-events.js';
 import { HeldConnections } from './held-connections.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
@@ -58,32 +58,10 @@ import { type ExecutingEngine, engineExecute } from './engine-execute.js';
 import { registerTypeCodec } from '../codecs/register-type-codec.js';
 import type { TypeCodec } from '../codecs/type-codec.js';
 import { ReadonlyEngine } from './readonly-engine.js';
-import { type ReadTarget, replicaEngineOptions, Replicas, type ReplicaStats } from './replicas.js';
+import { type ReadTarget, type ReplicaPoolStats, replicaEngineOptions, Replicas, type ReplicaStats } from './replicas.js';
 
 /** Live pool figures from {@link Engine.stats}. */
-export interface EngineStats {
-  /** Open connections, used and free (including ones being opened). */
-  readonly size: number;
-  /** Open connections nobody holds. */
-  readonly free: number;
-  /** Connections currently acquired. */
-  readonly inUse: number;
-  /** `acquire()` calls waiting for a connection. */
-  readonly waiting: number;
-  /** Connections the engine keeps open (the `minSize` option). */
-  readonly minSize: number;
-  /** Most connections open at once (the `maxSize` option). */
-  readonly maxSize: number;
-  /** `acquire()` calls since the engine was created. */
-  readonly acquires: number;
-  /** `acquire()` calls that ended in `PoolTimeoutError`. */
-  readonly timeouts: number;
-  /** Statements run since the engine was created (pooled and pipelined, failed ones included). */
-  readonly queries: number;
-  /** Statements that failed. */
-  readonly errors: number;
-  /** Their latencies: count, sum, max and a cumulative histogram. */
-  readonly latency: LatencySummary;
+export interface EngineStats extends ReplicaPoolStats {
   /** Each read replica (the `replicas` option): status, measured lag, reads served, pool. */
   readonly replicas: readonly ReplicaStats[];
   /** Reads of `engine.readonly` the primary served because no replica was usable. */

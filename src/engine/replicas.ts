@@ -37,9 +37,12 @@ export interface ReadTarget<DB> {
   terminate(): Promise<void>;
 }
 
-/** A replica's own pool figures (as `EngineStats`, for the replica's pool). */
+/**
+ * Live figures of one pool: an engine's own (`EngineStats` extends these) or a replica's (its
+ * `minSize` is always 0: a replica's connections are opened on demand).
+ */
 export interface ReplicaPoolStats {
-  /** Open connections, used and free. */
+  /** Open connections, used and free (including ones being opened). */
   readonly size: number;
   /** Open connections nobody holds. */
   readonly free: number;
@@ -47,19 +50,19 @@ export interface ReplicaPoolStats {
   readonly inUse: number;
   /** `acquire()` calls waiting for a connection. */
   readonly waiting: number;
-  /** Always 0: a replica's connections are opened on demand. */
+  /** Connections the pool keeps open (the `minSize` option; 0 for a replica). */
   readonly minSize: number;
-  /** The engine's `maxSize`, per replica. */
+  /** Most connections open at once (the `maxSize` option, per replica for a replica). */
   readonly maxSize: number;
-  /** Connections taken from this replica's pool. */
+  /** `acquire()` calls since the pool was created. */
   readonly acquires: number;
-  /** Of those, the ones that ended in `PoolTimeoutError`. */
+  /** `acquire()` calls that ended in `PoolTimeoutError`. */
   readonly timeouts: number;
-  /** Statements run on this replica (lag checks included). */
+  /** Statements run since the pool was created (pooled and pipelined, failed ones and a replica's lag checks included). */
   readonly queries: number;
-  /** Statements that failed there. */
+  /** Statements that failed. */
   readonly errors: number;
-  /** Their latencies. */
+  /** Their latencies: count, sum, max and a cumulative histogram. */
   readonly latency: LatencySummary;
 }
 
