@@ -49,7 +49,7 @@ export async function beginTransaction<DB>(
   const tx = new Transaction(conn, frames).routeControl(send);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
-  await open(conn, tx, beginSql(validated), 'begin');
+  await open(conn, tx, beginSql(validated), 'begin', undefined, send === undefined);
   return tx;
 }
 
@@ -72,7 +72,7 @@ export async function beginNestedTransaction<DB>(
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
     const tx = new NestedTransaction(conn, frames, undefined, undefined).routeControl(send);
-    await open(conn, tx, 'BEGIN', 'begin');
+    await open(conn, tx, 'BEGIN', 'begin', undefined, send === undefined);
     return tx;
   }
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
@@ -107,14 +107,29 @@ export async function beginTwoPhaseTransaction<DB>(
   return tx;
 }
 
+/**
+ * Opens `tx`: pushes its frame and sends `sql`, or, with `deferred` (a BEGIN whose control
+ * statements take the connection's path), hands the BEGIN to the connection to go out with the
+ * transaction's first statement (issue 18): no round trip of its own. A deferred BEGIN that the
+ * server refuses fails the statement that carried it, with BEGIN's error, and the transaction.
+ */
 async function open<DB>(
   conn: ConnectionOf<DB>,
   tx: Transaction<DB>,
   sql: string,
   event: 'begin' | 'savepoint',
   details?: { savepoint?: string; xid?: string },
+  deferred = false,
 ): Promise<void> {
   const frames = conn.frames;
+  if (deferred) {
+    conn.deferBegin(sql, (error) => {
+      if (error === undefined) publishTransaction(() => ({ event, sql, backendPid: conn.backendPid, ...details }));
+    });
+    frames.push(tx);
+    tx.deferredBegin();
+    return;
+  }
   frames.push(tx);
   try {
     await tx.sendControl(sql);
