@@ -413,7 +413,10 @@ export class SAConnection<DB = Record<string, never>> {
   // ---- Transactions (thin: the logic lives in src/transaction/) ----
 
   /**
-   * Begins a transaction (`BEGIN [ISOLATION LEVEL …] [READ ONLY|READ WRITE] [DEFERRABLE]`).
+   * Begins a transaction (`BEGIN [ISOLATION LEVEL …] [READ ONLY|READ WRITE] [DEFERRABLE]`). The
+   * `BEGIN` goes out with the transaction's first statement, in the same write; a transaction
+   * that runs no statement sends nothing, and when the server refuses the `BEGIN` its error is
+   * what the first statement rejects with (the transaction is then failed: roll it back).
    * While a transaction is active it sends nothing and returns an inner transaction joined to
    * it: its `commit()` does nothing, its `rollback()` rolls back the transaction it joined
    * (aiopg.sa's semantics).

@@ -47,7 +47,7 @@ export async function dbSession<DB>(engine: Engine<DB>): Promise<Session<DB>> {
  */
 export async function commitDbSession<DB>(engine: Engine<DB>): Promise<void> {
   const session = currentContext()?.existing(engine);
-  if (session) await (await session).commit();
+  if (session) await session.commit();
 }
 
 /**
@@ -61,7 +61,7 @@ export async function commitDbSession<DB>(engine: Engine<DB>): Promise<void> {
  */
 export async function rollbackDbSession<DB>(engine: Engine<DB>): Promise<void> {
   const session = currentContext()?.existing(engine);
-  if (session) await (await session).rollback();
+  if (session) await session.rollback();
 }
 
 /**
@@ -79,5 +79,5 @@ export async function rollbackDbSession<DB>(engine: Engine<DB>): Promise<void> {
  */
 export async function closeDbSession<DB>(engine: Engine<DB>): Promise<void> {
   const session = currentContext()?.detach(engine);
-  if (session) await (await session).close();
+  if (session) await session.close();
 }
