@@ -100,6 +100,24 @@ describe('deferred BEGIN: round trips', () => {
     expect(engine.captured.sql[0]).toBe('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   });
 
+  it('carries BEGIN with the first Kysely query on conn.db and on a session’s db', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const writes = await writesOf(async () => {
+      const tx = await conn.begin();
+      await conn.db.insertInto('users').values({ name: 'kysely' }).execute();
+      await tx.rollback();
+    });
+    await conn.close();
+    expect(writes).toBe(2);
+    await runInNewContext(async () => {
+      const session = await dbSession(engine);
+      await session.db.insertInto('users').values({ name: 'session-db' }).execute();
+    });
+    expect(engine.captured.sql.filter((sql) => sql === 'BEGIN')).toHaveLength(2);
+    expect(await committedUsers(db.url)).toEqual(['first', 'session-db']);
+  });
+
   it('a transaction that runs no statement sends nothing, commits and rolls back cleanly', async () => {
     const engine = await warmEngine();
     const conn = await engine.acquire();
