@@ -118,6 +118,22 @@ describe('deferred BEGIN: round trips', () => {
     expect(await committedUsers(db.url)).toEqual(['first', 'session-db']);
   });
 
+  it('lets SET TRANSACTION as the first statement set the isolation level, as after an eager BEGIN', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+    expect(await conn.scalar('show transaction_isolation')).toBe('serializable');
+    await tx.commit();
+    await conn.close();
+    expect(engine.captured.sql).toEqual([
+      'BEGIN',
+      'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+      'show transaction_isolation',
+      'COMMIT',
+    ]);
+  });
+
   it('a transaction that runs no statement sends nothing, commits and rolls back cleanly', async () => {
     const engine = await warmEngine();
     const conn = await engine.acquire();
