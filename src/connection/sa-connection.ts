@@ -762,7 +762,7 @@ export class SAConnection<DB = Record<string, never>> {
       ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false)
       : undefined;
     let start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
-    if (this.#begin !== undefined) start = this.#refusingAfterFailedBegin(start);
+    if (this.#begin !== undefined) start = this.#refusingAfterFailedBegin(sql, start);
     const watchdog = this.#watchdog;
     // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
     const sent =
@@ -1269,11 +1269,17 @@ export class SAConnection<DB = Record<string, never>> {
     );
   }
 
-  /** `send`, refused while the transaction's BEGIN has failed (it would run in autocommit). */
-  #refusingAfterFailedBegin(send: () => Promise<pg.QueryResult>): () => Promise<pg.QueryResult> {
+  /**
+   * `send`, refused while the transaction's BEGIN has failed (it would run in autocommit); a
+   * `ROLLBACK` queued behind it ends that transaction instead (sent: harmless with none open).
+   */
+  #refusingAfterFailedBegin(sql: string, send: () => Promise<pg.QueryResult>): () => Promise<pg.QueryResult> {
     return () => {
       const begin = this.#begin;
-      if (begin?.failure !== undefined) return Promise.reject(begin.refusal('execute'));
+      if (begin?.failure !== undefined) {
+        if (sql !== 'ROLLBACK') return Promise.reject(begin.refusal('execute'));
+        begin.drop();
+      }
       return send();
     };
   }

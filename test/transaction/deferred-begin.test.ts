@@ -219,6 +219,22 @@ describe('deferred BEGIN: failures', () => {
     expect(await committedUsers(db.url)).toEqual(['first']);
   });
 
+  it('ends the transaction when its rollback was queued behind a BEGIN that fails', async () => {
+    const engine = await warmEngine();
+    breakSerializableBegin();
+    const conn = await engine.acquire();
+    const tx = await conn.begin({ isolationLevel: 'serializable' });
+    const first = rejection(conn.execute(INSERT, ['never']), ProgrammingError);
+    await tx.rollback();
+    expect((await first).message).toContain('SERIALIZABLX');
+    expect(tx.status).toBe('rolledBack');
+    expect(conn.inTransaction).toBe(false);
+    proxy.rewrite = undefined;
+    expect(await conn.scalar('select count(*)::int from users')).toBe(1);
+    await conn.close();
+    expect(engine.captured.warnings).toEqual([]);
+  });
+
   it('engine.transaction and a request session reject with the refused BEGIN’s error', async () => {
     const engine = await warmEngine();
     breakSerializableBegin();
