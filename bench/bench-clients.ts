@@ -1,13 +1,25 @@
 /**
  * One implementation of each workload per client. A client's `op(worker)` runs one operation
- * and returns how many units it completed (1 statement/transaction, or rows for W4).
+ * and returns how many units it completed (1 statement/transaction, or rows for W4). Every
+ * client selects and touches all five columns of `bench_users` (see bench-sql.ts).
  */
 import { Kysely, PostgresDialect, sql as kyselySql } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
 import { createEngine, dbSession, runInNewContext } from '../src/index.js';
-import { type BenchDatabase, randomId, W1_SQL, W2_SQL, W3_SQL, W4_SQL } from './bench-sql.js';
+import {
+  type BenchDatabase,
+  COLUMNS,
+  logValues,
+  randomId,
+  touchRows,
+  type UserRow,
+  W1_SQL,
+  W2_SQL,
+  W3_SQL,
+  W4_SQL,
+} from './bench-sql.js';
 
 export type Workload = 'W1' | 'W2' | 'W3' | 'W4';
 
@@ -26,96 +38,72 @@ interface Context {
 
 type Factory = (workload: Workload, context: Context) => Promise<BenchClient | undefined>;
 
-const sumValues = (rows: readonly { value: number }[]): number => {
-  let total = 0;
-  for (const row of rows) total += row.value;
-  return total;
-};
-
 let sink = 0;
 /** Keeps results alive so the engine cannot skip materializing them. */
 export function consumed(): number {
   return sink;
 }
 
-/** Raw node-postgres through a Pool (`pool.query`), unnamed statements. */
-const pgPlain: Factory = async (workload, { url, concurrency, streamRows }) => {
-  const pool = new pg.Pool({ connectionString: url, max: concurrency });
-  const close = () => pool.end();
-  switch (workload) {
-    case 'W1':
-      return { op: async () => (sink += (await pool.query(W1_SQL, [randomId()])).rows.length), close };
-    case 'W2':
-      return {
-        op: async () => {
-          const start = randomId(100);
-          sink += sumValues((await pool.query(W2_SQL, [start, start + 100])).rows);
-          return 1;
-        },
-        close,
-      };
-    case 'W3':
-      return {
-        op: async () => {
-          const client = await pool.connect();
-          try {
-            await client.query('BEGIN');
-            await client.query(W3_SQL, ['payload']);
-            await client.query('COMMIT');
-          } finally {
-            client.release();
-          }
-          return 1;
-        },
-        close,
-      };
-    case 'W4':
-      return {
-        op: async () => {
-          const client = await pool.connect();
-          try {
-            const cursor = client.query(new Cursor(W4_SQL, [streamRows]));
-            let rows = 0;
-            for (let batch = await cursor.read(1000); batch.length > 0; batch = await cursor.read(1000)) {
-              rows += batch.length;
-              sink += batch.length;
-            }
-            await cursor.close();
-            return rows;
-          } finally {
-            client.release();
-          }
-        },
-        close,
-      };
-  }
-};
+const touch = (rows: readonly unknown[]): number => touchRows(rows as readonly UserRow[]);
 
-/** Raw node-postgres with named (server-side prepared) statements. */
-const pgNamed: Factory = async (workload, { url, concurrency }) => {
-  const pool = new pg.Pool({ connectionString: url, max: concurrency });
-  const close = () => pool.end();
-  switch (workload) {
-    case 'W1':
-      return {
-        op: async () =>
-          (sink += (await pool.query({ name: 'w1', text: W1_SQL, values: [randomId()] })).rows.length),
-        close,
-      };
-    case 'W2':
-      return {
-        op: async () => {
-          const start = randomId(100);
-          const result = await pool.query({ name: 'w2', text: W2_SQL, values: [start, start + 100] });
-          sink += sumValues(result.rows);
-          return 1;
-        },
-        close,
-      };
-    default:
-      return undefined;
-  }
-};
+/** Raw node-postgres through a Pool (`pool.query`), unnamed statements (or named: `pg-named`). */
+function pgPool(named: boolean): Factory {
+  return async (workload, { url, concurrency, streamRows }) => {
+    const pool = new pg.Pool({ connectionString: url, max: concurrency });
+    const close = () => pool.end();
+    const w1 = (id: number) => (named ? { name: 'w1', text: W1_SQL, values: [id] } : { text: W1_SQL, values: [id] });
+    switch (workload) {
+      case 'W1':
+        return { op: async () => ((sink += touch((await pool.query(w1(randomId()))).rows)), 1), close };
+      case 'W2':
+        return {
+          op: async () => {
+            const start = randomId(100);
+            const values = [start, start + 100];
+            sink += touch((await pool.query(named ? { name: 'w2', text: W2_SQL, values } : { text: W2_SQL, values })).rows);
+            return 1;
+          },
+          close,
+        };
+      case 'W3':
+        return {
+          op: async () => {
+            const client = await pool.connect();
+            try {
+              await client.query('BEGIN');
+              const values = logValues();
+              await client.query(named ? { name: 'w3', text: W3_SQL, values } : { text: W3_SQL, values });
+              await client.query('COMMIT');
+            } finally {
+              client.release();
+            }
+            return 1;
+          },
+          close,
+        };
+      case 'W4':
+        if (named) return undefined;
+        return {
+          op: async () => {
+            const client = await pool.connect();
+            try {
+              const cursor = client.query(new Cursor(W4_SQL, [streamRows]));
+              let rows = 0;
+              for (let batch = await cursor.read(1000); batch.length > 0; batch = await cursor.read(1000)) {
+                rows += batch.length;
+                sink += batch.length;
+              }
+              await cursor.close();
+              return rows;
+            } finally {
+              client.release();
+            }
+          },
+          close,
+        };
+    }
+  };
+}
 
 /** Kysely with its own PostgresDialect over a pg Pool. */
 const kysely: Factory = async (workload, { url, concurrency }) => {
@@ -125,23 +113,18 @@ const kysely: Factory = async (workload, { url, concurrency }) => {
   switch (workload) {
     case 'W1':
       return {
-        op: async () =>
-          (sink += (
-            await db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId()).execute()
-          ).length),
+        op: async () => (
+          (sink += touch(await db.selectFrom('bench_users').select(COLUMNS).where('id', '=', randomId()).execute())), 1
+        ),
         close,
       };
     case 'W2':
       return {
         op: async () => {
           const start = randomId(100);
-          const rows = await db
-            .selectFrom('bench_items')
-            .select(['id', 'name', 'value', 'created'])
-            .where('id', '>=', start)
-            .where('id', '<', start + 100)
-            .execute();
-          sink += sumValues(rows);
+          sink += touch(
+            await db.selectFrom('bench_users').select(COLUMNS).where('id', '>=', start).where('id', '<', start + 100).execute(),
+          );
           return 1;
         },
         close,
@@ -149,7 +132,7 @@ const kysely: Factory = async (workload, { url, concurrency }) => {
     case 'W3':
       return {
         op: async () => {
-          await db.transaction().execute((trx) => trx.insertInto('bench_log').values({ payload: 'payload' }).execute());
+          await db.transaction().execute((trx) => trx.insertInto('bench_log').values(logRow()).execute());
           return 1;
         },
         close,
@@ -159,6 +142,11 @@ const kysely: Factory = async (workload, { url, concurrency }) => {
   }
 };
 
+function logRow() {
+  const [user_id, name, email, created_at, amount] = logValues();
+  return { user_id, name, email, created_at, amount };
+}
+
 /** postgres.js (prepares statements automatically). */
 const postgresJs: Factory = async (workload, { url, concurrency, streamRows }) => {
   const sql = postgres(url, { max: concurrency, onnotice: () => {} });
@@ -166,17 +154,17 @@ const postgresJs: Factory = async (workload, { url, concurrency, streamRows }) =
   switch (workload) {
     case 'W1':
       return {
-        op: async () =>
-          (sink += (await sql`select id, name, value from bench_items where id = ${randomId()}`).length),
+        op: async () => (
+          (sink += touch(await sql`select id, name, email, created_at, balance from bench_users where id = ${randomId()}`)), 1
+        ),
         close,
       };
     case 'W2':
       return {
         op: async () => {
           const start = randomId(100);
-          const rows = await sql<{ value: number }[]>`
-            select id, name, value, created from bench_items where id >= ${start} and id < ${start + 100}`;
-          sink += sumValues(rows);
+          sink += touch(await sql`
+            select id, name, email, created_at, balance from bench_users where id >= ${start} and id < ${start + 100}`);
           return 1;
         },
         close,
@@ -184,7 +172,11 @@ const postgresJs: Factory = async (workload, { url, concurrency, streamRows }) =
     case 'W3':
       return {
         op: async () => {
-          await sql.begin((tx) => tx`insert into bench_log (payload) values (${'payload'})`);
+          const [userId, name, email, createdAt, amount] = logValues();
+          await sql.begin(
+            (tx) => tx`insert into bench_log (user_id, name, email, created_at, amount)
+              values (${userId}, ${name}, ${email}, ${createdAt}, ${amount})`,
+          );
           return 1;
         },
         close,
@@ -212,6 +204,7 @@ type PgsaPath =
   | 'engine-db-pool'
   | 'engine-fetch'
   | 'engine-fetchrow'
+  | 'conn-begin'
   | 'transaction'
   | 'session'
   | 'stream';
@@ -230,72 +223,54 @@ function pgsa(path: PgsaPath): Factory {
       await engine.waitClosed();
     };
     const db = engine.db;
-    if (workload === 'W1') {
+    if (workload === 'W1' || workload === 'W2') {
+      // W1: one row by id; W2: 100 rows by range. Same query shapes on every path.
+      const range = (): [number, number] => {
+        const start = workload === 'W1' ? randomId() : randomId(100);
+        return [start, workload === 'W1' ? start + 1 : start + 100];
+      };
+      const text = W2_SQL;
+      const builder = ([from, to]: [number, number]) =>
+        workload === 'W1'
+          ? db.selectFrom('bench_users').select(COLUMNS).where('id', '=', from)
+          : db.selectFrom('bench_users').select(COLUMNS).where('id', '>=', from).where('id', '<', to);
+      const sqlOf = workload === 'W1' ? W1_SQL : text;
+      const paramsOf = ([from, to]: [number, number]) => (workload === 'W1' ? [from] : [from, to]);
       const run = {
         builder: async () => {
           await using conn = await engine.acquire();
-          const query = db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId());
-          return (await conn.execute(query)).fetchAll().length;
+          return touch((await conn.execute(builder(range()))).fetchAll());
         },
         sql: async () => {
           await using conn = await engine.acquire();
-          return (await conn.execute(W1_SQL, [randomId()])).fetchAll().length;
+          return touch((await conn.execute(sqlOf, paramsOf(range()))).fetchAll());
         },
         'conn-db': async () => {
           await using conn = await engine.acquire();
-          return (
-            await conn.db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId()).execute()
-          ).length;
+          const [from, to] = range();
+          const query =
+            workload === 'W1'
+              ? conn.db.selectFrom('bench_users').select(COLUMNS).where('id', '=', from)
+              : conn.db.selectFrom('bench_users').select(COLUMNS).where('id', '>=', from).where('id', '<', to);
+          return touch(await query.execute());
         },
-        'engine-db': async () =>
-          (await db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId()).execute())
-            .length,
+        'engine-db': async () => touch(await builder(range()).execute()),
         // asyncpg's pool.fetch / pool.fetchrow (issue 12): the same builder as engine-db, and raw SQL.
-        'engine-fetch': async () =>
-          (await engine.fetch(db.selectFrom('bench_items').select(['id', 'name', 'value']).where('id', '=', randomId())))
-            .length,
-        'engine-fetchrow': async () => ((await engine.fetchRow(W1_SQL, [randomId()])) === null ? 0 : 1),
-        // What the request middleware does per request: a context, its session (BEGIN on the
+        'engine-fetch': async () => touch(await engine.fetch(builder(range()))),
+        'engine-fetchrow': async () => {
+          if (workload !== 'W1') return touch(await engine.fetch(sqlOf, paramsOf(range())));
+          const row = await engine.fetchRow(W1_SQL, paramsOf(range()));
+          return row === null ? 0 : touch([row]);
+        },
+        // What the request middleware does per request: a context, its session (BEGIN with the
         // first query), COMMIT at the end, the connection released. Raw SQL, as pgsa-sql.
         session: () =>
           runInNewContext(async () => {
             const session = await dbSession(engine);
-            return (await session.execute(W1_SQL, [randomId()])).fetchAll().length;
+            return touch((await session.execute(sqlOf, paramsOf(range()))).fetchAll());
           }),
       } as Partial<Record<PgsaPath, () => Promise<number>>>;
       const op = run[path === 'engine-db-pool' ? 'engine-db' : path];
-      return op && { op: async () => (sink += await op()), close };
-    }
-    if (workload === 'W2') {
-      const run = {
-        builder: async () => {
-          await using conn = await engine.acquire();
-          const start = randomId(100);
-          const query = db
-            .selectFrom('bench_items')
-            .select(['id', 'name', 'value', 'created'])
-            .where('id', '>=', start)
-            .where('id', '<', start + 100);
-          return sumValues((await conn.execute(query)).fetchAll());
-        },
-        sql: async () => {
-          await using conn = await engine.acquire();
-          const start = randomId(100);
-          const rows = (await conn.execute<{ value: number }>(W2_SQL, [start, start + 100])).fetchAll();
-          return sumValues(rows);
-        },
-        'engine-db': async () => {
-          const start = randomId(100);
-          const rows = await db
-            .selectFrom('bench_items')
-            .select(['id', 'name', 'value', 'created'])
-            .where('id', '>=', start)
-            .where('id', '<', start + 100)
-            .execute();
-          return sumValues(rows);
-        },
-      } as Partial<Record<PgsaPath, () => Promise<number>>>;
-      const op = run[path];
       return op && { op: async () => ((sink += await op()), 1), close };
     }
     if (workload === 'W3') {
@@ -303,20 +278,26 @@ function pgsa(path: PgsaPath): Factory {
         sql: async () => {
           await using conn = await engine.acquire();
           await conn.execute('BEGIN');
-          await conn.execute(W3_SQL, ['payload']);
+          await conn.execute(W3_SQL, logValues());
           await conn.execute('COMMIT');
         },
+        'conn-begin': async () => {
+          await using conn = await engine.acquire();
+          const tx = await conn.begin();
+          await conn.execute(W3_SQL, logValues());
+          await tx.commit();
+        },
         'engine-db': async () => {
-          await db.transaction().execute((trx) => trx.insertInto('bench_log').values({ payload: 'payload' }).execute());
+          await db.transaction().execute((trx) => trx.insertInto('bench_log').values(logRow()).execute());
         },
         session: () =>
           runInNewContext(async () => {
             const session = await dbSession(engine);
-            await session.execute(W3_SQL, ['payload']);
+            await session.execute(W3_SQL, logValues());
           }),
         transaction: async () => {
           await engine.transaction(async (conn) => {
-            await conn.execute(W3_SQL, ['payload']);
+            await conn.execute(W3_SQL, logValues());
           });
         },
       } as Partial<Record<PgsaPath, () => Promise<void>>>;
@@ -324,14 +305,10 @@ function pgsa(path: PgsaPath): Factory {
       return op && { op: async () => (await op(), 1), close };
     }
     if (workload === 'W4' && path === 'stream') {
-      const probe = await engine.acquire();
-      const streamable = typeof (probe as unknown as { stream?: unknown }).stream === 'function';
-      await probe.close();
-      if (!streamable) return undefined;
       return {
         op: async () => {
           await using conn = await engine.acquire();
-          const stream = (conn as unknown as { stream: StreamFn }).stream(
+          const stream = conn.stream(
             kyselySql`select i as id, 'row ' || i as name from generate_series(1, ${streamRows}::int) as i`,
             { batchSize: 1000 },
           );
@@ -348,8 +325,6 @@ function pgsa(path: PgsaPath): Factory {
   };
 }
 
-type StreamFn = (query: unknown, options: { batchSize: number }) => AsyncIterable<unknown>;
-
 /**
  * `factory` through the bench's PgBouncer in transaction mode (`PGSA_BENCH_PGBOUNCER_URL`, set by
  * run.ts when PgBouncer is installed); unsupported without one.
@@ -363,21 +338,22 @@ function throughPgBouncer(factory: Factory): Factory {
 
 /** Every client the bench knows, by the name used on the command line and in the table. */
 export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
-  pg: { label: 'pg Pool (unnamed)', factory: pgPlain },
-  'pg-named': { label: 'pg Pool (named prepared)', factory: pgNamed },
+  pg: { label: 'pg Pool (unnamed)', factory: pgPool(false) },
+  'pg-named': { label: 'pg Pool (named prepared)', factory: pgPool(true) },
   kysely: { label: 'Kysely + PostgresDialect', factory: kysely },
   postgresjs: { label: 'postgres.js', factory: postgresJs },
-  'pgsa-builder': { label: 'pgsa conn.execute(builder)', factory: pgsa('builder') },
-  'pgsa-sql': { label: 'pgsa conn.execute(sql, params)', factory: pgsa('sql') },
-  'pgsa-conn-db': { label: 'pgsa conn.db…execute()', factory: pgsa('conn-db') },
+  'pgsa-builder': { label: 'pgsa acquire + conn.execute(builder)', factory: pgsa('builder') },
+  'pgsa-sql': { label: 'pgsa acquire + conn.execute(sql, params)', factory: pgsa('sql') },
+  'pgsa-conn-db': { label: 'pgsa acquire + conn.db…execute()', factory: pgsa('conn-db') },
   'pgsa-engine-db': { label: 'pgsa engine.db (pipelined)', factory: pgsa('engine-db') },
   'pgsa-engine-db-pool': { label: 'pgsa engine.db (pipeline off)', factory: pgsa('engine-db-pool') },
   'pgsa-engine-fetch': { label: 'pgsa engine.fetch(builder) (pipelined)', factory: pgsa('engine-fetch') },
-  'pgsa-engine-fetchrow': { label: 'pgsa engine.fetchRow(sql) (pipelined)', factory: pgsa('engine-fetchrow') },
+  'pgsa-engine-fetchrow': { label: 'pgsa engine.fetchRow/fetch(sql) (pipelined)', factory: pgsa('engine-fetchrow') },
+  'pgsa-conn-begin': { label: 'pgsa acquire + conn.begin() + commit()', factory: pgsa('conn-begin') },
   'pgsa-transaction': { label: 'pgsa engine.transaction', factory: pgsa('transaction') },
   'pgsa-session': { label: 'pgsa request session (runInNewContext + dbSession)', factory: pgsa('session') },
   'pgsa-stream': { label: 'pgsa conn.stream', factory: pgsa('stream') },
-  'pg-pgbouncer': { label: 'pg Pool (unnamed) through PgBouncer', factory: throughPgBouncer(pgPlain) },
+  'pg-pgbouncer': { label: 'pg Pool (unnamed) through PgBouncer', factory: throughPgBouncer(pgPool(false)) },
   'pgsa-sql-pgbouncer': {
     label: 'pgsa conn.execute(sql, params) through PgBouncer (pgbouncer: true)',
     factory: throughPgBouncer(pgsa('sql')),

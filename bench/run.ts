@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--seconds S] [--only W1,W2]` (PGSA_BENCH_SUBSCRIBE=1:
- * every worker subscribes a no-op listener to pgsa's diagnostics channels)
+ * `npm run bench [-- --quick] [--runs N] [--seconds S] [--only W1,W2] [--c 1,16]
+ * [--clients pg,pgsa-session,pgbench]` (PGSA_BENCH_SUBSCRIBE=1: every worker subscribes a no-op
+ * listener to pgsa's diagnostics channels)
  *
  * Starts its own PostgreSQL (or uses PGSA_BENCH_DATABASE_URL), seeds it, then measures every
  * client on every workload, each measurement in a fresh Node process, alternating clients round
@@ -19,61 +20,63 @@ import { BULK_CLIENTS } from './bench-bulk.js';
 import { CLIENTS } from './bench-clients.js';
 import { SEED_SQL } from './bench-sql.js';
 import { type Cell, type Measurement, renderReport } from './bench-report.js';
-import { runPgbench } from './pgbench.js';
+import { pgbenchApplies, runPgbench } from './pgbench.js';
+import { HTTP_CLIENTS } from './bench-http.js';
 import type { WorkerResult } from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 
-/** The matrix: workload, concurrency, and the clients measured on it. */
-const PLAN: readonly { workload: 'W1' | 'W2' | 'W3' | 'W4' | 'W5'; concurrency: number; clients: string[] }[] = [
-  {
-    workload: 'W1',
-    concurrency: 1,
-    clients: [
-      'pg',
-      'pg-named',
-      'kysely',
-      'postgresjs',
-      'pgsa-builder',
-      'pgsa-sql',
-      'pgsa-conn-db',
-      'pgsa-engine-db',
-      'pgsa-engine-fetch',
-      'pgsa-engine-fetchrow',
-    ],
-  },
+/** Every client of the reads (W1, W2): the four others and every pgsa path. */
+const READ_CLIENTS = [
+  'pg',
+  'pg-named',
+  'kysely',
+  'postgresjs',
+  'pgsa-builder',
+  'pgsa-sql',
+  'pgsa-conn-db',
+  'pgsa-engine-db',
+  'pgsa-engine-db-pool',
+  'pgsa-engine-fetch',
+  'pgsa-engine-fetchrow',
+  'pgsa-session',
+];
+
+/** Every client of W3 (BEGIN / INSERT / COMMIT). */
+const WRITE_CLIENTS = [
+  'pg',
+  'pg-named',
+  'kysely',
+  'postgresjs',
+  'pgsa-sql',
+  'pgsa-conn-begin',
+  'pgsa-transaction',
+  'pgsa-engine-db',
+  'pgsa-session',
+];
+
+type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+
+/** The matrix: workload, concurrency, and the clients measured on it (pgbench is added where it applies). */
+const PLAN: readonly { workload: WorkloadName; concurrency: number; clients: string[] }[] = [
+  { workload: 'W1', concurrency: 1, clients: READ_CLIENTS },
   {
     workload: 'W1',
     concurrency: 16,
-    clients: [
-      'pg',
-      'pg-named',
-      'kysely',
-      'postgresjs',
-      'pgsa-builder',
-      'pgsa-sql',
-      'pgsa-conn-db',
-      'pgsa-engine-db',
-      'pgsa-engine-db-pool',
-      'pgsa-engine-fetch',
-      'pgsa-engine-fetchrow',
-      'pgsa-session',
-      // Through PgBouncer in transaction mode (when installed), next to the direct rows above.
-      'pg-pgbouncer',
-      'pgsa-sql-pgbouncer',
-      'pgsa-engine-db-pgbouncer',
-    ],
+    // Through PgBouncer in transaction mode (when installed), next to the direct rows.
+    clients: [...READ_CLIENTS, 'pg-pgbouncer', 'pgsa-sql-pgbouncer', 'pgsa-engine-db-pgbouncer'],
   },
-  { workload: 'W2', concurrency: 1, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
-  { workload: 'W2', concurrency: 16, clients: ['pg', 'pg-named', 'kysely', 'postgresjs', 'pgsa-builder', 'pgsa-sql', 'pgsa-engine-db'] },
-  { workload: 'W3', concurrency: 16, clients: ['pg', 'kysely', 'postgresjs', 'pgsa-sql', 'pgsa-transaction', 'pgsa-engine-db', 'pgsa-session'] },
+  { workload: 'W2', concurrency: 1, clients: READ_CLIENTS },
+  { workload: 'W2', concurrency: 16, clients: READ_CLIENTS },
+  { workload: 'W3', concurrency: 16, clients: WRITE_CLIENTS },
   { workload: 'W4', concurrency: 1, clients: ['pg', 'postgresjs', 'pgsa-stream'] },
   {
     workload: 'W5',
     concurrency: 1,
     clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pgsa-execute-many', 'pgsa-copy'],
   },
+  { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pgsa'] },
 ];
 
 interface Options {
@@ -84,6 +87,8 @@ interface Options {
   streamRows: number;
   bulkRows: number;
   only: Set<string> | undefined;
+  clients: Set<string> | undefined;
+  concurrency: Set<number> | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -93,6 +98,8 @@ function parseOptions(argv: string[]): Options {
     return index >= 0 ? argv[index + 1] : undefined;
   };
   const only = value('--only');
+  const clients = value('--clients');
+  const concurrency = value('--c');
   return {
     quick,
     runs: Number(value('--runs') ?? (quick ? 1 : 3)),
@@ -101,6 +108,8 @@ function parseOptions(argv: string[]): Options {
     streamRows: Number(value('--rows') ?? (quick ? 200_000 : 1_000_000)),
     bulkRows: Number(value('--bulk-rows') ?? (quick ? 20_000 : 100_000)),
     only: only ? new Set(only.split(',')) : undefined,
+    clients: clients ? new Set(clients.split(',')) : undefined,
+    concurrency: concurrency ? new Set(concurrency.split(',').map(Number)) : undefined,
   };
 }
 
@@ -116,9 +125,13 @@ async function main(): Promise<void> {
     await adminQuery(server.url, 'create database pgsa_bench');
     const url = withDatabase(server.url, 'pgsa_bench');
     await adminQuery(url, SEED_SQL);
-    await adminQuery(url, 'vacuum analyze bench_items');
+    await adminQuery(url, 'vacuum analyze bench_users');
     log('seeded 100,000 rows');
-    const plan = PLAN.filter((entry) => !options.only || options.only.has(entry.workload));
+    const plan = PLAN.filter(
+      (entry) =>
+        (!options.only || options.only.has(entry.workload)) &&
+        (!options.concurrency || options.concurrency.has(entry.concurrency)),
+    ).map((entry) => ({ ...entry, clients: entry.clients.filter((client) => !options.clients || options.clients.has(client)) }));
     if (plan.some((entry) => entry.clients.some((client) => client.endsWith('-pgbouncer')))) {
       if (findPgBouncer() === undefined) {
         log('PgBouncer is not installed (apt-get install pgbouncer): its rows are left out');
@@ -143,10 +156,11 @@ async function main(): Promise<void> {
             log(`round ${round + 1} ${entry.workload} c=${entry.concurrency} ${client}: ${rate.toFixed(0)}/s`);
           }
         }
-        if (entry.workload === 'W1' && entry.concurrency === 16 && (await hasPgbench())) {
-          const result = await runPgbench(url, 16, options.seconds + options.warmupSeconds);
-          measurements.push({ workload: 'W1', concurrency: 16, client: 'pgbench', result });
-          log(`round ${round + 1} W1 c=16 pgbench: ${result.units && result.elapsedMs ? ((result.units / result.elapsedMs) * 1000).toFixed(0) : result.error}/s`);
+        const wantsPgbench = !options.clients || options.clients.has('pgbench');
+        if (wantsPgbench && pgbenchApplies(entry.workload) && entry.concurrency === 16 && (await hasPgbench())) {
+          const result = await runPgbench(url, entry.workload, 16, options.seconds + options.warmupSeconds);
+          measurements.push({ workload: entry.workload, concurrency: 16, client: 'pgbench', result });
+          log(`round ${round + 1} ${entry.workload} c=16 pgbench: ${result.units && result.elapsedMs ? ((result.units / result.elapsedMs) * 1000).toFixed(0) : result.error}/s`);
         }
       }
     }
@@ -234,6 +248,8 @@ function labelOf(client: string, workload: string): string {
   if (client === 'pg' && workload === 'W4') return 'pg + pg-cursor';
   if (client === 'postgresjs' && workload === 'W4') return 'postgres.js cursor()';
   if (workload === 'W5') return BULK_CLIENTS[client]?.label ?? client;
+  if (workload === 'W6') return HTTP_CLIENTS[client]?.label ?? client;
+  if (client === 'pgsa-sql' && workload === 'W3') return "pgsa acquire + conn.execute('BEGIN') / sql / 'COMMIT'";
   return CLIENTS[client]?.label ?? client;
 }
 

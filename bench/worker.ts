@@ -1,5 +1,6 @@
 /**
- * One measurement in a fresh process: `worker.ts <client> <workload> <concurrency> <warmupMs>
+ * One measurement in a fresh process (W6: the HTTP service and its load in this process):
+ * `worker.ts <client> <workload> <concurrency> <warmupMs>
  * <measureMs> <streamRows> <bulkRows>` with the database URL in PGSA_BENCH_URL. Prints one JSON line:
  * units done in the measured window, its wall time and this process' CPU time (user + system).
  * With PGSA_BENCH_SUBSCRIBE=1 a no-op listener subscribes to pgsa's diagnostics channels
@@ -8,6 +9,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { BULK_CLIENTS, bulkRows } from './bench-bulk.js';
 import { type BenchClient, CLIENTS, consumed, type Workload } from './bench-clients.js';
+import { serveHttp } from './bench-http.js';
 
 export interface WorkerResult {
   readonly supported: boolean;
@@ -34,6 +36,15 @@ async function main(): Promise<WorkerResult> {
   const url = process.env.PGSA_BENCH_URL;
   if (!url) throw new Error('PGSA_BENCH_URL is not set');
   if (workload === 'W5') return measureBulk(clientName, url, Number(bulkText));
+  if (workload === 'W6') {
+    const http = await serveHttp(clientName, url, Number(concurrencyText));
+    if (http === undefined) return { supported: false };
+    try {
+      return await measureLoop({ op: () => http.op(), close: async () => {} }, Number(concurrencyText), Number(warmupText), Number(measureText));
+    } finally {
+      await http.close();
+    }
+  }
   const spec = CLIENTS[clientName];
   if (!spec) throw new Error(`unknown client ${clientName}`);
   const concurrency = Number(concurrencyText);

@@ -81,6 +81,58 @@ function pgParser(oid: number): Decoder {
 const PG_TIMESTAMP = pgParser(OID.timestamp);
 const PG_TIMESTAMPTZ = pgParser(OID.timestamptz);
 const PG_INTERVAL = pgParser(OID.interval);
+
+/** The value of the `count` ASCII digits at `at`, or -1 when one is not a digit. */
+function digitsAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * timestamptz as a `Date`: the same `Date` as pg's parser (postgres-date), with a fast path
+ * for what the server sends under the ISO DateStyle, `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM]` with
+ * a year of 1000 or more, read without regular expressions (pg's parser costs about 15 % of
+ * the client CPU of a 100-row read of a timestamptz column; issue 18). Anything else (BC,
+ * ±infinity, years before 1000 or after 9999, second offsets) goes to pg's parser.
+ */
+export const timestamptzAsDate: Decoder = (text) => {
+  const length = text.length;
+  if (length < 22 || text.charCodeAt(10) !== 32) return PG_TIMESTAMPTZ(text);
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (
+    year < 1000 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 ||
+    text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58
+  ) {
+    return PG_TIMESTAMPTZ(text);
+  }
+  let at = 19;
+  let ms = 0;
+  if (text.charCodeAt(19) === 46) {
+    at = 20;
+    while (at < length && digitsAt(text, at, 1) >= 0) at++;
+    if (at === 20) return PG_TIMESTAMPTZ(text);
+    // As postgres-date: Date.UTC truncates the fraction of milliseconds.
+    ms = 1000 * Number.parseFloat(text.slice(19, at));
+  }
+  const sign = text.charCodeAt(at);
+  const zone = length - at;
+  if ((sign !== 43 && sign !== 45) || (zone !== 3 && zone !== 6)) return PG_TIMESTAMPTZ(text);
+  const zoneHours = digitsAt(text, at + 1, 2);
+  const zoneMinutes = zone === 6 ? digitsAt(text, at + 4, 2) : 0;
+  if (zoneHours < 0 || zoneMinutes < 0 || (zone === 6 && text.charCodeAt(at + 3) !== 58)) return PG_TIMESTAMPTZ(text);
+  const offsetMs = (zoneHours * 3600 + zoneMinutes * 60) * 1000 * (sign === 45 ? -1 : 1);
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMs);
+};
 const PG_BYTEA = pgParser(OID.bytea);
 
 const int8AsNumber: Decoder = (text) => {
@@ -126,7 +178,7 @@ export function builtinDecoder(oid: number, options: ResolvedTypeOptions): Decod
     case OID.timestamp:
       return options.timestamp === 'Date' ? PG_TIMESTAMP : identity;
     case OID.timestamptz:
-      return options.timestamptz === 'Date' ? PG_TIMESTAMPTZ : identity;
+      return options.timestamptz === 'Date' ? timestamptzAsDate : identity;
     case OID.interval:
       return options.interval === 'object' ? PG_INTERVAL : identity;
     case OID.bytea:

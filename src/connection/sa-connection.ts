@@ -54,6 +54,8 @@ import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 import { ResponseWatchdog } from './response-watchdog.js';
 import { HeldNotifications } from './held-notifications.js';
+import { type BeginAnswered, DeferredBegin } from './deferred-begin.js';
+import type { PendingBegin } from '../protocol/run-statement.js';
 import { checkChannel, checkNotifyArguments, type Notification, refuseBehindPgBouncer } from '../notify/notification.js';
 import { refuseBehindPgBouncer as refuseCallBehindPgBouncer } from '../errors/pgbouncer-refusal.js';
 import { listenSql, NOTIFY_SQL, UNLISTEN_ALL_SQL, unlistenSql } from '../sql/notify-sql.js';
@@ -181,15 +183,18 @@ export class SAConnection<DB = NoSchema> {
     return this.#queue.status === 'closed';
   }
 
-  /** True while the server reports an open (or failed) transaction on this connection. */
+  /**
+   * True while a transaction is open (or failed) on this connection: the server reports one,
+   * or pgsa began one whose `BEGIN` waits to go out with its first statement.
+   */
   get inTransaction(): boolean {
     const status = this.#client.getTransactionStatus?.();
-    return status === 'T' || status === 'E';
+    return status === 'T' || status === 'E' || this.#beginOpen();
   }
 
-  /** True while the server reports the open transaction as failed (aborted). @internal */
+  /** True while the open transaction is failed (aborted, or its BEGIN failed). @internal */
   get transactionFailed(): boolean {
-    return this.#client.getTransactionStatus?.() === 'E';
+    return this.#client.getTransactionStatus?.() === 'E' || this.#begin?.failure !== undefined;
   }
 
   /** The transactions pgsa opened on this connection, outermost first. @internal */
@@ -200,7 +205,7 @@ export class SAConnection<DB = NoSchema> {
 
   /** The statement error that failed the open transaction, for the errors that name it. @internal */
   get transactionFailure(): Error | undefined {
-    return this.#transactionFailure;
+    return this.#transactionFailure ?? this.#begin?.failure;
   }
 
   /**
@@ -410,7 +415,10 @@ export class SAConnection<DB = NoSchema> {
   // ---- Transactions (thin: the logic lives in src/transaction/) ----
 
   /**
-   * Begins a transaction (`BEGIN [ISOLATION LEVEL …] [READ ONLY|READ WRITE] [DEFERRABLE]`).
+   * Begins a transaction (`BEGIN [ISOLATION LEVEL …] [READ ONLY|READ WRITE] [DEFERRABLE]`). The
+   * `BEGIN` goes out with the transaction's first statement, in the same write; a transaction
+   * that runs no statement sends nothing, and when the server refuses the `BEGIN` its error is
+   * what the first statement rejects with (the transaction is then failed: roll it back).
    * While a transaction is active it sends nothing and returns an inner transaction joined to
    * it: its `commit()` does nothing, its `rollback()` rolls back the transaction it joined
    * (aiopg.sa's semantics).
@@ -622,6 +630,7 @@ export class SAConnection<DB = NoSchema> {
       check: () => void,
     ) => HeldSource<T>,
   ): AsyncGenerator<T, void, undefined> {
+    this.#flushBegin(operation);
     const hold = this.#queue.hold(operation);
     const started = performance.now();
     const trace = queryChannel.hasSubscribers
@@ -635,6 +644,7 @@ export class SAConnection<DB = NoSchema> {
       if (this.closed) {
         throw new ResourceClosedError(`cannot ${operation}: the connection was closed`);
       }
+      if (this.#begin?.failure !== undefined) throw this.#begin.refusal(operation);
       source = open(
         this.#client,
         (error) => this.#failure(error, true),
@@ -706,8 +716,9 @@ export class SAConnection<DB = NoSchema> {
     rowMode: RowMode,
     timeoutMs = 0,
   ): Promise<pg.QueryResult> {
+    const begin = this.#begin?.pending === true ? this.#takeBegin() : undefined;
     return this.#perform(sql, parameters, timeoutMs, () =>
-      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret),
+      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret, begin),
     );
   }
 
@@ -725,6 +736,7 @@ export class SAConnection<DB = NoSchema> {
     options: ExecuteOptions | undefined,
     abort?: () => void,
   ): Promise<pg.QueryResult> {
+    this.#flushBegin('execute');
     return this.#perform(sql, echoParameters, statementTimeout(options), () => {
       this.#abort = abort;
       const sent = run(this.#client, this.#cache, this.#owner.secret);
@@ -751,7 +763,8 @@ export class SAConnection<DB = NoSchema> {
     const trace = queryChannel.hasSubscribers
       ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false)
       : undefined;
-    const start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
+    let start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
+    if (this.#begin !== undefined) start = this.#refusingAfterFailedBegin(sql, start);
     const watchdog = this.#watchdog;
     // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
     const sent =
@@ -940,6 +953,8 @@ export class SAConnection<DB = NoSchema> {
     const client = this.#client;
     // The socket may not have ended yet after a FATAL error: never pool such a client.
     let destroy = this.#lostError !== undefined || this.#broken || busy;
+    // A BEGIN never sent (or refused) left nothing open on the server.
+    this.#begin?.drop();
     if (!destroy && this.inTransaction) {
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,
@@ -1199,5 +1214,77 @@ export class SAConnection<DB = NoSchema> {
    */
   abandonSocket(): void {
     this.#abandon();
+  }
+
+  // --- deferred BEGIN (issue 18): sent with the transaction's first statement ---
+
+  /** The connection's deferred BEGIN, made on first use. */
+  #begin: DeferredBegin | undefined;
+
+  /**
+   * Records `sql` (a `BEGIN …`) to go out with the next statement on this connection instead of
+   * in a round trip of its own; `answered` is called once the server answered it. @internal
+   */
+  deferBegin(sql: string, answered: BeginAnswered): void {
+    this.#guardOpen('begin');
+    (this.#begin ??= new DeferredBegin()).defer(sql, answered);
+  }
+
+  /**
+   * Ends a transaction whose BEGIN never reached the server (no statement ran) or failed: true
+   * then, and no COMMIT / ROLLBACK must be sent. @internal
+   */
+  dropBegin(): boolean {
+    return this.#begin?.drop() ?? false;
+  }
+
+  #beginOpen(): boolean {
+    return this.#begin?.open === true;
+  }
+
+  /** The pending BEGIN for the statement being queued, which sends it; logged here. */
+  #takeBegin(): PendingBegin | undefined {
+    // A refused statement (closed, a stream open) must not take it: it would never be sent.
+    this.#queue.guard('execute');
+    const begin = this.#begin as DeferredBegin;
+    const sql = begin.sql as string;
+    const started = performance.now();
+    const trace = queryChannel.hasSubscribers
+      ? statementStart(this.#owner.options, this.#client, undefined, sql, [], this.backendPid, false)
+      : undefined;
+    return begin.take(
+      (error) => this.#failure(error, false),
+      (error) => this.#echo(sql, [], started, null, error, trace),
+    );
+  }
+
+  /**
+   * Sends the pending BEGIN as its own exchange, ahead of an exchange that cannot carry it
+   * (executeMany, COPY, streams, cursors). Its failure is reported by the exchange behind it.
+   */
+  #flushBegin(operation: string): void {
+    const begin = this.#begin;
+    if (begin === undefined || !begin.pending) return;
+    this.#queue.guard(operation);
+    const pending = begin.take((error) => error, undefined) as PendingBegin;
+    this.#perform(pending.sql, [], 0, () => runQuery(this.#client, pending.sql)).then(
+      () => pending.settle(undefined),
+      (error: Error) => pending.settle(error),
+    );
+  }
+
+  /**
+   * `send`, refused while the transaction's BEGIN has failed (it would run in autocommit); a
+   * `ROLLBACK` queued behind it ends that transaction instead (sent: harmless with none open).
+   */
+  #refusingAfterFailedBegin(sql: string, send: () => Promise<pg.QueryResult>): () => Promise<pg.QueryResult> {
+    return () => {
+      const begin = this.#begin;
+      if (begin?.failure !== undefined) {
+        if (sql !== 'ROLLBACK') return Promise.reject(begin.refusal('execute'));
+        begin.drop();
+      }
+      return send();
+    };
   }
 }

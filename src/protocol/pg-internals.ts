@@ -175,6 +175,14 @@ export function markStatementSubmitted(protocol: ProtocolConnection, name: strin
 }
 
 /**
+ * Forgets that a Parse for `name` was submitted, when the server skipped it (an error earlier
+ * in the same exchange): pg's client only does so for the statement it believes is running.
+ */
+export function forgetSubmittedStatement(protocol: ProtocolConnection, name: string): void {
+  delete protocol.submittedNamedStatements[name];
+}
+
+/**
  * Makes pg forget the named statement `name` of `client` (pgsa deallocates it): pg would
  * otherwise skip the Parse for a name it believes exists.
  */

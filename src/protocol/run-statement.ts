@@ -7,6 +7,7 @@ import type { QueryCallback } from './pg-internals.js';
 import { PreparedQuery } from './prepared-query.js';
 import { type RowMode, sendableValues } from './protocol-query.js';
 import { afterError, runQuery } from './run-query.js';
+import { BeginPrefixedQuery } from './begin-prefixed-query.js';
 import type { StatementCache } from './statement-cache.js';
 
 /**
@@ -19,6 +20,19 @@ export interface Naming {
   name(): string;
   /** The server rejected `name` as stale (`reason`): use another one from now on. */
   invalidate(name: string, reason: string): void;
+}
+
+/**
+ * A transaction's deferred `BEGIN …`, sent ahead of the statement it is handed with (in the same
+ * write when the statement runs in the extended protocol). Not part of the public API.
+ */
+export interface PendingBegin {
+  readonly sql: string;
+  /**
+   * Called once, when BEGIN was answered: `undefined` when it succeeded, else its error
+   * (untranslated; the statement did not run and rejects with the same error).
+   */
+  settle(error: Error | undefined): void;
 }
 
 /** Makes the query object that runs a statement under `name` (`undefined`: unnamed). */
@@ -45,7 +59,9 @@ export function runStatement(
   parameters: readonly unknown[],
   rowMode: RowMode,
   secret: string | undefined,
+  begin?: PendingBegin,
 ): Promise<pg.QueryResult> {
+  if (begin !== undefined) return runAfterBegin(client, cache, sql, parameters, rowMode, secret, begin);
   if (cache === undefined) {
     let query: pg.Query;
     try {
@@ -61,6 +77,51 @@ export function runStatement(
       ? plainQuery(sql, parameters, rowMode, done)
       : new PreparedQuery(cache, sql, name, parameters, rowMode, done);
   return run(client, cache, sql, parameters.length, secret, make, true);
+}
+
+/**
+ * {@link runStatement} behind a deferred `BEGIN`: in the same write and exchange when the
+ * statement can run in the extended protocol (it has parameters, or is a single statement
+ * without `;`) and its values can be sent; otherwise BEGIN first, in its own round trip, and
+ * the statement only when BEGIN succeeded. Either way a failed BEGIN rejects with its own
+ * error and the statement does not run.
+ */
+function runAfterBegin(
+  client: pg.ClientBase,
+  cache: StatementCache | undefined,
+  sql: string,
+  parameters: readonly unknown[],
+  rowMode: RowMode,
+  secret: string | undefined,
+  begin: PendingBegin,
+): Promise<pg.QueryResult> {
+  let combinable = parameters.length > 0 || !sql.includes(';');
+  if (combinable) {
+    try {
+      // Checked before BEGIN is written: a value that cannot be sent must fail the statement
+      // alone, with BEGIN done, as when BEGIN went first.
+      sendableValues(parameters);
+    } catch {
+      combinable = false;
+    }
+  }
+  if (!combinable) {
+    return runQuery(client, begin.sql).then(
+      () => {
+        begin.settle(undefined);
+        return runStatement(client, cache, sql, parameters, rowMode, secret);
+      },
+      (error: Error) => {
+        begin.settle(error);
+        throw error;
+      },
+    );
+  }
+  const make: MakeQuery = (name, done) =>
+    name === undefined || cache === undefined
+      ? plainQuery(sql, parameters, rowMode, done, true)
+      : new PreparedQuery(cache, sql, name, parameters, rowMode, done);
+  return run(client, cache, sql, parameters.length, secret, make, true, undefined, begin);
 }
 
 /**
@@ -131,23 +192,35 @@ function run(
   make: MakeQuery,
   mayRetry: boolean,
   naming: Naming | undefined = undefined,
+  begin: PendingBegin | undefined = undefined,
 ): Promise<pg.QueryResult> {
   // Evicted statements are dropped ahead of this one, in one round trip; their failure
   // (already gone) must not fail the user's statement.
   const deallocations = cache?.takeDeallocations() ?? [];
   if (deallocations.length > 0) {
-    const next = () => run(client, cache, sql, parameterCount, secret, make, mayRetry, naming);
+    const next = () => run(client, cache, sql, parameterCount, secret, make, mayRetry, naming, begin);
     return runQuery(client, deallocations.join('; ')).then(next, next);
   }
   const name = naming === undefined ? cache?.nameFor(sql, parameterCount) : naming.name();
   return new Promise((resolve, reject) => {
+    let prefixed: BeginPrefixedQuery | undefined;
     const done: QueryCallback = (error, result) => {
       if (!error) {
+        begin?.settle(undefined);
         resolve(result as pg.QueryResult);
         return;
       }
       // The transaction status read below is only current after ReadyForQuery.
       afterError(client, error, () => {
+        if (begin !== undefined) {
+          if (prefixed?.beginFailed === true) {
+            // BEGIN's own error: the statement never ran.
+            begin.settle(error);
+            reject(error);
+            return;
+          }
+          begin.settle(undefined);
+        }
         const reason = name === undefined ? undefined : staleStatementReason(error);
         if (reason === undefined || cache === undefined || name === undefined) {
           reject(error);
@@ -165,7 +238,13 @@ function run(
         }
       });
     };
-    client.query(make(name, done));
+    const query = make(name, done);
+    if (begin === undefined) {
+      client.query(query);
+    } else {
+      prefixed = new BeginPrefixedQuery(begin.sql, query);
+      client.query(prefixed as unknown as pg.Submittable);
+    }
   });
 }
 
@@ -191,10 +270,17 @@ function plainQuery(
   parameters: readonly unknown[],
   rowMode: RowMode,
   callback: QueryCallback | undefined,
+  extended = false,
 ): pg.Query {
   // Refuses (ProgrammingError) what pg would send wrongly or fail on untyped; allocates nothing
   // for plain values.
   const values = sendableValues(parameters);
+  if (extended && values.length === 0) {
+    // Behind a deferred BEGIN: the extended protocol, so one Sync ends both (see runAfterBegin).
+    const config: pg.QueryConfig & { queryMode: 'extended'; rowMode?: 'array' } =
+      rowMode === 'array' ? { text, queryMode: 'extended', rowMode: 'array' } : { text, queryMode: 'extended' };
+    return new pg.Query(config, undefined, callback);
+  }
   if (rowMode !== 'array') {
     return new pg.Query(text, values.length > 0 ? (values as unknown[]) : undefined, callback);
   }

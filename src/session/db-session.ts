@@ -73,7 +73,7 @@ export async function dbSession<DB>(engine: Engine<DB>, options?: DbSessionOptio
 export async function commitDbSession<DB>(engine: Engine<DB>, options?: DbSessionOptions): Promise<void> {
   const context = currentContext();
   const session = context?.existing(engine, readOnlyOf(context, options));
-  if (session) await (await session).commit();
+  if (session) await session.commit();
 }
 
 /**
@@ -88,7 +88,7 @@ export async function commitDbSession<DB>(engine: Engine<DB>, options?: DbSessio
 export async function rollbackDbSession<DB>(engine: Engine<DB>, options?: DbSessionOptions): Promise<void> {
   const context = currentContext();
   const session = context?.existing(engine, readOnlyOf(context, options));
-  if (session) await (await session).rollback();
+  if (session) await session.rollback();
 }
 
 /**
@@ -107,5 +107,5 @@ export async function rollbackDbSession<DB>(engine: Engine<DB>, options?: DbSess
 export async function closeDbSession<DB>(engine: Engine<DB>, options?: DbSessionOptions): Promise<void> {
   const context = currentContext();
   const session = context?.detach(engine, readOnlyOf(context, options));
-  if (session) await (await session).close();
+  if (session) await session.close();
 }

@@ -56,8 +56,9 @@ export class LazyConnection<DB> {
   }
 
   /** The open transaction, or a new one begun (connecting first) when none is open. */
-  async ensure(): Promise<Transaction<DB>> {
-    return this.open() ?? this.begin({});
+  ensure(): Promise<Transaction<DB>> {
+    const open = this.open();
+    return open === undefined ? this.begin({}) : Promise.resolve(open);
   }
 
   /**
@@ -72,7 +73,7 @@ export class LazyConnection<DB> {
       }
       options = { ...options, readOnly: true };
     }
-    const conn = await this.connect();
+    const conn = this.#conn ?? (await this.connect());
     const stale = this.#tx;
     this.#tx = undefined;
     // Ended by SQL behind its back: close the object (its ROLLBACK is a no-op warning).

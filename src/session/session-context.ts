@@ -6,6 +6,7 @@ import { Session } from './session.js';
 export type BeforeCommitHook = (session: Session<unknown>) => void | Promise<void>;
 
 const ENDED = 'the session is closed: its context has ended';
+const ignore = (): void => {};
 
 /**
  * One async context's sessions (one per engine), created lazily and ended together by
@@ -14,8 +15,8 @@ const ENDED = 'the session is closed: its context has ended';
  * @internal
  */
 export class SessionContext {
-  // The *promise* of each session is stored, so concurrent first calls share one session.
-  readonly #sessions = new Map<object, Promise<Session<unknown>>>();
+  // Made synchronously on first use, so concurrent first calls share one session.
+  readonly #sessions = new Map<object, Session<unknown>>();
   #ended = false;
   #finishing: Promise<void> | undefined;
   #readOnly = false;
@@ -42,23 +43,23 @@ export class SessionContext {
    * This context's session for `engine`, created (without a connection) on first use: the
    * read-only one (keyed by `engine.readonly`) or the read-write one.
    */
-  sessionFor<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> {
+  sessionFor<DB>(engine: Engine<DB>, readOnly = false): Session<DB> {
     const key = sessionKey(engine, readOnly);
     let session = this.#sessions.get(key);
     if (session === undefined) {
-      session = Promise.resolve(new Session<DB>(engine, readOnly) as unknown as Session<unknown>);
+      session = new Session<DB>(engine, readOnly) as unknown as Session<unknown>;
       this.#sessions.set(key, session);
     }
-    return session as unknown as Promise<Session<DB>>;
+    return session as unknown as Session<DB>;
   }
 
   /** The session for `engine` if one was created. */
-  existing<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> | undefined {
-    return this.#sessions.get(sessionKey(engine, readOnly)) as unknown as Promise<Session<DB>> | undefined;
+  existing<DB>(engine: Engine<DB>, readOnly = false): Session<DB> | undefined {
+    return this.#sessions.get(sessionKey(engine, readOnly)) as unknown as Session<DB> | undefined;
   }
 
   /** Forgets the session for `engine` (the caller closes it): the next use creates a new one. */
-  detach<DB>(engine: Engine<DB>, readOnly = false): Promise<Session<DB>> | undefined {
+  detach<DB>(engine: Engine<DB>, readOnly = false): Session<DB> | undefined {
     const session = this.existing(engine, readOnly);
     this.#sessions.delete(sessionKey(engine, readOnly));
     return session;
@@ -79,25 +80,34 @@ export class SessionContext {
     if (outcome === 'commit') {
       try {
         if (beforeCommit) {
-          for (const session of await this.#all()) {
+          for (const session of this.#all()) {
             if (session.inTransaction) await beforeCommit(session);
           }
         }
-        for (const session of await this.#all()) await session.commit();
+        const all = this.#all();
+        if (all.length === 1) {
+          // The common case (one engine): commit and close in one step.
+          this.#ended = true;
+          this.#sessions.clear();
+          await (all[0] as Session<unknown>).commitAndEndContext(ENDED);
+          return;
+        }
+        for (const session of all) await session.commit();
       } catch (error) {
         failure = { error };
       }
     }
     this.#ended = true;
-    const sessions = await this.#all();
+    const sessions = this.#all();
     this.#sessions.clear();
     // Closing rolls back whatever is still open: everything on rollback or after a failure.
-    await Promise.all(sessions.map((session) => session.endContext(ENDED).catch(() => {})));
+    if (sessions.length === 1) await (sessions[0] as Session<unknown>).endContext(ENDED).catch(ignore);
+    else await Promise.all(sessions.map((session) => session.endContext(ENDED).catch(ignore)));
     if (failure) throw failure.error;
   }
 
-  #all(): Promise<Session<unknown>[]> {
-    return Promise.all(this.#sessions.values());
+  #all(): Session<unknown>[] {
+    return [...this.#sessions.values()];
   }
 }
 

@@ -1,4 +1,5 @@
 const ignore = (): void => {};
+const RESOLVED: Promise<unknown> = Promise.resolve();
 
 /**
  * Keeps a session's calls in call order around its lazy steps (taking a connection, `BEGIN`,
@@ -13,10 +14,10 @@ const ignore = (): void => {};
  * @internal
  */
 export class SessionGate {
-  #tail: Promise<unknown> = Promise.resolve();
+  #tail: Promise<unknown> = RESOLVED;
   #pending = 0;
   /** Settles (never rejects) when the statement handed to the connection last has settled. */
-  #lastStatement: Promise<unknown> = Promise.resolve();
+  #lastStatement: Promise<unknown> = RESOLVED;
   readonly #stepDone = (): void => {
     this.#pending -= 1;
   };

@@ -15,7 +15,8 @@ import type { SendControl } from './control-channel.js';
 import { publishTransaction } from '../diagnostics/channels.js';
 
 /**
- * `conn.begin(options)`: sends `BEGIN …` and returns the outermost transaction, or, when a
+ * `conn.begin(options)`: begins with `BEGIN …` (deferred to the first statement unless its
+ * control statements are routed through `send`) and returns the outermost transaction, or, when a
  * transaction is active, an inner transaction joined to the innermost one (nothing is sent).
  *
  * @internal
@@ -49,7 +50,8 @@ export async function beginTransaction<DB>(
   const tx = new Transaction(conn, frames).routeControl(send);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
-  await open(conn, tx, beginSql(validated), 'begin');
+  if (send === undefined) openDeferred(conn, tx, beginSql(validated));
+  else await open(conn, tx, beginSql(validated), 'begin');
   return tx;
 }
 
@@ -72,7 +74,8 @@ export async function beginNestedTransaction<DB>(
   const top = frames.top() as Transaction<DB> | undefined;
   if (top === undefined && !conn.inTransaction) {
     const tx = new NestedTransaction(conn, frames, undefined, undefined).routeControl(send);
-    await open(conn, tx, 'BEGIN', 'begin');
+    if (send === undefined) openDeferred(conn, tx, 'BEGIN');
+    else await open(conn, tx, 'BEGIN', 'begin');
     return tx;
   }
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
@@ -107,6 +110,21 @@ export async function beginTwoPhaseTransaction<DB>(
   return tx;
 }
 
+/**
+ * Opens `tx` (a BEGIN whose control statements take the connection's path) without a round
+ * trip: the BEGIN is handed to the connection to go out with the transaction's first statement
+ * (issue 18). A deferred BEGIN that the server refuses fails the statement that carried it,
+ * with BEGIN's error, and the transaction.
+ */
+function openDeferred<DB>(conn: ConnectionOf<DB>, tx: Transaction<DB>, sql: string): void {
+  conn.deferBegin(sql, (error) => {
+    if (error === undefined) publishTransaction(() => ({ event: 'begin', sql, backendPid: conn.backendPid }));
+  });
+  conn.frames.push(tx);
+  tx.deferredBegin();
+}
+
+/** Opens `tx`: pushes its frame and sends `sql` (popping the frame again when that fails). */
 async function open<DB>(
   conn: ConnectionOf<DB>,
   tx: Transaction<DB>,

@@ -30,6 +30,17 @@ export interface TransactionHost {
   close(): Promise<void>;
   /** The server process serving the connection (for the `pgsa:transaction` messages). */
   readonly backendPid: number;
+  /**
+   * Records `sql` (a `BEGIN …`) to go out with the connection's next statement, in the same
+   * write when possible; `answered` is called once the server answered it (`undefined`: it
+   * succeeded). A statement queued behind a BEGIN that failed is refused.
+   */
+  deferBegin(sql: string, answered: (error: Error | undefined) => void): void;
+  /**
+   * Forgets the deferred BEGIN when it never reached the server (no statement ran) or failed:
+   * true then, and the transaction sends no COMMIT / ROLLBACK.
+   */
+  dropBegin(): boolean;
   /** Sends one statement through the connection's one execution path (queue, echo, errors). */
   query(sql: string, parameters: readonly unknown[], rowMode: 'array' | 'object'): Promise<pg.QueryResult>;
 }

@@ -64,6 +64,8 @@ export class Transaction<DB = NoSchema> {
   #status: TransactionStatus = 'active';
   #ending: Operation | undefined;
   #sendControl: SendControl | undefined;
+  /** True when its BEGIN was deferred to go out with the first statement (issue 18). */
+  #deferred = false;
 
   /**
    * @internal Made by `SAConnection.begin()`, `beginNested()` and `beginTwophase()`.
@@ -241,8 +243,22 @@ export class Transaction<DB = NoSchema> {
     );
   }
 
+  /** Marks this transaction's BEGIN as deferred to its first statement. @internal */
+  deferredBegin(): void {
+    this.#deferred = true;
+  }
+
+  /**
+   * True when this transaction's BEGIN never reached the server (no statement ran, or BEGIN
+   * failed): nothing is open there, so COMMIT / ROLLBACK are not sent. Forgets the BEGIN.
+   */
+  #unsent(): boolean {
+    return this.#deferred && this.#connection.dropBegin();
+  }
+
   /** Sends the statement that commits this unit; false when the server rolled back instead. */
   protected async commitUnit(): Promise<boolean> {
+    if (this.#unsent()) return true;
     const result = await this.send('COMMIT');
     const committed = result.command !== 'ROLLBACK';
     this.published(committed ? 'commit' : 'rollback', 'COMMIT');
@@ -251,6 +267,7 @@ export class Transaction<DB = NoSchema> {
 
   /** Sends the statement that rolls back this unit. */
   protected async rollbackUnit(): Promise<void> {
+    if (this.#unsent()) return;
     await this.send('ROLLBACK');
     this.published('rollback', 'ROLLBACK');
   }

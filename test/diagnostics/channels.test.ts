@@ -70,10 +70,11 @@ describe('diagnostics channels', () => {
     expect(lines(messages)).toEqual([
       'pool acquire',
       'pool acquired',
+      // BEGIN goes out in the same write as the first statement (issue 18).
       'query start BEGIN',
+      'query start insert into channel_items values ($1, $2)',
       'query end BEGIN',
       'transaction begin BEGIN',
-      'query start insert into channel_items values ($1, $2)',
       'query end insert into channel_items values ($1, $2)',
       `query start ${savepointSql(first)}`,
       `query end ${savepointSql(first)}`,

@@ -8,6 +8,7 @@ import {
   cancelKeys,
   cursorState,
   forgetParsedStatement,
+  forgetSubmittedStatement,
   isEnding,
   isReadyForQuery,
   isStatementParsed,
@@ -243,6 +244,14 @@ describe('the protocol connection', () => {
     expect(isStatementParsed(protocol, 'pgsa_marked')).toBe(true);
     forgetParsedStatement(client, 'pgsa_marked');
     expect(isStatementParsed(protocol, 'pgsa_marked')).toBe(false);
+  });
+
+  it('forgets a statement marked as submitted whose Parse the server skipped', async () => {
+    const client = await connected();
+    const protocol = protocolOf(client);
+    markStatementSubmitted(protocol, 'pgsa_skipped', 'select 1');
+    forgetSubmittedStatement(protocol, 'pgsa_skipped');
+    expect(isStatementParsed(protocol, 'pgsa_skipped')).toBe(false);
   });
 });
 

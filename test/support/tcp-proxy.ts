@@ -9,7 +9,10 @@ import { type AddressInfo, createServer, connect, type Server, type Socket } fro
  * - `refuse` resets new connections (a server that is down);
  * - `latencyMs` delays every chunk (a slow link; order is kept);
  * - `cutAfter(bytes)` resets each connection once that many more bytes went client → server
- *   (a link that dies in the middle of a large statement or a COPY).
+ *   (a link that dies in the middle of a large statement or a COPY);
+ * - `writesToServer` counts the chunks that went client → server (on loopback, one per socket
+ *   write of the client: its round trips), `rewrite` changes those bytes in flight (a server
+ *   that sees something else than was sent, e.g. to make it refuse a statement).
  * `close()` destroys every socket it made.
  */
 export interface TcpProxy {
@@ -29,6 +32,10 @@ export interface TcpProxy {
   refuse: boolean;
   /** Delay added to every chunk in both directions; 0 (default) forwards at once. */
   latencyMs: number;
+  /** Chunks forwarded client → server so far, over every connection. */
+  readonly writesToServer: number;
+  /** When set, each client → server chunk is replaced by what it returns (same length or not). */
+  rewrite: ((chunk: Buffer) => Buffer) | undefined;
   /** Connections currently open through the proxy. */
   readonly connections: number;
   /** Closes the listener and destroys every connection through the proxy. */
@@ -56,7 +63,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pipes: Pipe[] = [];
   // Sockets whose peer closed while black-holed: closed on heal, after what was held.
   const closedWhileHolding: Socket[] = [];
-  const state = { refuse: false, holding: false, latencyMs: 0, cutBudget: Infinity };
+  const state = {
+    refuse: false,
+    holding: false,
+    latencyMs: 0,
+    cutBudget: Infinity,
+    writesToServer: 0,
+    rewrite: undefined as ((chunk: Buffer) => Buffer) | undefined,
+  };
 
   const track = (socket: Socket): void => {
     sockets.add(socket);
@@ -80,8 +94,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const forward = (from: Socket, to: Socket, link?: Link): void => {
     const pipe: Pipe = { to, held: [] };
     pipes.push(pipe);
-    from.on('data', (chunk: Buffer) => {
+    from.on('data', (data: Buffer) => {
+      let chunk = data;
       if (link) {
+        state.writesToServer += 1;
+        if (state.rewrite) chunk = state.rewrite(chunk);
         if (chunk.length > link.budget) {
           if (link.budget > 0) deliver(to, chunk.subarray(0, link.budget));
           resetLink(link);
@@ -152,6 +169,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     set latencyMs(value: number) {
       state.latencyMs = value;
+    },
+    get writesToServer() {
+      return state.writesToServer;
+    },
+    get rewrite() {
+      return state.rewrite;
+    },
+    set rewrite(rewrite) {
+      state.rewrite = rewrite;
     },
     get connections() {
       return links.size;

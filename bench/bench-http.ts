@@ -1,0 +1,91 @@
+/**
+ * W6: an HTTP service on loopback — Fastify, `GET /users/:id` returning the user's five
+ * columns as JSON — driven by a plain keep-alive client in the same process (`concurrency`
+ * requests in flight). The same handler on raw pg (`pool.query`) and on pgsa's request
+ * middleware (`dbSessionPlugin` + `dbSession(engine)`: BEGIN with the query, COMMIT at the
+ * end), so the difference is what pgsa's per-request session costs. Units are responses.
+ */
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { createEngine, dbSession } from '../src/index.js';
+import { dbSessionPlugin } from '../src/middleware/fastify.js';
+import { type BenchDatabase, randomId, type UserRow, W1_SQL } from './bench-sql.js';
+
+interface HttpService {
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+type ServiceFactory = (url: string, concurrency: number) => Promise<HttpService>;
+
+const asJson = (row: UserRow | undefined) =>
+  row === undefined
+    ? null
+    : { id: row.id, name: row.name, email: row.email, created_at: row.created_at, balance: row.balance };
+
+const pgService: ServiceFactory = async (url, concurrency) => {
+  const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  const app = Fastify();
+  app.get<{ Params: { id: string } }>('/users/:id', async (req) =>
+    asJson((await pool.query<UserRow>(W1_SQL, [Number(req.params.id)])).rows[0]),
+  );
+  return { app, close: () => pool.end() };
+};
+
+const pgsaService: ServiceFactory = async (url, concurrency) => {
+  const engine = await createEngine<BenchDatabase>({ connectionString: url, minSize: concurrency, maxSize: concurrency });
+  const app = Fastify();
+  await app.register(dbSessionPlugin);
+  app.get<{ Params: { id: string } }>('/users/:id', async (req) => {
+    const session = await dbSession(engine);
+    return asJson((await session.execute<UserRow>(W1_SQL, [Number(req.params.id)])).fetchAll()[0]);
+  });
+  return {
+    app,
+    close: async () => {
+      await engine.close();
+      await engine.waitClosed();
+    },
+  };
+};
+
+/** The HTTP clients of W6, by name. */
+export const HTTP_CLIENTS: Record<string, { label: string; make: ServiceFactory }> = {
+  'http-pg': { label: 'Fastify GET /users/:id on pg Pool (pool.query)', make: pgService },
+  'http-pgsa': { label: 'Fastify GET /users/:id on pgsa middleware (dbSession, BEGIN…COMMIT)', make: pgsaService },
+};
+
+/** Serves the app on 127.0.0.1 and returns a client that runs one request (resolves on its end). */
+export async function serveHttp(
+  name: string,
+  url: string,
+  concurrency: number,
+): Promise<{ op(): Promise<number>; close(): Promise<void> } | undefined> {
+  const spec = HTTP_CLIENTS[name];
+  if (!spec) return undefined;
+  const service = await spec.make(url, concurrency);
+  await service.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (service.app.server.address() as AddressInfo).port;
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const op = () =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: `/users/${randomId()}`, agent }, (res) => {
+        let length = 0;
+        res.on('data', (chunk: Buffer) => (length += chunk.length));
+        res.on('end', () => (res.statusCode === 200 && length > 0 ? resolve(1) : reject(new Error(`HTTP ${res.statusCode}`))));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return {
+    op,
+    close: async () => {
+      agent.destroy();
+      await service.app.close();
+      await service.close();
+    },
+  };
+}
