@@ -5,6 +5,7 @@
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import postgres from 'postgres';
 import { createEngine } from '../src/index.js';
 import { type BenchDatabase, W5_SQL } from './bench-sql.js';
@@ -127,6 +128,36 @@ export async function postgresJsCopy(url: string, rows: [number, string][]): Pro
   };
 }
 
+/** node-postgres + pg-copy-streams: COPY … FROM STDIN fed hand-encoded text lines, in one transaction. */
+export async function pgCopyStreams(url: string, rows: [number, string][]): Promise<BulkClient> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return {
+    prepare: async () => void (await client.query(TRUNCATE)),
+    op: async () => {
+      await client.query('BEGIN');
+      const writable = client.query(copyFromStdin('copy bench_bulk (n, payload) from stdin'));
+      const done = new Promise<void>((resolve, reject) => {
+        writable.on('finish', resolve);
+        writable.on('error', reject);
+      });
+      let text = '';
+      for (const [n, payload] of rows) {
+        text += `${n}\t${payload}\n`;
+        if (text.length > 64 * 1024) {
+          if (!writable.write(text)) await new Promise((resolve) => writable.once('drain', resolve));
+          text = '';
+        }
+      }
+      writable.end(text);
+      await done;
+      await client.query('COMMIT');
+      return rows.length;
+    },
+    close: () => client.end(),
+  };
+}
+
 /** pgsa: `executeMany` (one exchange, one transaction) or `copyFrom` (COPY in text format). */
 export async function pgsaBulk(url: string, rows: [number, string][], path: 'executeMany' | 'copyFrom'): Promise<BulkClient> {
   const engine = await createEngine<BenchDatabase>({ connectionString: url, minSize: 1, maxSize: 1 });
@@ -153,6 +184,7 @@ export const BULK_CLIENTS: Record<string, { label: string; make: (url: string, r
   kysely: { label: 'Kysely: multi-row INSERTs of 10,000', make: kyselyBulk },
   postgresjs: { label: 'postgres.js: multi-row INSERTs of 10,000', make: postgresJsBulk },
   'postgresjs-copy': { label: 'postgres.js: COPY writable()', make: postgresJsCopy },
+  'pg-copy-streams': { label: 'pg + pg-copy-streams: COPY from hand-encoded text lines', make: pgCopyStreams },
   'pgsa-execute-many': { label: 'pgsa engine.executeMany', make: (url, rows) => pgsaBulk(url, rows, 'executeMany') },
   'pgsa-copy': { label: 'pgsa engine.copyFrom (rows)', make: (url, rows) => pgsaBulk(url, rows, 'copyFrom') },
 };

@@ -74,7 +74,7 @@ const PLAN: readonly { workload: WorkloadName; concurrency: number; clients: str
   {
     workload: 'W5',
     concurrency: 1,
-    clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pgsa-execute-many', 'pgsa-copy'],
+    clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pg-copy-streams', 'pgsa-execute-many', 'pgsa-copy'],
   },
   { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pgsa'] },
 ];
