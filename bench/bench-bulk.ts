@@ -3,6 +3,7 @@
  * client's natural bulk path. Every operation first empties the table (outside the measured
  * operation: the worker measures `op` only).
  */
+import type { Writable } from 'node:stream';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
@@ -101,6 +102,24 @@ export async function postgresJsBulk(url: string, rows: [number, string][]): Pro
   };
 }
 
+/** Writes `rows` as hand-encoded COPY text lines in 64 kB chunks, then ends `writable` and waits for it. */
+async function writeCopyText(writable: Writable, rows: [number, string][]): Promise<void> {
+  const done = new Promise<void>((resolve, reject) => {
+    writable.on('finish', resolve);
+    writable.on('error', reject);
+  });
+  let text = '';
+  for (const [n, payload] of rows) {
+    text += `${n}\t${payload}\n`;
+    if (text.length > 64 * 1024) {
+      if (!writable.write(text)) await new Promise((resolve) => writable.once('drain', resolve));
+      text = '';
+    }
+  }
+  writable.end(text);
+  await done;
+}
+
 /** postgres.js: COPY … FROM STDIN through its writable stream. */
 export async function postgresJsCopy(url: string, rows: [number, string][]): Promise<BulkClient> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -108,20 +127,7 @@ export async function postgresJsCopy(url: string, rows: [number, string][]): Pro
     prepare: async () => void (await sql.unsafe(TRUNCATE)),
     op: async () => {
       const writable = await sql`copy bench_bulk (n, payload) from stdin`.writable();
-      const done = new Promise<void>((resolve, reject) => {
-        writable.on('finish', resolve);
-        writable.on('error', reject);
-      });
-      let text = '';
-      for (const [n, payload] of rows) {
-        text += `${n}\t${payload}\n`;
-        if (text.length > 64 * 1024) {
-          if (!writable.write(text)) await new Promise((resolve) => writable.once('drain', resolve));
-          text = '';
-        }
-      }
-      writable.end(text);
-      await done;
+      await writeCopyText(writable, rows);
       return rows.length;
     },
     close: () => sql.end(),
@@ -137,20 +143,7 @@ export async function pgCopyStreams(url: string, rows: [number, string][]): Prom
     op: async () => {
       await client.query('BEGIN');
       const writable = client.query(copyFromStdin('copy bench_bulk (n, payload) from stdin'));
-      const done = new Promise<void>((resolve, reject) => {
-        writable.on('finish', resolve);
-        writable.on('error', reject);
-      });
-      let text = '';
-      for (const [n, payload] of rows) {
-        text += `${n}\t${payload}\n`;
-        if (text.length > 64 * 1024) {
-          if (!writable.write(text)) await new Promise((resolve) => writable.once('drain', resolve));
-          text = '';
-        }
-      }
-      writable.end(text);
-      await done;
+      await writeCopyText(writable, rows);
       await client.query('COMMIT');
       return rows.length;
     },
