@@ -8,7 +8,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import postgres from 'postgres';
-import { createEngine } from '../src/index.js';
+import { createEngine } from 'pgsa';
 import { type BenchDatabase, W5_SQL } from './bench-sql.js';
 
 export interface BulkClient {

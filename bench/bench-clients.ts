@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql as kyselySql } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import postgres from 'postgres';
-import { createEngine, dbSession, runInNewContext } from '../src/index.js';
+import { createEngine, dbSession, runInNewContext } from 'pgsa';
 import {
   type BenchDatabase,
   COLUMNS,

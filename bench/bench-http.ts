@@ -9,8 +9,8 @@ import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { createEngine, dbSession } from '../src/index.js';
-import { dbSessionPlugin } from '../src/middleware/fastify.js';
+import { createEngine, dbSession } from 'pgsa';
+import { dbSessionPlugin } from 'pgsa/fastify';
 import { type BenchDatabase, randomId, type UserRow, W1_SQL } from './bench-sql.js';
 
 interface HttpService {

@@ -3,6 +3,8 @@
  * [--clients pg,pgsa-session,pgbench]` (PGSA_BENCH_SUBSCRIBE=1: every worker subscribes a no-op
  * listener to pgsa's diagnostics channels)
  *
+ * pgsa is imported as `pgsa`, i.e. the built `dist/` (`npm run bench` builds it first).
+ *
  * Starts its own PostgreSQL (or uses PGSA_BENCH_DATABASE_URL), seeds it, then measures every
  * client on every workload, each measurement in a fresh Node process, alternating clients round
  * after round. Prints one markdown table (median ops/s, spread, client CPU µs per operation,
