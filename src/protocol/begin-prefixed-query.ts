@@ -5,8 +5,11 @@ import {
   forgetSubmittedStatement,
   type QueryCallback,
   type RowDescriptionMessage,
+  sendMessages,
   submittedOn,
 } from './pg-internals.js';
+import { MessageWriter } from './message-writer.js';
+import { PreparedQuery } from './prepared-query.js';
 import { NO_TYPES } from './protocol-query.js';
 
 /** What a query object pg's client runs has, as this wrapper forwards it. */
@@ -86,6 +89,17 @@ export class BeginPrefixedQuery {
 
   submit(connection: unknown): Error | null {
     const protocol = submittedOn(connection);
+    const inner = this.#inner;
+    if (inner instanceof PreparedQuery) {
+      // The common case: BEGIN and the statement serialized into one buffer, one write.
+      const messages = new MessageWriter().parse('', this.#begin).bindExecute('', []);
+      // A statement that cannot be written: BEGIN still goes, and its refusal is reported
+      // once the server answered (the transaction is then open).
+      const error = inner.writeMessages(protocol, messages);
+      if (error) this.#submitError = error;
+      sendMessages(protocol, messages.sync().written());
+      return null;
+    }
     protocol.stream.cork();
     try {
       protocol.parse({ text: this.#begin, name: '', types: NO_TYPES });

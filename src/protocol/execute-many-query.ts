@@ -11,89 +11,7 @@ import {
   submittedOn,
 } from './pg-internals.js';
 import { NO_TYPES, parseCommandTag, prepareValues, whenDrained } from './protocol-query.js';
-
-/** Execute of the unnamed portal, all rows: `E`, length 9, portal "", max rows 0. */
-const EXECUTE = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0]);
-
-/**
- * Serializes Bind + Execute messages for many parameter sets into one buffer (what pg's
- * serializer does with one buffer per message). Values are as `prepareValue` makes them: null,
- * a string (sent as text), or bytes (sent as binary, like pg).
- */
-class BindExecuteWriter {
-  readonly #statement: string;
-  #buffer = Buffer.allocUnsafe(WRITE_CHUNK_SIZE + 1024);
-  #offset = 0;
-
-  constructor(statement: string) {
-    this.#statement = statement;
-  }
-
-  get size(): number {
-    return this.#offset;
-  }
-
-  add(values: readonly unknown[]): void {
-    let binary = false;
-    let room = 16 + this.#statement.length * 3 + 4 * values.length + EXECUTE.length;
-    for (const value of values) {
-      if (value instanceof Uint8Array) {
-        binary = true;
-        room += value.byteLength + 2;
-      } else if (typeof value === 'string') {
-        room += value.length * 3;
-      }
-    }
-    this.#reserve(room);
-    const buffer = this.#buffer;
-    const start = this.#offset;
-    let at = start;
-    buffer[at] = 0x42; // 'B'
-    at += 5; // the length is written at the end
-    buffer[at++] = 0; // unnamed portal
-    at += buffer.write(this.#statement, at, 'utf8');
-    buffer[at++] = 0;
-    if (binary) {
-      at = buffer.writeInt16BE(values.length, at);
-      for (const value of values) at = buffer.writeInt16BE(value instanceof Uint8Array ? 1 : 0, at);
-    } else {
-      at = buffer.writeInt16BE(0, at); // every parameter in text format
-    }
-    at = buffer.writeInt16BE(values.length, at);
-    for (const value of values) {
-      if (value === null || value === undefined) {
-        at = buffer.writeInt32BE(-1, at);
-      } else if (value instanceof Uint8Array) {
-        at = buffer.writeInt32BE(value.byteLength, at);
-        buffer.set(value, at);
-        at += value.byteLength;
-      } else {
-        const length = buffer.write(value as string, at + 4, 'utf8');
-        buffer.writeInt32BE(length, at);
-        at += 4 + length;
-      }
-    }
-    at = buffer.writeInt16BE(0, at); // results in text format
-    buffer.writeInt32BE(at - start - 1, start + 1);
-    at += EXECUTE.copy(buffer, at);
-    this.#offset = at;
-  }
-
-  /** The messages written so far; the writer starts a new buffer. */
-  take(): Buffer {
-    const written = this.#buffer.subarray(0, this.#offset);
-    this.#buffer = Buffer.allocUnsafe(WRITE_CHUNK_SIZE + 1024);
-    this.#offset = 0;
-    return written;
-  }
-
-  #reserve(bytes: number): void {
-    if (this.#offset + bytes <= this.#buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#offset + bytes));
-    this.#buffer.copy(grown, 0, 0, this.#offset);
-    this.#buffer = grown;
-  }
-}
+import { MessageWriter } from './message-writer.js';
 
 /**
  * One statement run once per parameter set in a single protocol exchange (asyncpg's
@@ -150,16 +68,17 @@ export class ExecuteManyQuery extends QueryBase {
   #write(): void {
     const protocol = this.#protocol as ProtocolConnection;
     const stream = protocol.stream;
-    const messages = new BindExecuteWriter(this.name ?? '');
+    const statement = this.name ?? '';
+    const messages = new MessageWriter(WRITE_CHUNK_SIZE + 1024);
     while (!this.#synced && this.#next < this.#prepared.length) {
-      messages.add(this.#prepared[this.#next] as unknown[]);
+      messages.bindExecute(statement, this.#prepared[this.#next] as unknown[]);
       this.#prepared[this.#next++] = [];
       if (messages.size >= WRITE_CHUNK_SIZE) {
-        stream.write(messages.take());
+        stream.write(messages.take(WRITE_CHUNK_SIZE + 1024));
         if (stream.writableLength > SOCKET_HIGH_WATER_BYTES) break;
       }
     }
-    if (messages.size > 0) stream.write(messages.take());
+    if (messages.size > 0) stream.write(messages.written());
     if (!this.#synced && this.#next >= this.#prepared.length) this.#sync();
     if (!this.#synced) this.#waitForDrain();
   }

@@ -25,6 +25,8 @@ export interface ProtocolSocket {
   cork(): void;
   uncork(): void;
   readonly writableLength: number;
+  /** False once the socket was ended or destroyed (pg's connection then writes nothing). */
+  readonly writable: boolean;
   write(chunk: Uint8Array): boolean;
   pause(): void;
   resume(): void;
@@ -53,6 +55,15 @@ export interface ProtocolConnection extends EventEmitter {
   sendCopyFromChunk(chunk: Uint8Array): void;
   endCopyFrom(): void;
   sendCopyFail(message: string): void;
+}
+
+/**
+ * Writes `messages` (serialized protocol messages) to the connection's socket in one write, as
+ * pg's connection writes each of its own (nothing once the socket is no longer writable).
+ */
+export function sendMessages(protocol: ProtocolConnection, messages: Uint8Array): void {
+  const stream = protocol.stream;
+  if (stream.writable) stream.write(messages);
 }
 
 /** The fields of pg's client that are not in its typed API. */

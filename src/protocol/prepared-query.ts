@@ -3,6 +3,8 @@ import {
   type CommandCompleteMessage,
   type DataRowMessage,
   isStatementParsed,
+  type ProtocolConnection,
+  sendMessages,
   markStatementSubmitted,
   onParameterDescription,
   QueryBase,
@@ -10,8 +12,9 @@ import {
   type RowDescriptionMessage,
   submittedOn,
 } from './pg-internals.js';
-import { NO_TYPES, parseCommandTag, prepareValues, type RowMode } from './protocol-query.js';
+import { parseCommandTag, prepareValues, type RowMode } from './protocol-query.js';
 import type { StatementCache, StatementDescription } from './statement-cache.js';
+import { MessageWriter } from './message-writer.js';
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -67,6 +70,19 @@ export class PreparedQuery extends QueryBase {
   /** Called by pg's client when it is this query's turn: writes the whole exchange at once. */
   submit(connection: unknown): Error | null {
     const protocol = submittedOn(connection);
+    const messages = new MessageWriter();
+    const error = this.writeMessages(protocol, messages);
+    if (error) return error;
+    sendMessages(protocol, messages.sync().written());
+    return null;
+  }
+
+  /**
+   * Appends this execution's messages but the Sync to `messages` (Parse unless parsed,
+   * Describe unless described, Bind + Execute), recording the statement as submitted; an
+   * `Error` (nothing appended) when a value cannot be sent. @internal
+   */
+  writeMessages(protocol: ProtocolConnection, messages: MessageWriter): Error | null {
     const name = this.name as string;
     let values: unknown[];
     try {
@@ -84,25 +100,15 @@ export class PreparedQuery extends QueryBase {
         this.#parameterTypes = message.dataTypeIDs;
       });
     }
-    const parsed = isStatementParsed(protocol, name);
-    protocol.stream.cork();
-    try {
-      if (!parsed) {
-        protocol.parse({ text: this.text, name, types: NO_TYPES });
-        markStatementSubmitted(protocol, name, this.text);
-      }
-      if (this.#description === undefined) {
-        protocol.describe({ type: 'S', name });
-        this.#describing = true;
-      }
-      if (!this.#describeOnly) {
-        protocol.bind({ statement: name, values });
-        protocol.execute();
-      }
-      protocol.sync();
-    } finally {
-      protocol.stream.uncork();
+    if (!isStatementParsed(protocol, name)) {
+      messages.parse(name, this.text);
+      markStatementSubmitted(protocol, name, this.text);
     }
+    if (this.#description === undefined) {
+      messages.describeStatement(name);
+      this.#describing = true;
+    }
+    if (!this.#describeOnly) messages.bindExecute(name, values);
     return null;
   }
 
