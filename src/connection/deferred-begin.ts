@@ -1,8 +1,14 @@
 import { InterfaceError } from '../errors/pgsa-error.js';
-import type { PendingBegin } from '../protocol/run-statement.js';
 
 /** Called once a deferred BEGIN was answered: `undefined` when it succeeded, else its error. */
 export type BeginAnswered = (error: Error | undefined) => void;
+
+/** A deferred control statement taken by the statement that sends it. @internal */
+export interface TakenStatement {
+  readonly sql: string;
+  /** Called once with the server's answer: `undefined` when it succeeded, else its error. */
+  settle(error: Error | undefined): void;
+}
 
 /**
  * A connection's deferred `BEGIN …` (issue 18): `conn.begin()` (and `transaction(fn)`,
@@ -76,7 +82,7 @@ export class DeferredBegin {
   take(
     translate: (error: Error) => Error,
     echo: ((error: Error | undefined) => void) | undefined,
-  ): PendingBegin | undefined {
+  ): TakenStatement | undefined {
     const sql = this.#sql;
     if (sql === undefined) return undefined;
     const answered = this.#answered as BeginAnswered;

@@ -54,8 +54,10 @@ import { backendProcessId, socketOf } from '../protocol/pg-internals.js';
 import { StatementQueue } from './statement-queue.js';
 import { ResponseWatchdog } from './response-watchdog.js';
 import { HeldNotifications } from './held-notifications.js';
-import { type BeginAnswered, DeferredBegin } from './deferred-begin.js';
-import type { PendingBegin } from '../protocol/run-statement.js';
+import { type BeginAnswered, DeferredBegin, type TakenStatement } from './deferred-begin.js';
+import { type DeferredCommand, DeferredSavepoints, type SavepointAnswered } from './deferred-savepoints.js';
+import type { DeferredControl } from '../transaction/transaction-host.js';
+import { type PendingPrefix, sendPrefix } from '../protocol/run-statement.js';
 import { checkChannel, checkNotifyArguments, type Notification, refuseBehindPgBouncer } from '../notify/notification.js';
 import { refuseBehindPgBouncer as refuseCallBehindPgBouncer } from '../errors/pgbouncer-refusal.js';
 import { listenSql, NOTIFY_SQL, UNLISTEN_ALL_SQL, unlistenSql } from '../sql/notify-sql.js';
@@ -440,9 +442,12 @@ export class SAConnection<DB = NoSchema> {
   /**
    * Opens a savepoint (`SAVEPOINT "pgsa_savepoint_<n>"`) inside the active transaction; outside
    * a transaction it sends a plain `BEGIN` and the returned object ends the whole transaction
-   * (as aiopg). Rolling a savepoint back keeps the enclosing transaction usable.
+   * (as aiopg). Rolling a savepoint back keeps the enclosing transaction usable. Both are
+   * deferred: sent with the next statement, in the same write (see {@link NestedTransaction});
+   * in a failed transaction the `SAVEPOINT` is sent at once and its refusal raised here.
    *
-   * @throws InterfaceError when the connection is closed.
+   * @throws InterfaceError when the connection is closed; the server's error (25P02) when the
+   *   transaction has failed.
    * @example
    * ```ts
    * const tx = await conn.begin();
@@ -716,9 +721,9 @@ export class SAConnection<DB = NoSchema> {
     rowMode: RowMode,
     timeoutMs = 0,
   ): Promise<pg.QueryResult> {
-    const begin = this.#begin?.pending === true ? this.#takeBegin() : undefined;
+    const prefix = this.#prefixPending() ? this.#takePrefix(true) : undefined;
     return this.#perform(sql, parameters, timeoutMs, () =>
-      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret, begin),
+      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret, prefix),
     );
   }
 
@@ -953,8 +958,10 @@ export class SAConnection<DB = NoSchema> {
     const client = this.#client;
     // The socket may not have ended yet after a FATAL error: never pool such a client.
     let destroy = this.#lostError !== undefined || this.#broken || busy;
-    // A BEGIN never sent (or refused) left nothing open on the server.
+    // A BEGIN never sent (or refused) left nothing open on the server; savepoint commands
+    // not sent are moot (what is open is rolled back).
     this.#begin?.drop();
+    this.#savepoints?.clear();
     if (!destroy && this.inTransaction) {
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,
@@ -1216,10 +1223,12 @@ export class SAConnection<DB = NoSchema> {
     this.#abandon();
   }
 
-  // --- deferred BEGIN (issue 18): sent with the transaction's first statement ---
+  // --- deferred BEGIN and savepoint commands (issue 18): sent with the next statement ---
 
   /** The connection's deferred BEGIN, made on first use. */
   #begin: DeferredBegin | undefined;
+  /** Its deferred savepoint commands, made on first use. */
+  #savepoints: DeferredSavepoints | undefined;
 
   /**
    * Records `sql` (a `BEGIN …`) to go out with the next statement on this connection instead of
@@ -1242,35 +1251,74 @@ export class SAConnection<DB = NoSchema> {
     return this.#begin?.open === true;
   }
 
-  /** The pending BEGIN for the statement being queued, which sends it; logged here. */
-  #takeBegin(): PendingBegin | undefined {
-    // A refused statement (closed, a stream open) must not take it: it would never be sent.
+  /**
+   * Records a savepoint command (`SAVEPOINT …`, `RELEASE SAVEPOINT …`) to go out with the next
+   * statement on this connection instead of in a round trip of its own; `answered` is called
+   * once the server answered it. @internal
+   */
+  deferSavepointCommand(sql: string, answered: SavepointAnswered): DeferredCommand {
+    this.#guardOpen('beginNested');
+    return (this.#savepoints ??= new DeferredSavepoints()).defer(sql, answered);
+  }
+
+  /**
+   * Forgets `command` when it never reached the server (no statement ran) or failed: true
+   * then, and nothing must be sent to undo it. @internal
+   */
+  dropSavepointCommand(command: DeferredControl): boolean {
+    const deferred = command as DeferredCommand;
+    return this.#savepoints?.drop(deferred) ?? deferred.state === 'failed';
+  }
+
+  #prefixPending(): boolean {
+    return this.#begin?.pending === true || this.#savepoints?.pending === true;
+  }
+
+  /**
+   * The pending BEGIN and savepoint commands, in order, for the exchange being queued, which
+   * sends them. `carried`: they go out with a statement, which reports their failure and logs
+   * them here; else they are an exchange of their own (logged by it), and a failed BEGIN is
+   * reported by the exchange behind it.
+   */
+  #takePrefix(carried: boolean): PendingPrefix {
+    // A refused statement (closed, a stream open) must not take them: they would never be sent.
     this.#queue.guard('execute');
-    const begin = this.#begin as DeferredBegin;
-    const sql = begin.sql as string;
+    const translate = carried ? (error: Error) => this.#failure(error, false) : (error: Error) => error;
+    const echo = carried ? (sql: string) => this.#echoOf(sql) : () => undefined;
+    const taken: TakenStatement[] = [];
+    const begin = this.#begin;
+    if (begin?.pending === true) {
+      taken.push(begin.take(translate, echo(begin.sql as string)) as TakenStatement);
+    }
+    if (this.#savepoints?.pending === true) taken.push(...this.#savepoints.take(translate, echo));
+    return {
+      statements: taken.map((statement) => statement.sql),
+      settle: (error, failedAt) => {
+        // Those after the one that failed did not run: they fail with it.
+        taken.forEach((statement, index) => statement.settle(index < failedAt ? undefined : error));
+      },
+    };
+  }
+
+  /** Logs a control statement sent ahead of another one when the server answered it. */
+  #echoOf(sql: string): (error: Error | undefined) => void {
     const started = performance.now();
     const trace = queryChannel.hasSubscribers
       ? statementStart(this.#owner.options, this.#client, undefined, sql, [], this.backendPid, false)
       : undefined;
-    return begin.take(
-      (error) => this.#failure(error, false),
-      (error) => this.#echo(sql, [], started, null, error, trace),
-    );
+    return (error) => this.#echo(sql, [], started, null, error, trace);
   }
 
   /**
-   * Sends the pending BEGIN as its own exchange, ahead of an exchange that cannot carry it
-   * (executeMany, COPY, streams, cursors). Its failure is reported by the exchange behind it.
+   * Sends the pending BEGIN and savepoint commands as an exchange of their own, ahead of an
+   * exchange that cannot carry them (executeMany, COPY, streams, cursors). A failure is
+   * reported by the exchange behind it.
    */
   #flushBegin(operation: string): void {
-    const begin = this.#begin;
-    if (begin === undefined || !begin.pending) return;
+    if (!this.#prefixPending()) return;
     this.#queue.guard(operation);
-    const pending = begin.take((error) => error, undefined) as PendingBegin;
-    this.#perform(pending.sql, [], 0, () => runQuery(this.#client, pending.sql)).then(
-      () => pending.settle(undefined),
-      (error: Error) => pending.settle(error),
-    );
+    const prefix = this.#takePrefix(false);
+    this.#perform(prefix.statements.join('; '), [], 0, () => sendPrefix(this.#client, prefix)).catch(() => {});
   }
 
   /**

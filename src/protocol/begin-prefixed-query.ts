@@ -31,17 +31,17 @@ interface InnerQuery {
 }
 
 /**
- * A transaction's deferred `BEGIN …` written in the same socket write as the first statement
- * of the transaction, in one extended-protocol exchange: Parse/Bind/Execute of the BEGIN (the
- * unnamed statement, no Sync), then the statement's own messages and its Sync. The server runs
- * BEGIN first; when BEGIN fails it skips everything up to the Sync, so the statement never runs
- * and the error reported is BEGIN's (see {@link beginFailed}).
+ * Deferred control statements — a transaction's `BEGIN …`, savepoint commands — written in the
+ * same socket write as the statement they go out with, in one extended-protocol exchange:
+ * Parse/Bind/Execute of each (the unnamed statement, no Sync), then the statement's own
+ * messages and its Sync. The server runs them first; when one fails it skips everything up to
+ * the Sync, so the statement never runs and the error reported is that control statement's
+ * (see {@link prefixFailedAt}).
  *
  * It wraps the statement's query object (pgsa's `PreparedQuery` or pg's extended-protocol
- * `Query`): BEGIN's answers (ParseComplete, BindComplete, CommandComplete "BEGIN") are taken
- * here, everything after them goes to the statement. While BEGIN's answers arrive the wrapper
- * shows pg's client no statement name, so BEGIN's ParseComplete is not taken for the named
- * statement's.
+ * `Query`): the prefix's answers (ParseComplete, BindComplete, CommandComplete) are taken
+ * here, everything after them goes to the statement. While they arrive the wrapper shows pg's
+ * client no statement name, so their ParseComplete is not taken for the named statement's.
  *
  * Only statements that run in the extended protocol may be wrapped: a simple-protocol Query
  * message after an unsynced BEGIN would be skipped with it on error and never answered.
@@ -49,34 +49,42 @@ interface InnerQuery {
  * @internal
  */
 export class BeginPrefixedQuery {
-  readonly #begin: string;
+  readonly #prefix: readonly string[];
   readonly #inner: InnerQuery;
-  /** True until BEGIN's CommandComplete arrived. */
-  #beginPhase = true;
-  #beginFailed = false;
-  /** A statement that could not be written after BEGIN was (reported at ReadyForQuery). */
+  /** Prefix statements whose CommandComplete has arrived. */
+  #completed = 0;
+  #prefixFailedAt: number | undefined;
+  /** A statement that could not be written after the prefix was (reported at ReadyForQuery). */
   #submitError: Error | undefined;
   /** pg's client sets the result's type parsers through this (pg's own queries have one). */
   readonly _result: unknown;
 
-  constructor(begin: string, inner: pg.Submittable) {
-    this.#begin = begin;
+  constructor(prefix: readonly string[], inner: pg.Submittable) {
+    this.#prefix = prefix;
     this.#inner = inner as unknown as InnerQuery;
     this._result = this.#inner._result;
   }
 
-  /** True when the error reported was BEGIN's (the statement did not run). */
-  get beginFailed(): boolean {
-    return this.#beginFailed;
+  /** True while the prefix's answers arrive. */
+  get #inPrefix(): boolean {
+    return this.#completed < this.#prefix.length;
+  }
+
+  /**
+   * The index of the prefix statement whose error was reported (the statement did not run);
+   * `undefined` when the prefix succeeded.
+   */
+  get prefixFailedAt(): number | undefined {
+    return this.#prefixFailedAt;
   }
 
   get text(): string {
     return this.#inner.text;
   }
 
-  /** No name while BEGIN's answers arrive (pg records ParseComplete under this name). */
+  /** No name while the prefix's answers arrive (pg records ParseComplete under this name). */
   get name(): string | undefined {
-    return this.#beginPhase ? undefined : this.#inner.name;
+    return this.#inPrefix ? undefined : this.#inner.name;
   }
 
   get callback(): QueryCallback | undefined {
@@ -91,9 +99,10 @@ export class BeginPrefixedQuery {
     const protocol = submittedOn(connection);
     const inner = this.#inner;
     if (inner instanceof PreparedQuery) {
-      // The common case: BEGIN and the statement serialized into one buffer, one write.
-      const messages = new MessageWriter().parse('', this.#begin).bindExecute('', []);
-      // A statement that cannot be written: BEGIN still goes, and its refusal is reported
+      // The common case: the prefix and the statement serialized into one buffer, one write.
+      const messages = new MessageWriter();
+      for (const statement of this.#prefix) messages.parse('', statement).bindExecute('', []);
+      // A statement that cannot be written: the prefix still goes, and its refusal is reported
       // once the server answered (the transaction is then open).
       const error = inner.writeMessages(protocol, messages);
       if (error) this.#submitError = error;
@@ -102,12 +111,14 @@ export class BeginPrefixedQuery {
     }
     protocol.stream.cork();
     try {
-      protocol.parse({ text: this.#begin, name: '', types: NO_TYPES });
-      protocol.bind({ statement: '', values: [] });
-      protocol.execute();
+      for (const statement of this.#prefix) {
+        protocol.parse({ text: statement, name: '', types: NO_TYPES });
+        protocol.bind({ statement: '', values: [] });
+        protocol.execute();
+      }
       const error = this.#inner.submit(connection);
       if (error) {
-        // BEGIN is on its way without a Sync: end the exchange so the server answers, and
+        // The prefix is on its way without a Sync: end the exchange so the server answers, and
         // report the statement's refusal once it has (the transaction is then open).
         this.#submitError = error;
         protocol.sync();
@@ -119,23 +130,23 @@ export class BeginPrefixedQuery {
   }
 
   handleRowDescription(message: RowDescriptionMessage): void {
-    if (!this.#beginPhase) this.#inner.handleRowDescription(message);
+    if (!this.#inPrefix) this.#inner.handleRowDescription(message);
   }
 
   handleDataRow(message: DataRowMessage): void {
-    if (!this.#beginPhase) this.#inner.handleDataRow(message);
+    if (!this.#inPrefix) this.#inner.handleDataRow(message);
   }
 
   handleCommandComplete(message: CommandCompleteMessage, connection: unknown): void {
-    if (this.#beginPhase) {
-      this.#beginPhase = false;
+    if (this.#inPrefix) {
+      this.#completed += 1;
       return;
     }
     this.#inner.handleCommandComplete(message, connection);
   }
 
   handleEmptyQuery(connection: unknown): void {
-    if (!this.#beginPhase) this.#inner.handleEmptyQuery(connection);
+    if (!this.#inPrefix) this.#inner.handleEmptyQuery(connection);
   }
 
   handlePortalSuspended(connection: unknown): void {
@@ -151,9 +162,9 @@ export class BeginPrefixedQuery {
   }
 
   handleError(error: Error, connection: unknown): void {
-    if (this.#beginPhase) {
+    if (this.#inPrefix) {
       // The server skipped the statement's Parse: pg must not believe it submitted.
-      this.#beginFailed = true;
+      this.#prefixFailedAt = this.#completed;
       const name = this.#inner.name;
       if (name !== undefined) forgetSubmittedStatement(submittedOn(connection), name);
     }

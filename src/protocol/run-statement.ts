@@ -23,16 +23,43 @@ export interface Naming {
 }
 
 /**
- * A transaction's deferred `BEGIN …`, sent ahead of the statement it is handed with (in the same
- * write when the statement runs in the extended protocol). Not part of the public API.
+ * Deferred control statements — a transaction's `BEGIN …`, savepoint commands — sent ahead of
+ * the statement they are handed with (in the same write when the statement runs in the
+ * extended protocol). Not part of the public API.
  */
-export interface PendingBegin {
-  readonly sql: string;
+export interface PendingPrefix {
+  /** The statements, in order (e.g. `BEGIN`, `SAVEPOINT "pgsa_savepoint_1"`). */
+  readonly statements: readonly string[];
   /**
-   * Called once, when BEGIN was answered: `undefined` when it succeeded, else its error
-   * (untranslated; the statement did not run and rejects with the same error).
+   * Called once, when the server answered them: `undefined` when all succeeded, else the error
+   * (untranslated) and the index of the statement that failed — the ones after it and the
+   * statement carrying them did not run, and the statement rejects with the same error.
    */
-  settle(error: Error | undefined): void;
+  settle(error: Error | undefined, failedAt: number): void;
+}
+
+/**
+ * Sends `prefix` in exchanges of its own, one statement each (ahead of something that cannot
+ * carry it), and settles it. Resolves with the last statement's result; rejects with the error
+ * of the statement that failed.
+ *
+ * @internal
+ */
+export function sendPrefix(client: pg.ClientBase, prefix: PendingPrefix): Promise<pg.QueryResult> {
+  const { statements } = prefix;
+  const next = (index: number): Promise<pg.QueryResult> =>
+    runQuery(client, statements[index] as string).then(
+      (result) => {
+        if (index + 1 < statements.length) return next(index + 1);
+        prefix.settle(undefined, statements.length);
+        return result;
+      },
+      (error: Error) => {
+        prefix.settle(error, index);
+        throw error;
+      },
+    );
+  return next(0);
 }
 
 /** Makes the query object that runs a statement under `name` (`undefined`: unnamed). */
@@ -59,7 +86,7 @@ export function runStatement(
   parameters: readonly unknown[],
   rowMode: RowMode,
   secret: string | undefined,
-  begin?: PendingBegin,
+  begin?: PendingPrefix,
 ): Promise<pg.QueryResult> {
   if (begin !== undefined) return runAfterBegin(client, cache, sql, parameters, rowMode, secret, begin);
   if (cache === undefined) {
@@ -80,11 +107,11 @@ export function runStatement(
 }
 
 /**
- * {@link runStatement} behind a deferred `BEGIN`: in the same write and exchange when the
- * statement can run in the extended protocol (it has parameters, or is a single statement
- * without `;`) and its values can be sent; otherwise BEGIN first, in its own round trip, and
- * the statement only when BEGIN succeeded. Either way a failed BEGIN rejects with its own
- * error and the statement does not run.
+ * {@link runStatement} behind deferred control statements (`BEGIN`, savepoint commands): in the
+ * same write and exchange when the statement can run in the extended protocol (it has
+ * parameters, or is a single statement without `;`) and its values can be sent; otherwise the
+ * prefix first, in round trips of its own, and the statement only when it succeeded. Either way
+ * a failed prefix statement rejects with its own error and the statement does not run.
  */
 function runAfterBegin(
   client: pg.ClientBase,
@@ -93,7 +120,7 @@ function runAfterBegin(
   parameters: readonly unknown[],
   rowMode: RowMode,
   secret: string | undefined,
-  begin: PendingBegin,
+  begin: PendingPrefix,
 ): Promise<pg.QueryResult> {
   let combinable = parameters.length > 0 || !sql.includes(';');
   if (combinable) {
@@ -106,16 +133,7 @@ function runAfterBegin(
     }
   }
   if (!combinable) {
-    return runQuery(client, begin.sql).then(
-      () => {
-        begin.settle(undefined);
-        return runStatement(client, cache, sql, parameters, rowMode, secret);
-      },
-      (error: Error) => {
-        begin.settle(error);
-        throw error;
-      },
-    );
+    return sendPrefix(client, begin).then(() => runStatement(client, cache, sql, parameters, rowMode, secret));
   }
   const make: MakeQuery = (name, done) =>
     name === undefined || cache === undefined
@@ -192,7 +210,7 @@ function run(
   make: MakeQuery,
   mayRetry: boolean,
   naming: Naming | undefined = undefined,
-  begin: PendingBegin | undefined = undefined,
+  begin: PendingPrefix | undefined = undefined,
 ): Promise<pg.QueryResult> {
   // Evicted statements are dropped ahead of this one, in one round trip; their failure
   // (already gone) must not fail the user's statement.
@@ -206,20 +224,21 @@ function run(
     let prefixed: BeginPrefixedQuery | undefined;
     const done: QueryCallback = (error, result) => {
       if (!error) {
-        begin?.settle(undefined);
+        begin?.settle(undefined, begin.statements.length);
         resolve(result as pg.QueryResult);
         return;
       }
       // The transaction status read below is only current after ReadyForQuery.
       afterError(client, error, () => {
         if (begin !== undefined) {
-          if (prefixed?.beginFailed === true) {
-            // BEGIN's own error: the statement never ran.
-            begin.settle(error);
+          const failedAt = prefixed?.prefixFailedAt;
+          if (failedAt !== undefined) {
+            // A prefix statement's own error: the statement never ran.
+            begin.settle(error, failedAt);
             reject(error);
             return;
           }
-          begin.settle(undefined);
+          begin.settle(undefined, begin.statements.length);
         }
         const reason = name === undefined ? undefined : staleStatementReason(error);
         if (reason === undefined || cache === undefined || name === undefined) {
@@ -242,7 +261,7 @@ function run(
     if (begin === undefined) {
       client.query(query);
     } else {
-      prefixed = new BeginPrefixedQuery(begin.sql, query);
+      prefixed = new BeginPrefixedQuery(begin.statements, query);
       client.query(prefixed as unknown as pg.Submittable);
     }
   });

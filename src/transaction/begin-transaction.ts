@@ -81,7 +81,20 @@ export async function beginNestedTransaction<DB>(
   // Inside a transaction begun with SQL (no frame) the savepoint has no enclosing object.
   const name = savepoint ?? frames.nextSavepointName();
   const tx = new NestedTransaction(conn, frames, top, name).routeControl(send);
-  await open(conn, tx, savepointSql(name), 'savepoint', { savepoint: name });
+  const sql = savepointSql(name);
+  if (send === undefined && !conn.transactionFailed) {
+    // Deferred to the next statement (issue 18). In a failed transaction it is sent now, so
+    // that beginNested() itself raises the server's refusal.
+    const command = conn.deferSavepointCommand(sql, (error) => {
+      if (error === undefined) {
+        publishTransaction(() => ({ event: 'savepoint', sql, backendPid: conn.backendPid, savepoint: name }));
+      }
+    });
+    frames.push(tx);
+    tx.deferredSavepoint(command);
+    return tx;
+  }
+  await open(conn, tx, sql, 'savepoint', { savepoint: name });
   return tx;
 }
 

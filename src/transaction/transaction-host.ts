@@ -41,8 +41,27 @@ export interface TransactionHost {
    * true then, and the transaction sends no COMMIT / ROLLBACK.
    */
   dropBegin(): boolean;
+  /**
+   * Records a savepoint command (`SAVEPOINT …`, `RELEASE SAVEPOINT …`) to go out with the
+   * connection's next statement, in the same write when possible; `answered` is called once the
+   * server answered it (`undefined`: it succeeded). Only inside a transaction that has not failed.
+   */
+  deferSavepointCommand(sql: string, answered: (error: Error | undefined) => void): DeferredControl;
+  /**
+   * Forgets a deferred savepoint command when it never reached the server (no statement ran)
+   * or failed: true then, and nothing must be sent to undo it.
+   */
+  dropSavepointCommand(command: DeferredControl): boolean;
   /** Sends one statement through the connection's one execution path (queue, echo, errors). */
   query(sql: string, parameters: readonly unknown[], rowMode: 'array' | 'object'): Promise<pg.QueryResult>;
+}
+
+/**
+ * A control statement a connection deferred to its next statement (see
+ * `TransactionHost.deferSavepointCommand`). Not part of the public API.
+ */
+export interface DeferredControl {
+  readonly sql: string;
 }
 
 /**

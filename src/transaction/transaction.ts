@@ -292,6 +292,11 @@ export class Transaction<DB = NoSchema> {
     return send === undefined ? this.#connection.query(sql, [], 'object') : send(sql);
   }
 
+  /** True when its control statements go through a channel of their own (see {@link routeControl}). @internal */
+  protected get routed(): boolean {
+    return this.#sendControl !== undefined;
+  }
+
   /**
    * Sends this transaction's control statements through `send` (a Kysely connection, so that
    * Kysely's `log` sees them); set before the first one is sent. @internal

@@ -60,7 +60,10 @@ describe('diagnostics channels', () => {
     await conn.execute('insert into channel_items values ($1, $2)', [2, 'undone']);
     await savepoint.rollback();
     const inner = await conn.beginNested();
+    await conn.execute('insert into channel_items values ($1, $2)', [3, 'released']);
     await inner.commit();
+    const empty = await conn.beginNested(); // no statement: nothing is sent for it
+    await empty.commit();
     await tx.commit();
     const pid = conn.backendPid;
     await conn.close();
@@ -76,21 +79,24 @@ describe('diagnostics channels', () => {
       'query end BEGIN',
       'transaction begin BEGIN',
       'query end insert into channel_items values ($1, $2)',
+      // SAVEPOINT goes out with the next statement, RELEASE with the next one (here COMMIT).
       `query start ${savepointSql(first)}`,
+      'query start insert into channel_items values ($1, $2)',
       `query end ${savepointSql(first)}`,
       `transaction savepoint ${savepointSql(first)}`,
-      'query start insert into channel_items values ($1, $2)',
       'query end insert into channel_items values ($1, $2)',
       `query start ${rollbackTo}`,
       `query end ${rollbackTo}`,
       `transaction rollbackToSavepoint ${rollbackTo}`,
       `query start ${savepointSql(second)}`,
+      'query start insert into channel_items values ($1, $2)',
       `query end ${savepointSql(second)}`,
       `transaction savepoint ${savepointSql(second)}`,
+      'query end insert into channel_items values ($1, $2)',
       `query start ${releaseSavepointSql(second)}`,
+      'query start COMMIT',
       `query end ${releaseSavepointSql(second)}`,
       `transaction releaseSavepoint ${releaseSavepointSql(second)}`,
-      'query start COMMIT',
       'query end COMMIT',
       'transaction commit COMMIT',
       'pool release',
@@ -100,7 +106,10 @@ describe('diagnostics channels', () => {
     }
     const savepointMessage = messages.find((m) => m.channel === 'transaction' && m.event === 'savepoint');
     expect(savepointMessage).toMatchObject({ savepoint: savepoint.savepoint });
-    expect(await observe(db.url, 'select id, name from channel_items')).toEqual([{ id: 1, name: 'kept' }]);
+    expect(await observe(db.url, 'select id, name from channel_items order by id')).toEqual([
+      { id: 1, name: 'kept' },
+      { id: 3, name: 'released' },
+    ]);
   });
 
   it('pair start with end by id, with duration, rows, server and no parameter values', async () => {

@@ -50,17 +50,22 @@ async function writesOf(work: () => Promise<unknown>): Promise<number> {
   return proxy.writesToServer - before;
 }
 
-/** Makes the server see `BEGIN ISOLATION LEVEL SERIALIZABLX`: a syntax error at BEGIN. */
-function breakSerializableBegin(): void {
-  const from = Buffer.from('SERIALIZABLE');
-  const to = Buffer.from('SERIALIZABLX');
+/** Makes the server see `to` wherever the client wrote `from` (same length). */
+function rewriteInFlight(from: string, to: string): void {
+  const original = Buffer.from(from);
+  const replacement = Buffer.from(to);
   proxy.rewrite = (chunk) => {
-    const at = chunk.indexOf(from);
+    const at = chunk.indexOf(original);
     if (at < 0) return chunk;
     const copy = Buffer.from(chunk);
-    to.copy(copy, at);
+    replacement.copy(copy, at);
     return copy;
   };
+}
+
+/** Makes the server see `BEGIN ISOLATION LEVEL SERIALIZABLX`: a syntax error at BEGIN. */
+function breakSerializableBegin(): void {
+  rewriteInFlight('SERIALIZABLE', 'SERIALIZABLX');
 }
 
 describe('deferred BEGIN: round trips', () => {
@@ -288,5 +293,177 @@ describe('deferred BEGIN: failures', () => {
     await conn.close();
     const rows = await observe<{ n: number }>(db.url, "select count(*)::int as n from users where name = 'after'");
     expect(rows[0]?.n).toBe(1);
+  });
+});
+
+// Savepoint commands are deferred the same way: SAVEPOINT goes out with the next statement,
+// RELEASE SAVEPOINT with the one after the savepoint's commit() (or the enclosing COMMIT); a
+// savepoint that ran nothing sends nothing.
+
+/** Makes the server see `SAVEPOINX …` for `SAVEPOINT …`, or `RELEASX SAVEPOINT …`: syntax errors. */
+function breakSavepointCommand(command: 'SAVEPOINT' | 'RELEASE'): void {
+  // A Parse message's text follows the statement name's terminating zero byte.
+  if (command === 'SAVEPOINT') rewriteInFlight('\0SAVEPOINT "', '\0SAVEPOINX "');
+  else rewriteInFlight('RELEASE SAVEPOINT', 'RELEASX SAVEPOINT');
+}
+
+const isSavepointCommand = (sql: string) => /SAVEPOINT/.test(sql);
+
+describe('deferred savepoints: round trips', () => {
+  it('sends SAVEPOINT with the next statement and RELEASE with the one after commit()', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute(INSERT, ['outer']);
+    const writes = await writesOf(async () => {
+      const savepoint = await conn.beginNested();
+      await conn.execute(INSERT, ['inner']); // SAVEPOINT + INSERT: one write
+      await savepoint.commit(); // nothing sent yet
+      await conn.execute(INSERT, ['after']); // RELEASE + INSERT: one write
+    });
+    await tx.commit();
+    await conn.close();
+    expect(writes).toBe(2);
+    const [savepointSql, releaseSql] = engine.captured.sql.filter(isSavepointCommand);
+    expect(engine.captured.sql).toEqual(['BEGIN', INSERT, savepointSql, INSERT, releaseSql, INSERT, 'COMMIT']);
+    expect(savepointSql).toMatch(/^SAVEPOINT "pgsa_savepoint_\d+"$/);
+    expect(releaseSql).toMatch(/^RELEASE SAVEPOINT "pgsa_savepoint_\d+"$/);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer', 'inner', 'after']);
+  });
+
+  it('a nested transaction(fn) inside engine.transaction costs two writes in all', async () => {
+    const engine = await warmEngine();
+    const writes = await writesOf(() =>
+      engine.transaction((conn) => conn.transaction((inner) => inner.execute(INSERT, ['nested']))),
+    );
+    // BEGIN + SAVEPOINT + INSERT, then RELEASE + COMMIT.
+    expect(writes).toBe(2);
+    expect(engine.captured.sql.filter((sql) => !isSavepointCommand(sql))).toEqual(['BEGIN', INSERT, 'COMMIT']);
+    expect(engine.captured.sql.filter(isSavepointCommand)).toHaveLength(2);
+    expect(await committedUsers(db.url)).toEqual(['first', 'nested']);
+  });
+
+  it('a savepoint inside a request session costs no round trip of its own', async () => {
+    const engine = await warmEngine();
+    const writes = await writesOf(() =>
+      runInNewContext(async () => {
+        const session = await dbSession(engine);
+        await session.execute(INSERT, ['session']);
+        await session.transaction((s) => s.execute(INSERT, ['session-nested']));
+      }),
+    );
+    // BEGIN + INSERT, SAVEPOINT + INSERT, RELEASE + COMMIT.
+    expect(writes).toBe(3);
+    expect(await committedUsers(db.url)).toEqual(['first', 'session', 'session-nested']);
+  });
+
+  it('a savepoint that runs no statement sends nothing, committed or rolled back', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute(INSERT, ['outer']);
+    const writes = await writesOf(async () => {
+      const committed = await conn.beginNested();
+      await committed.commit();
+      const rolledBack = await conn.beginNested();
+      const innermost = await conn.beginNested();
+      await innermost.commit();
+      await rolledBack.rollback();
+      expect(rolledBack.status).toBe('rolledBack');
+      expect(await conn.transaction(() => 'empty')).toBe('empty');
+    });
+    expect(writes).toBe(0);
+    await tx.commit();
+    await conn.close();
+    expect(engine.captured.sql).toEqual(['BEGIN', INSERT, 'COMMIT']);
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer']);
+  });
+
+  it('rolls back to a deferred savepoint after its statement failed; the transaction goes on', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute(INSERT, ['kept']);
+    const savepoint = await conn.beginNested();
+    await conn.execute(INSERT, ['undone']);
+    await rejection(conn.execute('select 1/0'), Error);
+    expect(savepoint.status).toBe('failed');
+    await savepoint.rollback();
+    expect(conn.transactionFailed).toBe(false);
+    await conn.execute(INSERT, ['later']);
+    await tx.commit();
+    await conn.close();
+    expect(await committedUsers(db.url)).toEqual(['first', 'kept', 'later']);
+  });
+
+  it('sends a pending SAVEPOINT in its own exchange ahead of executeMany and COPY', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute(INSERT, ['outer']);
+    let savepoint = await conn.beginNested();
+    expect(await conn.executeMany(INSERT, [['many-1'], ['many-2']])).toBe(2);
+    await savepoint.rollback();
+    savepoint = await conn.beginNested();
+    expect(await conn.copyFrom('users', [['copied']], { columns: ['name'] })).toBe(1);
+    await savepoint.commit();
+    await tx.commit();
+    await conn.close();
+    expect(await committedUsers(db.url)).toEqual(['first', 'outer', 'copied']);
+  });
+});
+
+describe('deferred savepoints: failures', () => {
+  it('reports a refused SAVEPOINT as the error of the statement that carried it, which did not run', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await conn.execute(INSERT, ['outer']);
+    breakSavepointCommand('SAVEPOINT');
+    const savepoint = await conn.beginNested();
+    const error = await rejection(conn.execute(INSERT, ['never']), ProgrammingError);
+    expect(error.message).toMatch(/syntax error at or near "SAVEPOINX"/);
+    proxy.rewrite = undefined;
+    expect(savepoint.status).toBe('failed');
+    // The savepoint never existed: its rollback sends nothing and the enclosing transaction,
+    // which the server aborted, is failed.
+    await savepoint.rollback();
+    expect(conn.transactionFailed).toBe(true);
+    const commit = await rejection(tx.commit(), InterfaceError);
+    expect(commit.message).toMatch(/^cannot commit: transaction is failed .*SAVEPOINX.*; it was rolled back$/);
+    expect(engine.captured.sql.filter((sql) => sql.startsWith('ROLLBACK TO'))).toEqual([]);
+    expect(await conn.scalar('select 1')).toBe(1);
+    await conn.close();
+    expect(await committedUsers(db.url)).toEqual(['first']);
+  });
+
+  it('reports a refused deferred RELEASE on the next statement, which did not run, and commits nothing', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    const savepoint = await conn.beginNested();
+    await conn.execute(INSERT, ['inside']);
+    breakSavepointCommand('RELEASE');
+    await savepoint.commit();
+    const error = await rejection(conn.execute(INSERT, ['never']), ProgrammingError);
+    expect(error.message).toMatch(/syntax error at or near "RELEASX"/);
+    proxy.rewrite = undefined;
+    expect(tx.status).toBe('failed');
+    await rejection(tx.commit(), InterfaceError);
+    expect(tx.status).toBe('rolledBack');
+    await conn.close();
+    expect(await committedUsers(db.url)).toEqual(['first']);
+  });
+
+  it('sends SAVEPOINT at once in a failed transaction, so beginNested() itself raises', async () => {
+    const engine = await warmEngine();
+    const conn = await engine.acquire();
+    const tx = await conn.begin();
+    await rejection(conn.execute('select 1/0'), Error);
+    const error = await rejection(conn.beginNested(), Error);
+    expect(error.message).toMatch(/current transaction is aborted/);
+    await tx.rollback();
+    await conn.close();
+    expect(await committedUsers(db.url)).toEqual(['first']);
   });
 });
