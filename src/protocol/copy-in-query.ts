@@ -4,7 +4,7 @@ import { PgsaError } from '../errors/pgsa-error.js';
 import { SOCKET_HIGH_WATER_BYTES, WRITE_CHUNK_SIZE } from './backpressure.js';
 import { encodeCopyRow } from './encode-copy-row.js';
 import { CopyQuery } from './copy-query.js';
-import type { ProtocolConnection, QueryCallback } from './pg-internals.js';
+import { type ProtocolConnection, type QueryCallback, sendMessages } from './pg-internals.js';
 import { whenDrained } from './protocol-query.js';
 
 /** Rows for `copyFrom(table, rows)`: arrays of values in column order. */
@@ -15,8 +15,8 @@ export type CopyData = Iterable<string | Uint8Array> | AsyncIterable<string | Ui
 
 /**
  * `COPY … FROM STDIN` as one query of pg's client: sends the statement, and once the server
- * asks for data (CopyInResponse) sends the chunks of `source` as CopyData while the socket
- * drains, then CopyDone. When `source` fails, CopyFail makes the server abort the COPY (nothing
+ * asks for data (CopyInResponse) writes the CopyData messages of `source` (see
+ * {@link recordChunks}, {@link dataChunks}) while the socket drains, then CopyDone. When `source` fails, CopyFail makes the server abort the COPY (nothing
  * is stored) and the source's error is reported; when the server rejects the data, sending
  * stops and its error is reported.
  *
@@ -59,7 +59,7 @@ export class CopyInQuery extends CopyQuery {
     try {
       for await (const chunk of this.#source) {
         if (this.#stopped()) return;
-        protocol.sendCopyFromChunk(chunk);
+        sendMessages(protocol, chunk);
         if (protocol.stream.writableLength > SOCKET_HIGH_WATER_BYTES) await drained(protocol);
         if (this.#stopped()) return;
       }
@@ -124,9 +124,29 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A CopyData message holding `text` as UTF-8, encoded once, straight into the message. */
+function copyDataOfText(text: string): Buffer {
+  const size = Buffer.byteLength(text);
+  const message = Buffer.allocUnsafe(5 + size);
+  message[0] = 0x64; // 'd'
+  message.writeInt32BE(4 + size, 1);
+  message.write(text, 5, 'utf8');
+  return message;
+}
+
+/** A CopyData message holding `bytes`. */
+function copyDataOfBytes(bytes: Uint8Array): Buffer {
+  const message = Buffer.allocUnsafe(5 + bytes.byteLength);
+  message[0] = 0x64; // 'd'
+  message.writeInt32BE(4 + bytes.byteLength, 1);
+  message.set(bytes, 5);
+  return message;
+}
+
 /**
- * The rows of `records` in COPY text format, in chunks of about {@link WRITE_CHUNK_SIZE} characters. A
- * synchronous source is encoded without a microtask per row.
+ * The rows of `records` in COPY text format, as CopyData messages of about
+ * {@link WRITE_CHUNK_SIZE} characters. A synchronous source is encoded without a microtask per
+ * row.
  *
  * @throws TypeError (from the iteration) when a row is not an array or a value cannot be sent.
  */
@@ -148,7 +168,7 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
     for (const row of records) {
       add(row);
       if (text.length >= WRITE_CHUNK_SIZE) {
-        yield Buffer.from(text);
+        yield copyDataOfText(text);
         text = '';
       }
     }
@@ -156,25 +176,25 @@ export async function* recordChunks(records: CopyRecords): AsyncGenerator<Uint8A
     for await (const row of records) {
       add(row);
       if (text.length >= WRITE_CHUNK_SIZE) {
-        yield Buffer.from(text);
+        yield copyDataOfText(text);
         text = '';
       }
     }
   }
-  if (text.length > 0) yield Buffer.from(text);
+  if (text.length > 0) yield copyDataOfText(text);
 }
 
 /**
- * The chunks of `data` as bytes.
+ * The chunks of `data` as CopyData messages.
  *
  * @throws TypeError (from the iteration) for a chunk that is neither a string nor bytes.
  */
 export async function* dataChunks(data: CopyData): AsyncGenerator<Uint8Array> {
   for await (const chunk of data) {
     if (typeof chunk === 'string') {
-      if (chunk.length > 0) yield Buffer.from(chunk);
+      if (chunk.length > 0) yield copyDataOfText(chunk);
     } else if (chunk instanceof Uint8Array) {
-      if (chunk.byteLength > 0) yield chunk;
+      if (chunk.byteLength > 0) yield copyDataOfBytes(chunk);
     } else {
       throw new TypeError('copyFrom: COPY data chunks must be strings or Uint8Arrays');
     }
