@@ -111,7 +111,8 @@ export function permanentReason(error: unknown): string | undefined {
  * Runs `connect` until it succeeds, retrying transient failures (see {@link permanentReason})
  * after an exponential, jittered delay, at most `policy.attempts` times in all; stops early
  * when `abandoned()` turns true (the caller gave up waiting). The error finally thrown is the
- * last attempt's, with `attempts` recorded on it.
+ * last attempt's, with `attempts` recorded on it. `firstFailure`: the caller made the first
+ * attempt itself and it failed with this error, so this starts by deciding whether to retry.
  *
  * @internal
  */
@@ -120,9 +121,11 @@ export async function connectWithRetries<T>(
   policy: ResolvedConnectRetries,
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
   abandoned: () => boolean = () => false,
+  firstFailure?: { readonly error: unknown },
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
+      if (attempt === 1 && firstFailure !== undefined) throw firstFailure.error;
       return await connect();
     } catch (error) {
       if (attempt >= policy.attempts || abandoned() || permanentReason(error) !== undefined) {

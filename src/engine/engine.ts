@@ -562,24 +562,34 @@ export class Engine<DB = NoSchema> {
           : undefined;
       // As pg-pool's own timer: a waiting acquire does not keep the process alive.
       timer?.unref();
-      this.#connectRetrying(() => this.#poolConnect(), () => timedOut || this.#status !== 'open').then(
-        (client) => {
-          if (timedOut) {
-            client.release();
-            return;
-          }
-          clearTimeout(timer);
-          this.#waiting--;
-          resolve(client);
-        },
-        (error: unknown) => {
-          // After the timeout nobody waits for this attempt: its caller has its error.
-          if (timedOut) return;
-          clearTimeout(timer);
-          this.#waiting--;
-          reject(this.#acquireError(error));
-        },
-      );
+      const checkedOut = (client: pg.PoolClient): void => {
+        if (timedOut) {
+          client.release();
+          return;
+        }
+        clearTimeout(timer);
+        this.#waiting--;
+        resolve(client);
+      };
+      const failed = (error: unknown): void => {
+        // After the timeout nobody waits for this attempt: its caller has its error.
+        if (timedOut) return;
+        clearTimeout(timer);
+        this.#waiting--;
+        reject(this.#acquireError(error));
+      };
+      const abandoned = () => timedOut || this.#status !== 'open';
+      if (this.#hostSelector !== undefined) {
+        this.#connectRetrying(() => this.#poolConnect(), abandoned).then(checkedOut, failed);
+        return;
+      }
+      // The first attempt through pg-pool's callback form: no promises of its own or of the
+      // retry loop on the common path (each costs more while an AsyncLocalStorage is active,
+      // as under the request middleware). A failure goes to the retry policy as attempt 1.
+      this.#pool.connect((error: Error | undefined, client: pg.PoolClient | undefined) => {
+        if (client !== undefined && !error) checkedOut(client);
+        else this.#connectRetrying(() => this.#poolConnect(), abandoned, { error }).then(checkedOut, failed);
+      });
     });
   }
 
@@ -987,7 +997,11 @@ export class Engine<DB = NoSchema> {
   }
 
   /** `connect()`, retried on transient failures as the engine's `connectRetries` says. */
-  #connectRetrying<T>(connect: () => Promise<T>, abandoned?: () => boolean): Promise<T> {
+  #connectRetrying<T>(
+    connect: () => Promise<T>,
+    abandoned?: () => boolean,
+    firstFailure?: { readonly error: unknown },
+  ): Promise<T> {
     return connectWithRetries(
       connect,
       this.options.connectRetries,
@@ -999,9 +1013,9 @@ export class Engine<DB = NoSchema> {
         );
       },
       abandoned,
+      firstFailure,
     );
   }
-
 
 
   /** The replicas' own engines and their lag checks (none without the `replicas` option). */
