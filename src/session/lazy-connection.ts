@@ -93,19 +93,34 @@ export class LazyConnection<DB> {
    * the test kit). Never throws for the rollback: `SAConnection.close()` retries it and
    * discards the connection if it fails.
    */
-  async release(): Promise<void> {
+  release(): Promise<void> {
     const conn = this.#conn;
-    if (conn === undefined) return;
+    if (conn === undefined) return Promise.resolve();
     const tx = this.#tx;
+    if (tx?.isActive) return this.#rollBackAndRelease(conn, tx);
+    // The common case (committed at the end of a request): no extra promise on the way.
+    this.#forget();
+    return this.#pinned ? Promise.resolve(this.#unpin()) : conn.close();
+  }
+
+  async #rollBackAndRelease(conn: SAConnection<DB>, tx: Transaction<DB>): Promise<void> {
     try {
-      if (tx?.isActive) await tx.close();
+      await tx.close();
     } catch {
       // The connection's close() deals with it (see above).
     } finally {
-      this.#conn = undefined;
-      this.#tx = undefined;
+      this.#forget();
       if (!this.#pinned) await conn.close();
-      this.#pinned = false;
+      this.#unpin();
     }
+  }
+
+  #forget(): void {
+    this.#conn = undefined;
+    this.#tx = undefined;
+  }
+
+  #unpin(): void {
+    this.#pinned = false;
   }
 }

@@ -535,7 +535,8 @@ export class Session<DB = NoSchema> {
         await this.#gate.settled();
         await this.#lazy.open()?.commit();
       } finally {
-        await this.#release();
+        // Settled above, and no statement can be handed over since: #closing refuses them.
+        await this.#releaseSettled();
       }
     });
     this.#closing = committed.then(ignoreResult, ignoreResult);
@@ -600,8 +601,13 @@ export class Session<DB = NoSchema> {
 
   async #release(): Promise<void> {
     await this.#gate.settled();
+    await this.#releaseSettled();
+  }
+
+  /** `#release()` once every statement handed to the connection has settled. */
+  #releaseSettled(): Promise<void> {
     this.#released = true;
-    await this.#lazy.release();
+    return this.#lazy.release();
   }
 
   // --- LISTEN / NOTIFY (issue 14) ---
