@@ -3,7 +3,9 @@
  * columns as JSON — driven by a plain keep-alive client in the same process (`concurrency`
  * requests in flight). The same handler on raw pg (`pool.query`) and on pgsa's request
  * middleware (`dbSessionPlugin` + `dbSession(engine)`: BEGIN with the query, COMMIT at the
- * end), so the difference is what pgsa's per-request session costs. Units are responses.
+ * end), so the difference is what pgsa's per-request session costs; and on pgsa's
+ * `engine.fetchRow` without a session (pipelined autocommit, what `pool.query` is). Units are
+ * responses.
  */
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,10 +53,27 @@ const pgsaService: ServiceFactory = async (url, concurrency) => {
   };
 };
 
+/** The same handler on pgsa without a session: `engine.fetchRow` (pipelined, autocommit), as pool.query. */
+const pgsaEngineService: ServiceFactory = async (url, concurrency) => {
+  const engine = await createEngine<BenchDatabase>({ connectionString: url, minSize: concurrency, maxSize: concurrency });
+  const app = Fastify();
+  app.get<{ Params: { id: string } }>('/users/:id', async (req) =>
+    asJson((await engine.fetchRow<UserRow>(W1_SQL, [Number(req.params.id)])) ?? undefined),
+  );
+  return {
+    app,
+    close: async () => {
+      await engine.close();
+      await engine.waitClosed();
+    },
+  };
+};
+
 /** The HTTP clients of W6, by name. */
 export const HTTP_CLIENTS: Record<string, { label: string; make: ServiceFactory }> = {
   'http-pg': { label: 'Fastify GET /users/:id on pg Pool (pool.query)', make: pgService },
   'http-pgsa': { label: 'Fastify GET /users/:id on pgsa middleware (dbSession, BEGIN…COMMIT)', make: pgsaService },
+  'http-pgsa-engine': { label: 'Fastify GET /users/:id on pgsa engine.fetchRow (pipelined, no session)', make: pgsaEngineService },
 };
 
 /** Serves the app on 127.0.0.1 and returns a client that runs one request (resolves on its end). */

@@ -105,6 +105,7 @@ export function renderReport(cells: readonly Cell[], machine: Machine, options: 
     { name: 'Issue 18: W5 pgsa copyFrom ≥ 0.9× pg-copy-streams fed hand-encoded lines', value: div(ops('W5', 1, 'pgsa-copy'), ops('W5', 1, 'pg-copy-streams')), goal: 0.9 },
     { name: 'Issue 18: W5 pgsa executeMany / pg unnest batching (reported)', value: div(ops('W5', 1, 'pgsa-execute-many'), ops('W5', 1, 'pg-unnest')), goal: undefined },
     { name: 'Issue 18: W6 HTTP pgsa middleware / same handler on raw pg (no target)', value: div(ops('W6', 16, 'http-pgsa'), ops('W6', 16, 'http-pg')), goal: undefined },
+    { name: 'Issue 18: W6 HTTP pgsa engine.fetchRow without a session / same handler on raw pg (no target)', value: div(ops('W6', 16, 'http-pgsa-engine'), ops('W6', 16, 'http-pg')), goal: undefined },
     { name: 'W1 c=16 pgsa execute(builder) ≥ 1.8× Kysely', value: div(ops('W1', 16, 'pgsa-builder'), ops('W1', 16, 'kysely')), goal: 1.8 },
     { name: 'W1 c=16 pgsa execute(builder) ≥ 0.95× postgres.js', value: div(ops('W1', 16, 'pgsa-builder'), ops('W1', 16, 'postgresjs')), goal: 0.95 },
     { name: 'W1 c=16 pgsa raw string ≥ 1.0× pg named prepared', value: div(ops('W1', 16, 'pgsa-sql'), ops('W1', 16, 'pg-named')), goal: 1.0 },

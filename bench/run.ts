@@ -78,7 +78,7 @@ const PLAN: readonly { workload: WorkloadName; concurrency: number; clients: str
     concurrency: 1,
     clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pg-copy-streams', 'pgsa-execute-many', 'pgsa-copy'],
   },
-  { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pgsa'] },
+  { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pgsa', 'http-pgsa-engine'] },
 ];
 
 interface Options {
