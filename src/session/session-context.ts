@@ -71,7 +71,15 @@ export class SessionContext {
    * thrown. Commits of several engines' sessions are not atomic together.
    */
   finish(outcome: 'commit' | 'rollback', beforeCommit?: BeforeCommitHook): Promise<void> {
-    this.#finishing ??= this.#finish(outcome, beforeCommit);
+    if (this.#finishing === undefined) {
+      const only = this.#sessions.size === 1 ? this.#sessions.values().next().value : undefined;
+      if (only !== undefined && outcome === 'commit' && beforeCommit === undefined) {
+        // The common case (one engine, no hook), without #finish's frame.
+        this.#finishing = this.#commitOnly(only);
+      } else {
+        this.#finishing = this.#finish(outcome, beforeCommit);
+      }
+    }
     return this.#finishing;
   }
 
@@ -86,10 +94,7 @@ export class SessionContext {
         }
         const all = this.#all();
         if (all.length === 1) {
-          // The common case (one engine): commit and close in one step.
-          this.#ended = true;
-          this.#sessions.clear();
-          await (all[0] as Session<unknown>).commitAndEndContext(ENDED);
+          await this.#commitOnly(all[0] as Session<unknown>);
           return;
         }
         for (const session of all) await session.commit();
@@ -104,6 +109,13 @@ export class SessionContext {
     if (sessions.length === 1) await (sessions[0] as Session<unknown>).endContext(ENDED).catch(ignore);
     else await Promise.all(sessions.map((session) => session.endContext(ENDED).catch(ignore)));
     if (failure) throw failure.error;
+  }
+
+  /** The context's only session: committed and closed in one step (the common case). */
+  #commitOnly(session: Session<unknown>): Promise<void> {
+    this.#ended = true;
+    this.#sessions.clear();
+    return session.commitAndEndContext(ENDED);
   }
 
   #all(): Session<unknown>[] {
