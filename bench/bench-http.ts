@@ -36,37 +36,35 @@ const pgService: ServiceFactory = async (url, concurrency) => {
   return { app, close: () => pool.end() };
 };
 
-const pgsaService: ServiceFactory = async (url, concurrency) => {
+/** An engine with a pool of `concurrency` connections, and its service's `close`. */
+async function pgsaEngine(url: string, concurrency: number) {
   const engine = await createEngine<BenchDatabase>({ connectionString: url, minSize: concurrency, maxSize: concurrency });
+  const close = async () => {
+    await engine.close();
+    await engine.waitClosed();
+  };
+  return { engine, close };
+}
+
+const pgsaService: ServiceFactory = async (url, concurrency) => {
+  const { engine, close } = await pgsaEngine(url, concurrency);
   const app = Fastify();
   await app.register(dbSessionPlugin);
   app.get<{ Params: { id: string } }>('/users/:id', async (req) => {
     const session = await dbSession(engine);
     return asJson((await session.execute<UserRow>(W1_SQL, [Number(req.params.id)])).fetchAll()[0]);
   });
-  return {
-    app,
-    close: async () => {
-      await engine.close();
-      await engine.waitClosed();
-    },
-  };
+  return { app, close };
 };
 
 /** The same handler on pgsa without a session: `engine.fetchRow` (pipelined, autocommit), as pool.query. */
 const pgsaEngineService: ServiceFactory = async (url, concurrency) => {
-  const engine = await createEngine<BenchDatabase>({ connectionString: url, minSize: concurrency, maxSize: concurrency });
+  const { engine, close } = await pgsaEngine(url, concurrency);
   const app = Fastify();
   app.get<{ Params: { id: string } }>('/users/:id', async (req) =>
     asJson((await engine.fetchRow<UserRow>(W1_SQL, [Number(req.params.id)])) ?? undefined),
   );
-  return {
-    app,
-    close: async () => {
-      await engine.close();
-      await engine.waitClosed();
-    },
-  };
+  return { app, close };
 };
 
 /** The HTTP clients of W6, by name. */

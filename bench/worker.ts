@@ -88,8 +88,8 @@ async function measureLoop(client: BenchClient, concurrency: number, warmupMs: n
 const BULK_WARMUP_ROWS = 50_000;
 
 /**
- * W5: a warm-up bulk insert of a few rows (not measured), then the table is emptied and one
- * bulk insert of all rows is measured.
+ * W5: a warm-up bulk insert of up to {@link BULK_WARMUP_ROWS} rows by the same client (not
+ * measured), then the table is emptied and one bulk insert of all rows is measured.
  */
 async function measureBulk(clientName: string, url: string, rows: number): Promise<WorkerResult> {
   const spec = BULK_CLIENTS[clientName];

@@ -100,7 +100,9 @@ export class LazyConnection<DB> {
     if (tx?.isActive) return this.#rollBackAndRelease(conn, tx);
     // The common case (committed at the end of a request): no extra promise on the way.
     this.#forget();
-    return this.#pinned ? Promise.resolve(this.#unpin()) : conn.close();
+    if (!this.#pinned) return conn.close();
+    this.#pinned = false;
+    return Promise.resolve();
   }
 
   async #rollBackAndRelease(conn: SAConnection<DB>, tx: Transaction<DB>): Promise<void> {
@@ -111,16 +113,12 @@ export class LazyConnection<DB> {
     } finally {
       this.#forget();
       if (!this.#pinned) await conn.close();
-      this.#unpin();
+      this.#pinned = false;
     }
   }
 
   #forget(): void {
     this.#conn = undefined;
     this.#tx = undefined;
-  }
-
-  #unpin(): void {
-    this.#pinned = false;
   }
 }
