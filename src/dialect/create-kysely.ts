@@ -1,11 +1,15 @@
-import { DefaultConnectionProvider, Kysely, PostgresAdapter, PostgresQueryCompiler } from 'kysely';
+import { DefaultConnectionProvider, Kysely, PostgresAdapter } from 'kysely';
 import type { KyselyHost, QueryTarget } from './kysely-host.js';
 import { PgsaDialect } from './pgsa-dialect.js';
 import { PgsaDriver } from './pgsa-driver.js';
+import { PgsaQueryCompiler } from './pgsa-query-compiler.js';
 import { PgsaQueryExecutor } from './pgsa-query-executor.js';
 
-/** Kysely's PostgreSQL compiler and adapter are stateless: one of each serves every Kysely. */
-const SHARED_COMPILER = new PostgresQueryCompiler();
+/**
+ * The compiler and adapter keep no state between calls (a compile is synchronous): one of each
+ * serves every Kysely.
+ */
+const SHARED_COMPILER = new PgsaQueryCompiler();
 const SHARED_ADAPTER = new PostgresAdapter();
 const NO_PLUGINS = Object.freeze([]);
 

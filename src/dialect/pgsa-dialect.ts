@@ -6,14 +6,15 @@ import {
   type Kysely,
   PostgresAdapter,
   PostgresIntrospector,
-  PostgresQueryCompiler,
   type QueryCompiler,
 } from 'kysely';
+import { PgsaQueryCompiler } from './pgsa-query-compiler.js';
 
 /**
  * A Kysely `Dialect` whose driver is pgsa's (`PgsaDriver` over an engine's pool). It is
- * only a factory: PostgreSQL's compiler, adapter (with the Migrator's lock) and introspector
- * come from the application's Kysely (`kysely` is a peer dependency: one copy).
+ * only a factory: PostgreSQL's adapter (with the Migrator's lock) and introspector come from
+ * the application's Kysely (`kysely` is a peer dependency: one copy); its compiler is Kysely's
+ * PostgreSQL compiler with a faster node dispatch (same SQL).
  *
  * Transaction statements (`BEGIN …`, `COMMIT`, `ROLLBACK`, a ControlledTransaction's
  * savepoints) run through the Kysely connection's `executeQuery`, so the Kysely's `log` sees
@@ -50,7 +51,7 @@ export class PgsaDialect implements Dialect {
   }
 
   createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler();
+    return new PgsaQueryCompiler();
   }
 
   createAdapter(): DialectAdapter {
