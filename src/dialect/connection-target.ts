@@ -22,10 +22,15 @@ export class ConnectionTarget<DB = unknown>
     this.connection = connection;
   }
 
-  /** `conn.db`'s acquire. @throws ResourceClosedError when the connection is closed */
-  async acquire(): Promise<this> {
+  /** `conn.db`'s single statements run on the connection itself. @throws ResourceClosedError when the connection is closed */
+  queryTarget(): this {
     this.connection.guardOpen('execute');
     return this;
+  }
+
+  /** `conn.db`'s acquire. @throws ResourceClosedError when the connection is closed */
+  async acquire(): Promise<this> {
+    return this.queryTarget();
   }
 
   async release(): Promise<void> {}

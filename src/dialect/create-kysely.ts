@@ -3,7 +3,8 @@ import type { KyselyHost, QueryTarget } from './kysely-host.js';
 import { PgsaDialect } from './pgsa-dialect.js';
 import { PgsaDriver } from './pgsa-driver.js';
 import { PgsaQueryCompiler } from './pgsa-query-compiler.js';
-import { PgsaQueryExecutor } from './pgsa-query-executor.js';
+import { type DirectConnection, PgsaQueryExecutor } from './pgsa-query-executor.js';
+import { TargetConnection } from './target-connection.js';
 
 /**
  * The compiler and adapter keep no state between calls (a compile is synchronous): one of each
@@ -35,6 +36,17 @@ export function createKysely<DB, Target extends QueryTarget = QueryTarget>(
     new DefaultConnectionProvider(driver),
     NO_PLUGINS,
     host.autocommit,
+    host.queryTarget && directConnection(host.queryTarget.bind(host)),
   );
   return new Kysely<DB>({ config: { dialect: shown }, dialect: shown, driver, executor });
+}
+
+/** A host's `queryTarget()` as a Kysely connection, made once per target. */
+function directConnection<Target extends QueryTarget>(queryTarget: () => Target): DirectConnection {
+  let connection: TargetConnection<Target> | undefined;
+  return () => {
+    const target = queryTarget();
+    if (connection?.target !== target) connection = new TargetConnection(target);
+    return connection;
+  };
 }

@@ -76,6 +76,13 @@ export interface KyselyHost<Target extends QueryTarget = QueryTarget> {
   /** Gives back what `acquire()` returned. */
   release(target: Target): Promise<void>;
   /**
+   * Optional: the target a single statement outside any Kysely transaction runs on, without an
+   * `acquire()` / `release()` scope (a connection lends itself; a session one shared target,
+   * since a lone statement opens no Kysely unit of work). Throws when the host cannot run one
+   * (a closed connection). Transactions, `connection()` and streams still acquire.
+   */
+  queryTarget?(): Target;
+  /**
    * Optional: where a single statement outside any Kysely transaction may run instead
    * (`engine.db`'s pipelined path). Transactions, `connection()` and streams always acquire.
    */

@@ -1,6 +1,7 @@
 import {
   type CompiledQuery,
   type ConnectionProvider,
+  type DatabaseConnection,
   DefaultQueryExecutor,
   type DialectAdapter,
   type KyselyPlugin,
@@ -27,6 +28,10 @@ import { toKyselyResult } from './target-connection.js';
  *   refuses) takes Kysely's usual path, which acquires one. Kysely routes all of those through
  *   `provideConnection` / `withConnectionProvider`, and only one-off statements through
  *   `executeQuery` on this executor, which is what makes the split safe.
+ * - With a `direct` connection (`conn.db`, `session.db`), a single statement outside any
+ *   Kysely transaction runs on it without Kysely's acquire / release scope: five async frames
+ *   and a connection object fewer per query. Transactions, `connection()` and streams still
+ *   go through the provider.
  *
  * @internal
  */
@@ -35,6 +40,7 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
   readonly #adapter: DialectAdapter;
   readonly #provider: ConnectionProvider;
   readonly #autocommit: AutocommitRunner | undefined;
+  readonly #direct: DirectConnection | undefined;
 
   constructor(
     compiler: QueryCompiler,
@@ -42,6 +48,7 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
     provider: ConnectionProvider,
     plugins: readonly KyselyPlugin[],
     autocommit: AutocommitRunner | undefined,
+    direct?: DirectConnection,
   ) {
     // Every caller passes a list nobody mutates: no copy needed.
     super(compiler, adapter, provider, plugins as KyselyPlugin[]);
@@ -49,6 +56,7 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
     this.#adapter = adapter;
     this.#provider = provider;
     this.#autocommit = autocommit;
+    this.#direct = direct;
   }
 
   override compileQuery(node: RootOperationNode, queryId: QueryId): CompiledQuery {
@@ -59,9 +67,11 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
   }
 
   override async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    let result: QueryResult<UnknownRow>;
     const pending = this.#autocommit?.(compiledQuery.sql, compiledQuery.parameters);
-    if (pending === undefined) return super.executeQuery<R>(compiledQuery);
-    let result = toKyselyResult<UnknownRow>(await pending);
+    if (pending !== undefined) result = toKyselyResult<UnknownRow>(await pending);
+    else if (this.#direct !== undefined) result = await this.#direct().executeQuery<UnknownRow>(compiledQuery);
+    else return super.executeQuery<R>(compiledQuery);
     for (const plugin of this.plugins) {
       result = await plugin.transformResult({ result, queryId: compiledQuery.queryId });
     }
@@ -69,31 +79,45 @@ export class PgsaQueryExecutor extends DefaultQueryExecutor {
   }
 
   override withPlugins(plugins: ReadonlyArray<KyselyPlugin>): PgsaQueryExecutor {
-    return this.#with([...this.plugins, ...plugins], this.#provider, this.#autocommit);
+    return this.#withPlugins([...this.plugins, ...plugins]);
   }
 
   override withPlugin(plugin: KyselyPlugin): PgsaQueryExecutor {
-    return this.#with([...this.plugins, plugin], this.#provider, this.#autocommit);
+    return this.#withPlugins([...this.plugins, plugin]);
   }
 
   override withPluginAtFront(plugin: KyselyPlugin): PgsaQueryExecutor {
-    return this.#with([plugin, ...this.plugins], this.#provider, this.#autocommit);
+    return this.#withPlugins([plugin, ...this.plugins]);
   }
 
   override withoutPlugins(): PgsaQueryExecutor {
-    return this.#with([], this.#provider, this.#autocommit);
+    return this.#withPlugins([]);
   }
 
-  /** A connection of its own (transaction, `connection()`): never the pipelined path. */
+  /**
+   * A connection of its own (transaction, `connection()`): every query through `provider`,
+   * never the pipelined path or the direct connection.
+   */
   override withConnectionProvider(provider: ConnectionProvider): PgsaQueryExecutor {
-    return this.#with(this.plugins, provider, undefined);
+    return new PgsaQueryExecutor(this.#compiler, this.#adapter, provider, this.plugins, undefined);
   }
 
-  #with(
-    plugins: readonly KyselyPlugin[],
-    provider: ConnectionProvider,
-    autocommit: AutocommitRunner | undefined,
-  ): PgsaQueryExecutor {
-    return new PgsaQueryExecutor(this.#compiler, this.#adapter, provider, plugins, autocommit);
+  #withPlugins(plugins: readonly KyselyPlugin[]): PgsaQueryExecutor {
+    return new PgsaQueryExecutor(
+      this.#compiler,
+      this.#adapter,
+      this.#provider,
+      plugins,
+      this.#autocommit,
+      this.#direct,
+    );
   }
 }
+
+/**
+ * The connection a single statement runs on without an acquire / release scope (see
+ * `KyselyHost.queryTarget`); throws when there is none to run on.
+ *
+ * @internal
+ */
+export type DirectConnection = () => DatabaseConnection;

@@ -13,8 +13,11 @@ const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
  */
 export class TargetConnection<Target extends QueryTarget> implements DatabaseConnection {
   readonly target: Target;
-  /** node-postgres' results of the control statements in flight, by their compiled query. */
-  readonly #controlResults = new WeakMap<CompiledQuery, pg.QueryResult | undefined>();
+  /**
+   * node-postgres' results of the control statements in flight, by their compiled query (made
+   * by the first one: most connections of a query never send one).
+   */
+  #controlResults: WeakMap<CompiledQuery, pg.QueryResult | undefined> | undefined;
 
   constructor(target: Target) {
     this.target = target;
@@ -22,7 +25,7 @@ export class TargetConnection<Target extends QueryTarget> implements DatabaseCon
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.target.query(compiledQuery.sql, compiledQuery.parameters, 'object');
-    if (this.#controlResults.has(compiledQuery)) {
+    if (this.#controlResults?.has(compiledQuery)) {
       this.#controlResults.set(compiledQuery, Array.isArray(result) ? result.at(-1) : result);
     }
     return toKyselyResult<R>(result);
@@ -36,14 +39,15 @@ export class TargetConnection<Target extends QueryTarget> implements DatabaseCon
    */
   readonly sendControl = async (sql: string): Promise<pg.QueryResult> => {
     const compiled = CompiledQuery.raw(sql);
-    this.#controlResults.set(compiled, undefined);
+    const results = (this.#controlResults ??= new WeakMap());
+    results.set(compiled, undefined);
     try {
       await this.executeQuery(compiled);
-      const result = this.#controlResults.get(compiled);
+      const result = results.get(compiled);
       if (result === undefined) throw new Error(`pgsa: no result for control statement ${sql}`);
       return result;
     } finally {
-      this.#controlResults.delete(compiled);
+      results.delete(compiled);
     }
   };
 

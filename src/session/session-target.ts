@@ -38,14 +38,16 @@ export class SessionTarget<DB> extends UnitTarget<DB> {
 }
 
 /**
- * The host of `session.db`: a target per scope; releasing does nothing, because the session's
- * owner releases its connection.
+ * The host of `session.db`: a target per scope (one shared by single statements); releasing
+ * does nothing, because the session's owner releases its connection.
  *
  * @internal
  */
 export function sessionKyselyHost<DB>(session: SessionHost<DB>): KyselyHost<SessionTarget<DB>> {
+  let shared: SessionTarget<DB> | undefined;
   return {
     acquire: async () => new SessionTarget(session),
     release: async () => {},
+    queryTarget: () => (shared ??= new SessionTarget(session)),
   };
 }
