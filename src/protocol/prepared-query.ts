@@ -15,6 +15,7 @@ import {
 import { parseCommandTag, prepareValues, type RowMode } from './protocol-query.js';
 import type { StatementCache, StatementDescription } from './statement-cache.js';
 import { MessageWriter } from './message-writer.js';
+import { objectRowMaker } from './object-row.js';
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -23,7 +24,8 @@ import { MessageWriter } from './message-writer.js';
  * - describes the statement's result columns once per connection (Parse + Describe statement
  *   on first use), so later executions send only Bind/Execute/Sync and the server sends no
  *   RowDescription back; the column type parsers are resolved once, not per result;
- * - builds rows straight from the DataRow messages, without pg's `Result`.
+ * - builds rows straight from the DataRow messages, without pg's `Result` (object rows through
+ *   a builder made once per statement, see `objectRowMaker`).
  *
  * In `'describe'` mode (`conn.prepare`) it only prepares: Parse (unless parsed) + Describe
  * statement + Sync, recording the parameter types too, and returns no rows.
@@ -133,14 +135,8 @@ export class PreparedQuery extends QueryBase {
         }
         this.#rows.push(row);
       } else {
-        const row: Record<string, unknown> = {};
-        const fields = description.fields;
-        for (let i = 0; i < raw.length; i++) {
-          const value = raw[i] as string | null;
-          row[(fields[i] as pg.FieldDef).name] =
-            value === null ? null : (parsers[i] as (text: string) => unknown)(value);
-        }
-        this.#rows.push(row);
+        const make = (description.objectRow ??= objectRowMaker(description.fields, parsers));
+        this.#rows.push(make(raw as (string | null)[]));
       }
     } catch (error) {
       // As pg: the failure is reported once the server is done with the statement.

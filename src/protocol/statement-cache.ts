@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { ConnectionTypes } from '../codecs/connection-types.js';
+import type { ObjectRowMaker } from './object-row.js';
 import { forgetParsedStatement } from './pg-internals.js';
 
 const caches = new WeakMap<pg.ClientBase, StatementCache>();
@@ -17,6 +18,8 @@ export interface StatementDescription {
   readonly parameterTypes?: readonly number[] | undefined;
   /** The connection's codec version the parsers were resolved under (see `ConnectionTypes`). */
   readonly typesVersion: number;
+  /** Builds the statement's object rows; made by the first result read as objects. */
+  objectRow?: ObjectRowMaker | undefined;
 }
 
 /**
