@@ -3,6 +3,7 @@ import { parse } from 'pg-connection-string';
 import {
   checkLoadBalanceHosts,
   checkTargetSessionAttrs,
+  encodeShown,
   formatHost,
   type HostAddress,
   type LoadBalanceHosts,
@@ -209,14 +210,14 @@ export function maskedDsn(connection: ResolvedConnection): string {
       multiHost.loadBalanceHosts === 'random' ? 'load_balance_hosts=random' : '',
     ].filter(Boolean);
     const tail = query.length > 0 ? `?${query.join('&')}` : '';
-    return `postgresql://${encodeURIComponent(user)}${secret}@${hosts}/${encodeURIComponent(database)}${tail}`;
+    return `postgresql://${encodeShown(user)}${secret}@${hosts}/${encodeShown(database)}${tail}`;
   }
-  const path = `:${port}/${encodeURIComponent(database)}`;
+  const path = `:${port}/${encodeShown(database)}`;
   if (host.startsWith('/')) {
-    return `postgresql://${encodeURIComponent(user)}${secret}@${path}?host=${encodeURIComponent(host)}`;
+    return `postgresql://${encodeShown(user)}${secret}@${path}?host=${encodeShown(host)}`;
   }
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return `postgresql://${encodeURIComponent(user)}${secret}@${shownHost}${path}`;
+  return `postgresql://${encodeShown(user)}${secret}@${shownHost}${path}`;
 }
 
 /**

@@ -156,8 +156,16 @@ function portNumber(text: string): number {
   return value;
 }
 
+/** A lone UTF-16 surrogate (encodeURIComponent throws URIError on one). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `encodeURIComponent` that never throws (for DSNs shown in messages): a lone surrogate becomes U+FFFD. */
+export function encodeShown(text: string): string {
+  return encodeURIComponent(text.replace(LONE_SURROGATE, '\ufffd'));
+}
+
 /** `h:5432`, `[::1]:5432` or `%2Ftmp:5432`: one host of a multi-host DSN, as libpq writes it. */
 export function formatHost(host: string, port: number): string {
-  if (host.startsWith('/')) return `${encodeURIComponent(host)}:${port}`;
+  if (host.startsWith('/')) return `${encodeShown(host)}:${port}`;
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

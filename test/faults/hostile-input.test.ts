@@ -242,6 +242,18 @@ describe('connection strings and options', () => {
     );
   });
 
+  it('a Unix-socket DSN holding a lone UTF-16 surrogate fails to connect, typed (fast-check found it)', async () => {
+    // The masked DSN the engine prints used to throw URIError from encodeURIComponent.
+    for (const connectionString of ['/* \ud800', 'postgres://u@/db?host=/tmp/\udc00x', 'postgres://u@h1:1,/tmp/\ud800:2/db']) {
+      const error = await createEngine({ connectionString, connectTimeoutMs: 2_000, connectRetries: { attempts: 1 } }).then(
+        (engine) => engine.close().then(() => new Error('connected')),
+        (error: unknown) => error,
+      );
+      expect(error, connectionString).toBeInstanceOf(PgsaError);
+      expect(String((error as Error).message)).not.toContain('URI malformed');
+    }
+  });
+
   it('an engine made with any password shows it nowhere (inspect, JSON, spread, errors)', async () => {
     await fc.assert(
       fc.asyncProperty(secret, async (password) => {
