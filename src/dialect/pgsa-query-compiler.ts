@@ -53,7 +53,8 @@ const QUOTE = '"';
  * this one calls the methods of the nodes every query is made of (identifiers, columns,
  * references, values, operators, …) directly and hands every other kind to Kysely's own
  * dispatch. Identifiers without a `"` are used as they are instead of going through a regular
- * expression. Measured on a 5-column point select: 1.38 µs → 0.77 µs per `compile()`.
+ * expression. Measured on a 5-column point select through `engine.db`: 1.64 µs → 0.77 µs per
+ * `compile()`.
  *
  * It replaces the protected `visitNode` field of Kysely's `OperationNodeVisitor` and keeps its
  * `nodeStack` as Kysely's does (compiled SQL depends on `parentNode`); both, and every method
