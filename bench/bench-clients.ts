@@ -105,6 +105,56 @@ function pgPool(named: boolean): Factory {
   };
 }
 
+/**
+ * The round trips of a request session written by hand on raw pg: a pooled client, `BEGIN` in
+ * the same write as the statement (one simple-protocol string, values as literals: pg's API
+ * cannot send a BEGIN with a parameterized statement), `COMMIT`, release. Two round trips per
+ * request against `pool.query`'s one: the ceiling for any client that runs each request in its
+ * own transaction and commits before answering (what pgsa's session does).
+ */
+/** `sql` with its `$n` placeholders replaced by `values` as literals (what pg's simple protocol needs). */
+export function inlineValues(sql: string, values: readonly (number | string | Date)[], client: pg.PoolClient): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = values[Number(n) - 1] as number | string | Date;
+    return typeof value === 'number' ? String(value) : client.escapeLiteral(value instanceof Date ? value.toISOString() : value);
+  });
+}
+
+/** One request session by hand on `pool`: the rows of `statement(client)` (two round trips). */
+export async function handSession(pool: pg.Pool, statement: (client: pg.PoolClient) => string): Promise<UserRow[]> {
+  const client = await pool.connect();
+  try {
+    const results = (await client.query(`BEGIN; ${statement(client)}`)) as unknown as pg.QueryResult<UserRow>[];
+    await client.query('COMMIT');
+    return (results[1] as pg.QueryResult<UserRow>).rows;
+  } finally {
+    client.release();
+  }
+}
+
+const pgHandSession: Factory = async (workload, { url, concurrency }) => {
+  const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  const close = () => pool.end();
+  const session = async (statement: (client: pg.PoolClient) => string) => touch(await handSession(pool, statement));
+  switch (workload) {
+    case 'W1':
+      return { op: async () => ((sink += await session((client) => inlineValues(W1_SQL, [randomId()], client))), 1), close };
+    case 'W2':
+      return {
+        op: async () => {
+          const start = randomId(100);
+          sink += await session((client) => inlineValues(W2_SQL, [start, start + 100], client));
+          return 1;
+        },
+        close,
+      };
+    case 'W3':
+      return { op: async () => (await session((client) => inlineValues(W3_SQL, logValues(), client)), 1), close };
+    default:
+      return undefined;
+  }
+};
+
 /** Kysely with its own PostgresDialect over a pg Pool. */
 const kysely: Factory = async (workload, { url, concurrency }) => {
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
@@ -340,6 +390,10 @@ function throughPgBouncer(factory: Factory): Factory {
 export const CLIENTS: Record<string, { label: string; factory: Factory }> = {
   pg: { label: 'pg Pool (unnamed)', factory: pgPool(false) },
   'pg-named': { label: 'pg Pool (named prepared)', factory: pgPool(true) },
+  'pg-session': {
+    label: "pg Pool by hand: connect + 'BEGIN; …' (one write) + COMMIT + release (2 round trips)",
+    factory: pgHandSession,
+  },
   kysely: { label: 'Kysely + PostgresDialect', factory: kysely },
   postgresjs: { label: 'postgres.js', factory: postgresJs },
   'pgsa-builder': { label: 'pgsa acquire + conn.execute(builder)', factory: pgsa('builder') },

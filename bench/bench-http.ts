@@ -3,7 +3,8 @@
  * columns as JSON — driven by a plain keep-alive client in the same process (`concurrency`
  * requests in flight). The same handler on raw pg (`pool.query`) and on pgsa's request
  * middleware (`dbSessionPlugin` + `dbSession(engine)`: BEGIN with the query, COMMIT at the
- * end), so the difference is what pgsa's per-request session costs; and on pgsa's
+ * end), so the difference is what pgsa's per-request session costs; on raw pg with the same
+ * two round trips written by hand (the ceiling of any per-request transaction); and on pgsa's
  * `engine.fetchRow` without a session (pipelined autocommit, what `pool.query` is). Units are
  * responses.
  */
@@ -13,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { createEngine, dbSession } from 'pgsa';
 import { dbSessionPlugin } from 'pgsa/fastify';
+import { handSession, inlineValues } from './bench-clients.js';
 import { type BenchDatabase, randomId, type UserRow, W1_SQL } from './bench-sql.js';
 
 interface HttpService {
@@ -32,6 +34,16 @@ const pgService: ServiceFactory = async (url, concurrency) => {
   const app = Fastify();
   app.get<{ Params: { id: string } }>('/users/:id', async (req) =>
     asJson((await pool.query<UserRow>(W1_SQL, [Number(req.params.id)])).rows[0]),
+  );
+  return { app, close: () => pool.end() };
+};
+
+/** The same handler on raw pg with a request session written by hand (BEGIN with the query, COMMIT: two round trips). */
+const pgSessionService: ServiceFactory = async (url, concurrency) => {
+  const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  const app = Fastify();
+  app.get<{ Params: { id: string } }>('/users/:id', async (req) =>
+    asJson((await handSession(pool, (client) => inlineValues(W1_SQL, [Number(req.params.id)], client)))[0]),
   );
   return { app, close: () => pool.end() };
 };
@@ -70,6 +82,10 @@ const pgsaEngineService: ServiceFactory = async (url, concurrency) => {
 /** The HTTP clients of W6, by name. */
 export const HTTP_CLIENTS: Record<string, { label: string; make: ServiceFactory }> = {
   'http-pg': { label: 'Fastify GET /users/:id on pg Pool (pool.query)', make: pgService },
+  'http-pg-session': {
+    label: "Fastify GET /users/:id on pg by hand: connect + 'BEGIN; …' + COMMIT + release (2 round trips)",
+    make: pgSessionService,
+  },
   'http-pgsa': { label: 'Fastify GET /users/:id on pgsa middleware (dbSession, BEGIN…COMMIT)', make: pgsaService },
   'http-pgsa-engine': { label: 'Fastify GET /users/:id on pgsa engine.fetchRow (pipelined, no session)', make: pgsaEngineService },
 };

@@ -8,7 +8,10 @@
  * Starts its own PostgreSQL (or uses PGSA_BENCH_DATABASE_URL), seeds it, then measures every
  * client on every workload, each measurement in a fresh Node process, alternating clients round
  * after round. Prints one markdown table (median ops/s, spread, client CPU µs per operation,
- * ratio to raw pg in the same run) and writes bench/results/latest.json and latest.md.
+ * ratio to raw pg in the same run), then the targets, each the median of its per-round ratios
+ * (client and baseline measured in the same pass over the workload's clients, two minutes apart
+ * at most, so a slow spell of the machine in another round does not decide a verdict) with their range, and writes
+ * bench/results/latest.json and latest.md.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -21,7 +24,7 @@ import { findPgBouncer, type PgBouncer, startPgBouncer } from '../test/support/p
 import { BULK_CLIENTS } from './bench-bulk.js';
 import { CLIENTS } from './bench-clients.js';
 import { SEED_SQL } from './bench-sql.js';
-import { type Cell, type Measurement, renderReport } from './bench-report.js';
+import { type Cell, type Measurement, median, renderReport } from './bench-report.js';
 import { pgbenchApplies, runPgbench } from './pgbench.js';
 import { HTTP_CLIENTS } from './bench-http.js';
 import type { WorkerResult } from './worker.js';
@@ -33,6 +36,7 @@ const run = promisify(execFile);
 const READ_CLIENTS = [
   'pg',
   'pg-named',
+  'pg-session',
   'kysely',
   'postgresjs',
   'pgsa-builder',
@@ -49,6 +53,7 @@ const READ_CLIENTS = [
 const WRITE_CLIENTS = [
   'pg',
   'pg-named',
+  'pg-session',
   'kysely',
   'postgresjs',
   'pgsa-sql',
@@ -78,7 +83,7 @@ const PLAN: readonly { workload: WorkloadName; concurrency: number; clients: str
     concurrency: 1,
     clients: ['pg', 'pg-unnest', 'kysely', 'postgresjs', 'postgresjs-copy', 'pg-copy-streams', 'pgsa-execute-many', 'pgsa-copy'],
   },
-  { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pgsa', 'http-pgsa-engine'] },
+  { workload: 'W6', concurrency: 16, clients: ['http-pg', 'http-pg-session', 'http-pgsa', 'http-pgsa-engine'] },
 ];
 
 interface Options {
@@ -152,7 +157,7 @@ async function main(): Promise<void> {
           if (client.endsWith('-pgbouncer') && bouncer === undefined) continue;
           const result = await measure(url, client, entry.workload, entry.concurrency, options);
           if (result.error) log(`${entry.workload} c=${entry.concurrency} ${client}: ${result.error}`);
-          measurements.push({ workload: entry.workload, concurrency: entry.concurrency, client, result });
+          measurements.push({ workload: entry.workload, concurrency: entry.concurrency, client, round, result });
           if (result.supported && result.units !== undefined && result.elapsedMs) {
             const rate = (result.units / result.elapsedMs) * 1000;
             log(`round ${round + 1} ${entry.workload} c=${entry.concurrency} ${client}: ${rate.toFixed(0)}/s`);
@@ -161,14 +166,14 @@ async function main(): Promise<void> {
         const wantsPgbench = !options.clients || options.clients.has('pgbench');
         if (wantsPgbench && pgbenchApplies(entry.workload) && entry.concurrency === 16 && (await hasPgbench())) {
           const result = await runPgbench(url, entry.workload, 16, options.seconds + options.warmupSeconds);
-          measurements.push({ workload: entry.workload, concurrency: 16, client: 'pgbench', result });
+          measurements.push({ workload: entry.workload, concurrency: 16, client: 'pgbench', round, result });
           log(`round ${round + 1} ${entry.workload} c=16 pgbench: ${result.units && result.elapsedMs ? ((result.units / result.elapsedMs) * 1000).toFixed(0) : result.error}/s`);
         }
       }
     }
     const cells = summarize(measurements);
     const machine = await describeMachine(server.version, server.provider);
-    const report = renderReport(cells, machine, options, Date.now() - started);
+    const report = renderReport(cells, measurements, machine, options, Date.now() - started);
     process.stdout.write(`${report.markdown}\n`);
     const results = join(here, 'results');
     await mkdir(results, { recursive: true });
@@ -253,13 +258,6 @@ function labelOf(client: string, workload: string): string {
   if (workload === 'W6') return HTTP_CLIENTS[client]?.label ?? client;
   if (client === 'pgsa-sql' && workload === 'W3') return "pgsa acquire + conn.execute('BEGIN') / sql / 'COMMIT'";
   return CLIENTS[client]?.label ?? client;
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 let pgbenchFound: boolean | undefined;

@@ -35,7 +35,7 @@ async function main(): Promise<WorkerResult> {
   ] = process.argv.slice(2);
   const url = process.env.PGSA_BENCH_URL;
   if (!url) throw new Error('PGSA_BENCH_URL is not set');
-  if (workload === 'W5') return measureBulk(clientName, url, Number(bulkText));
+  if (workload === 'W5') return measureBulk(clientName, url, Number(bulkText), Number(measureText));
   if (workload === 'W6') {
     const http = await serveHttp(clientName, url, Number(concurrencyText));
     if (http === undefined) return { supported: false };
@@ -89,9 +89,11 @@ const BULK_WARMUP_ROWS = 50_000;
 
 /**
  * W5: a warm-up bulk insert of up to {@link BULK_WARMUP_ROWS} rows by the same client (not
- * measured), then the table is emptied and one bulk insert of all rows is measured.
+ * measured), then bulk inserts of all rows, the table emptied before each (not measured),
+ * until the inserts alone took `measureMs` (at least one): one insert of 100,000 rows takes
+ * about 50 ms on the fast paths, too short a window to time alone.
  */
-async function measureBulk(clientName: string, url: string, rows: number): Promise<WorkerResult> {
+async function measureBulk(clientName: string, url: string, rows: number, measureMs: number): Promise<WorkerResult> {
   const spec = BULK_CLIENTS[clientName];
   if (!spec) return { supported: false };
   const warmUp = await spec.make(url, bulkRows(Math.min(rows, BULK_WARMUP_ROWS)));
@@ -103,8 +105,19 @@ async function measureBulk(clientName: string, url: string, rows: number): Promi
   }
   const client = await spec.make(url, bulkRows(rows));
   try {
-    await client.prepare();
-    return await measureOnce({ op: () => client.op(), close: async () => {} });
+    let units = 0;
+    let elapsedMs = 0;
+    let cpuUs = 0;
+    let rssGrowthBytes = 0;
+    do {
+      await client.prepare();
+      const one = await measureOnce({ op: () => client.op(), close: async () => {} });
+      units += one.units ?? 0;
+      elapsedMs += one.elapsedMs ?? 0;
+      cpuUs += one.cpuUs ?? 0;
+      rssGrowthBytes = Math.max(rssGrowthBytes, one.rssGrowthBytes ?? 0);
+    } while (elapsedMs < measureMs);
+    return { supported: true, units, elapsedMs, cpuUs, rssGrowthBytes };
   } finally {
     await client.close();
   }
