@@ -114,6 +114,8 @@ export function renderReport(
   const rate = rateByRound(measurements);
   /** `client` over `base` (both `[workload, concurrency, client]`), round by round. */
   const paired = (client: Key, base: Key) => pairedRatio(rate(...client), rate(...base));
+  /** A ratio printed without a goal. */
+  const reported = (name: string, client: Key, base: Key) => ({ name: `${name} (reported)`, value: paired(client, base), goal: undefined });
   const cpu = (w: string, c: number, client: string) => find(w, c, client)?.cpuUsPerOp;
   const cpuRatio = (a: number | undefined, b: number | undefined): Ratio | undefined =>
     a !== undefined && b ? { median: a / b, min: a / b, max: a / b } : undefined;
@@ -128,16 +130,8 @@ export function renderReport(
   ];
   const targets: { name: string; value: Ratio | undefined; goal: number | undefined; atMost?: boolean; mb?: boolean }[] = [
     { name: 'Issue 18: W1 c=16 request session ≥ 0.85× raw pg', value: paired(['W1', 16, 'pgsa-session'], ['W1', 16, 'pg']), goal: 0.85 },
-    {
-      name: 'Issue 18: W1 c=16 the same two round trips by hand on raw pg / raw pg (the ceiling of the target above; reported)',
-      value: paired(['W1', 16, 'pg-session'], ['W1', 16, 'pg']),
-      goal: undefined,
-    },
-    {
-      name: 'Issue 18: W1 c=16 request session / the same two round trips by hand on raw pg (reported)',
-      value: paired(['W1', 16, 'pgsa-session'], ['W1', 16, 'pg-session']),
-      goal: undefined,
-    },
+    reported('Issue 18: W1 c=16 the same two round trips by hand on raw pg / raw pg, the ceiling of the target above', ['W1', 16, 'pg-session'], ['W1', 16, 'pg']),
+    reported('Issue 18: W1 c=16 request session / the same two round trips by hand on raw pg', ['W1', 16, 'pgsa-session'], ['W1', 16, 'pg-session']),
     { name: 'Issue 18: W3 c=16 request session ≥ 1.1× raw pg', value: paired(['W3', 16, 'pgsa-session'], ['W3', 16, 'pg']), goal: 1.1 },
     { name: 'Issue 18: W3 c=16 engine.transaction ≥ 1.3× raw pg', value: paired(['W3', 16, 'pgsa-transaction'], ['W3', 16, 'pg']), goal: 1.3 },
     ...w2Paths.map(([client, label]) => ({
@@ -150,18 +144,14 @@ export function renderReport(
     { name: 'Issue 18: W1 c=16 acquire + execute(builder) ≥ 1.8× Kysely', value: paired(['W1', 16, 'pgsa-builder'], ['W1', 16, 'kysely']), goal: 1.8 },
     { name: 'Issue 18 moonshot: W1 c=16 engine.db (pipelined) ≥ 1.0× pgbench -M prepared', value: paired(['W1', 16, 'pgsa-engine-db'], ['W1', 16, 'pgbench']), goal: 1.0 },
     { name: 'Issue 18: W5 pgsa copyFrom ≥ 0.9× pg-copy-streams fed hand-encoded lines', value: paired(['W5', 1, 'pgsa-copy'], ['W5', 1, 'pg-copy-streams']), goal: 0.9 },
-    { name: 'Issue 18: W5 pgsa executeMany / pg unnest batching (reported)', value: paired(['W5', 1, 'pgsa-execute-many'], ['W5', 1, 'pg-unnest']), goal: undefined },
-    { name: 'Issue 18: W6 HTTP pgsa middleware / same handler on raw pg (reported)', value: paired(['W6', 16, 'http-pgsa'], ['W6', 16, 'http-pg']), goal: undefined },
-    {
-      name: 'Issue 18: W6 HTTP pgsa middleware / same handler with the same two round trips by hand on raw pg (reported)',
-      value: paired(['W6', 16, 'http-pgsa'], ['W6', 16, 'http-pg-session']),
-      goal: undefined,
-    },
-    {
-      name: 'Issue 18: W6 HTTP pgsa engine.fetchRow without a session / same handler on raw pg (reported)',
-      value: paired(['W6', 16, 'http-pgsa-engine'], ['W6', 16, 'http-pg']),
-      goal: undefined,
-    },
+    reported('Issue 18: W5 pgsa executeMany / pg unnest batching', ['W5', 1, 'pgsa-execute-many'], ['W5', 1, 'pg-unnest']),
+    reported('Issue 18: W6 HTTP pgsa middleware / same handler on raw pg', ['W6', 16, 'http-pgsa'], ['W6', 16, 'http-pg']),
+    reported(
+      'Issue 18: W6 HTTP pgsa middleware / same handler with the same two round trips by hand on raw pg',
+      ['W6', 16, 'http-pgsa'],
+      ['W6', 16, 'http-pg-session'],
+    ),
+    reported('Issue 18: W6 HTTP pgsa engine.fetchRow without a session / same handler on raw pg', ['W6', 16, 'http-pgsa-engine'], ['W6', 16, 'http-pg']),
     { name: 'W1 c=16 pgsa execute(builder) ≥ 0.95× postgres.js', value: paired(['W1', 16, 'pgsa-builder'], ['W1', 16, 'postgresjs']), goal: 0.95 },
     { name: 'W1 c=16 pgsa raw string ≥ 1.0× pg named prepared', value: paired(['W1', 16, 'pgsa-sql'], ['W1', 16, 'pg-named']), goal: 1.0 },
     { name: 'W1 c=1 CPU/query pgsa raw string ≤ 1.15× pg named', value: cpuRatio(cpu('W1', 1, 'pgsa-sql'), cpu('W1', 1, 'pg-named')), goal: 1.15, atMost: true },
