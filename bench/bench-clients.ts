@@ -105,13 +105,6 @@ function pgPool(named: boolean): Factory {
   };
 }
 
-/**
- * The round trips of a request session written by hand on raw pg: a pooled client, `BEGIN` in
- * the same write as the statement (one simple-protocol string, values as literals: pg's API
- * cannot send a BEGIN with a parameterized statement), `COMMIT`, release. Two round trips per
- * request against `pool.query`'s one: the ceiling for any client that runs each request in its
- * own transaction and commits before answering (what pgsa's session does).
- */
 /** `sql` with its `$n` placeholders replaced by `values` as literals (what pg's simple protocol needs). */
 export function inlineValues(sql: string, values: readonly (number | string | Date)[], client: pg.PoolClient): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => {
@@ -120,7 +113,15 @@ export function inlineValues(sql: string, values: readonly (number | string | Da
   });
 }
 
-/** One request session by hand on `pool`: the rows of `statement(client)` (two round trips). */
+/**
+ * The round trips of a request session written by hand on raw pg: a pooled client, `BEGIN` in
+ * the same write as the statement (one simple-protocol string, values as literals: pg's API
+ * cannot send a BEGIN with a parameterized statement), `COMMIT`, release. Two round trips per
+ * request against `pool.query`'s one: the ceiling for any client that runs each request in its
+ * own transaction and commits before answering (what pgsa's session does).
+ *
+ * @returns the rows of `statement(client)`.
+ */
 export async function handSession(pool: pg.Pool, statement: (client: pg.PoolClient) => string): Promise<UserRow[]> {
   const client = await pool.connect();
   try {
