@@ -2,7 +2,8 @@
  * PostgreSQL's text form of an array (`{1,2,NULL}`, `{{"a b","c\"d"},{e,f}}`,
  * `[0:1]={x,y}`) parsed into nested JavaScript arrays, each element through `decode`.
  *
- * @internal
+ * Not part of the public API. (No internal tag here: a file-level one would strip the
+ * declaration below it from the published types, which the decoders' declarations refer to.)
  */
 
 /** Decodes one element's text (never called for a NULL element). */

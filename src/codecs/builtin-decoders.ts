@@ -135,7 +135,7 @@ export const timestamptzAsDate: Decoder = (text) => {
 };
 const PG_BYTEA = pgParser(OID.bytea);
 
-const int8AsNumber: Decoder = (text) => {
+export const int8AsNumber: Decoder = (text) => {
   const value = Number(text);
   if (Number.isSafeInteger(value)) return value;
   throw new DataError(

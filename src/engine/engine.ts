@@ -25,6 +25,7 @@ import { describeTarget, maskedDsn, type ResolvedConnection } from './dsn.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { PipelinePool } from './pipeline-pool.js';
 import { ConnectionTypes } from '../codecs/connection-types.js';
+import { parseRowsRaw } from '../protocol/pg-internals.js';
 import { OpenClients } from './open-clients.js';
 import { type CheckHost, health, type HealthReport, ping, type PingOptions } from './health.js';
 import { connectWithRetries, retriesNote } from './connect-retries.js';
@@ -530,6 +531,7 @@ export class Engine<DB = NoSchema> {
       pipeline: true,
       types,
     } as pg.ClientConfig);
+    parseRowsRaw(client);
     types.bind(client);
     return client;
   }
@@ -643,6 +645,7 @@ export class Engine<DB = NoSchema> {
           types,
         });
         types.bind(this);
+        parseRowsRaw(this);
         openClients.track(this);
       }
     }

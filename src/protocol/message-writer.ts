@@ -12,7 +12,7 @@ const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
  * executeMany batches its Bind/Execute pairs with it too.
  *
  * Values are as `prepareValue` makes them: null, a string (sent as text), or bytes (sent as
- * binary, like pg). Results are requested in text format.
+ * binary, like pg). Results come in text format unless a Bind asks for binary columns.
  *
  * @internal
  */
@@ -63,11 +63,14 @@ export class MessageWriter {
     return this;
   }
 
-  /** Bind of statement `statement` to the unnamed portal with `values`, then Execute of it. */
-  bindExecute(statement: string, values: readonly unknown[]): this {
+  /**
+   * Bind of statement `statement` to the unnamed portal with `values`, then Execute of it; the
+   * results in text format, or in `resultFormats` (a format code per column, 1 = binary).
+   */
+  bindExecute(statement: string, values: readonly unknown[], resultFormats?: readonly number[]): this {
     let binary = false;
     // 6 bytes per value: its length, and its format code when any value is binary.
-    let room = 16 + statement.length * 3 + 6 * values.length + EXECUTE.length;
+    let room = 16 + statement.length * 3 + 6 * values.length + EXECUTE.length + 2 * (resultFormats?.length ?? 0);
     for (const value of values) {
       if (value instanceof Uint8Array) {
         binary = true;
@@ -105,7 +108,12 @@ export class MessageWriter {
         at += 4 + length;
       }
     }
-    at = buffer.writeInt16BE(0, at); // results in text format
+    if (resultFormats === undefined) {
+      at = buffer.writeInt16BE(0, at); // results in text format
+    } else {
+      at = buffer.writeInt16BE(resultFormats.length, at);
+      for (const format of resultFormats) at = buffer.writeInt16BE(format, at);
+    }
     buffer.writeInt32BE(at - start - 1, start + 1);
     at += EXECUTE.copy(buffer, at);
     this.#offset = at;

@@ -6,7 +6,9 @@
  * Why pgsa needs them at all: its own protocol queries (prepared statements described once,
  * executeMany, COPY in/out) run as queries of pg's client, so they receive pg's protocol
  * connection and share its record of parsed statements; cancel requests need the backend key;
- * the transaction status is only current once the server's ReadyForQuery was processed.
+ * the transaction status is only current once the server's ReadyForQuery was processed; rows
+ * are decoded from the DataRow bytes (binary columns included), which pg-protocol's parser
+ * turns into strings.
  *
  * `test/protocol/pg-internals.test.ts` checks each of these against the installed pg and
  * pg-cursor, and package.json pins both to the minor range that test covers: upgrading either is
@@ -15,6 +17,7 @@
  * Not part of the public API.
  */
 import type { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import type Cursor from 'pg-cursor';
 
@@ -231,7 +234,7 @@ export interface RowDescriptionMessage {
   readonly fields: pg.FieldDef[];
 }
 
-/** The DataRow message pg's client hands a query (text-format values). */
+/** The ParameterDescription message (the answer to a Describe of a statement). */
 export interface ParameterDescriptionMessage {
   /** The type oid of each parameter, in order. */
   readonly dataTypeIDs: readonly number[];
@@ -249,8 +252,114 @@ export function onParameterDescription(
   return () => protocol.removeListener('parameterDescription', listener);
 }
 
+/**
+ * The DataRow message pg's client hands a query. Made by pgsa's parser (see
+ * {@link parseRowsRaw}), it also carries the message's bytes, and `fields` (pg's text form) is
+ * decoded on first read: both only valid while the handler runs (the parser reuses its buffer).
+ */
 export interface DataRowMessage {
   readonly fields: (string | null)[];
+  /** The buffer holding the message; `undefined` when pg-protocol's own parser made it. */
+  readonly bytes?: Buffer | undefined;
+  /** Where the message's field count (int16, then each field's int32 length and bytes) is in `bytes`. */
+  readonly start?: number | undefined;
+}
+
+// ——— pgsa's parser of the server's messages ———
+
+/** pg-protocol's parser (`pg-protocol/dist/parser`), as pg's connection uses it. */
+interface ProtocolParser {
+  parse(buffer: Buffer, callback: (message: { readonly name: string }) => void): void;
+  /** Makes the message of type `code` whose body (`length` − 4 bytes) starts at `offset` of `bytes`. */
+  handlePacket(offset: number, code: number, length: number, bytes: Buffer): { readonly name: string };
+}
+
+// pg-protocol as pg itself loads it (the same copy, whatever the package manager's layout).
+const pgRequire = createRequire(createRequire(import.meta.url).resolve('pg'));
+/** @internal exported for test/protocol/pg-internals.test.ts */
+export const PgProtocolParser = (pgRequire('pg-protocol/dist/parser.js') as { Parser: new () => ProtocolParser }).Parser;
+
+const DATA_ROW = 0x44; // 'D'
+
+/** A DataRow as {@link RawRowParser} makes it: the bytes, and pg's text fields on demand. */
+class RawDataRow implements DataRowMessage {
+  readonly name = 'dataRow';
+  readonly length: number;
+  readonly bytes: Buffer;
+  readonly start: number;
+  #fields: (string | null)[] | undefined;
+
+  constructor(bytes: Buffer, start: number, length: number) {
+    this.bytes = bytes;
+    this.start = start;
+    this.length = length;
+  }
+
+  get fieldCount(): number {
+    return this.bytes.readInt16BE(this.start);
+  }
+
+  /** As pg-protocol's parser makes them: each field as UTF-8 text, `null` for SQL NULL. */
+  get fields(): (string | null)[] {
+    if (this.#fields !== undefined) return this.#fields;
+    const bytes = this.bytes;
+    let at = this.start;
+    const fields = new Array<string | null>(bytes.readInt16BE(at));
+    at += 2;
+    for (let i = 0; i < fields.length; i++) {
+      const length = bytes.readInt32BE(at);
+      at += 4;
+      if (length < 0) {
+        fields[i] = null;
+      } else {
+        fields[i] = bytes.toString('utf8', at, at + length);
+        at += length;
+      }
+    }
+    return (this.#fields = fields);
+  }
+}
+
+/** pg-protocol's parser, but DataRow messages are {@link RawDataRow}s. */
+class RawRowParser extends PgProtocolParser {
+  override handlePacket(offset: number, code: number, length: number, bytes: Buffer): { readonly name: string } {
+    return code === DATA_ROW ? new RawDataRow(bytes, offset, length) : super.handlePacket(offset, code, length, bytes);
+  }
+}
+
+/** pg's protocol connection's own fields used here. */
+interface ConnectionInternals extends EventEmitter {
+  /** Parses the socket's data and emits each message (pg: `parse(stream, …)` of pg-protocol). */
+  attachListeners(stream: EventEmitter): void;
+  /** True when someone listens for every message (`'message'` events). */
+  readonly _emitMessage: boolean;
+  [RAW_ROWS]?: true;
+}
+
+const RAW_ROWS = Symbol('pgsa.rawRows');
+
+/**
+ * Makes `client` (not yet connected) parse the server's messages with {@link RawRowParser}:
+ * what pg's `Connection.attachListeners` does, with pgsa's parser in place of pg-protocol's.
+ */
+export function parseRowsRaw(client: pg.ClientBase): void {
+  const connection = internals(client).connection as unknown as ConnectionInternals;
+  connection.attachListeners = function attachListeners(this: ConnectionInternals, stream: EventEmitter): void {
+    const parser = new RawRowParser();
+    stream.on('data', (buffer: Buffer) =>
+      parser.parse(buffer, (message) => {
+        const event = message.name === 'error' ? 'errorMessage' : message.name;
+        if (this._emitMessage) this.emit('message', message);
+        this.emit(event, message);
+      }),
+    );
+  };
+  connection[RAW_ROWS] = true;
+}
+
+/** True when `protocol`'s DataRow messages carry their bytes (see {@link parseRowsRaw}). */
+export function parsesRowsRaw(protocol: ProtocolConnection): boolean {
+  return (protocol as unknown as ConnectionInternals)[RAW_ROWS] === true;
 }
 
 /** The CommandComplete message pg's client hands a query (`text` is the tag). */

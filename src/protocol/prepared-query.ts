@@ -7,6 +7,7 @@ import {
   sendMessages,
   markStatementSubmitted,
   onParameterDescription,
+  parsesRowsRaw,
   QueryBase,
   type QueryCallback,
   type RowDescriptionMessage,
@@ -16,6 +17,7 @@ import { parseCommandTag, prepareValues, type RowMode } from './protocol-query.j
 import type { StatementCache, StatementDescription } from './statement-cache.js';
 import { MessageWriter } from './message-writer.js';
 import { objectRowMaker } from './object-row.js';
+import type { RawDecoder } from '../codecs/raw-decoders.js';
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -24,8 +26,10 @@ import { objectRowMaker } from './object-row.js';
  * - describes the statement's result columns once per connection (Parse + Describe statement
  *   on first use), so later executions send only Bind/Execute/Sync and the server sends no
  *   RowDescription back; the column type parsers are resolved once, not per result;
- * - builds rows straight from the DataRow messages, without pg's `Result` (object rows through
- *   a builder made once per statement, see `objectRowMaker`).
+ * - builds rows straight from the DataRow messages' bytes, without pg's strings and `Result`
+ *   (object rows through a builder made once per statement, see `objectRowMaker`);
+ * - once described, asks for the columns whose type has a binary twin of its parser (ints,
+ *   bool, timestamptz: see `binaryTwin`) in binary format, read without making text of them.
  *
  * In `'describe'` mode (`conn.prepare`) it only prepares: Parse (unless parsed) + Describe
  * statement + Sync, recording the parameter types too, and returns no rows.
@@ -40,6 +44,10 @@ export class PreparedQuery extends QueryBase {
   readonly #asArrays: boolean;
   readonly #values: readonly unknown[];
   #description: StatementDescription | undefined;
+  /** How this execution's fields are decoded from the DataRow bytes (the formats it bound). */
+  #decoders: readonly RawDecoder[] | undefined;
+  /** The values of an object row, reused from row to row. */
+  #scratch: unknown[] | undefined;
   #describing = false;
   #rows: unknown[] = [];
   #command: string | null = null;
@@ -106,11 +114,21 @@ export class PreparedQuery extends QueryBase {
       messages.parse(name, this.text);
       markStatementSubmitted(protocol, name, this.text);
     }
-    if (this.#description === undefined) {
+    const description = this.#description;
+    if (description === undefined) {
       messages.describeStatement(name);
       this.#describing = true;
     }
-    if (!this.#describeOnly) messages.bindExecute(name, values);
+    if (this.#describeOnly) return null;
+    // Binary columns only where the rows are read from their bytes (pgsa's clients).
+    const binary = description?.binary;
+    if (binary !== undefined && parsesRowsRaw(protocol)) {
+      messages.bindExecute(name, values, binary.formats);
+      this.#decoders = binary.decoders;
+    } else {
+      messages.bindExecute(name, values);
+      this.#decoders = description?.textDecoders;
+    }
     return null;
   }
 
@@ -118,30 +136,53 @@ export class PreparedQuery extends QueryBase {
     // Only the Describe sent in `submit` is answered with a RowDescription.
     if (this.#describing) {
       this.#description = this.#cache.describe(this.name as string, message.fields, this.#parameterTypes);
+      // This execution was bound before the description came: its results are text.
+      this.#decoders = this.#description.textDecoders;
     }
   }
 
   handleDataRow(message: DataRowMessage): void {
     if (this.#rowError !== undefined) return;
     const description = this.#description as StatementDescription;
-    const raw = message.fields;
-    const parsers = description.parsers;
     try {
-      if (this.#asArrays) {
-        const row = new Array<unknown>(raw.length);
+      const bytes = message.bytes;
+      let values: unknown[];
+      if (bytes === undefined) {
+        // pg-protocol's parser made the message (a client pgsa did not create): text fields.
+        const raw = message.fields;
+        const parsers = description.parsers;
+        values = this.#rowValues(raw.length);
         for (let i = 0; i < raw.length; i++) {
           const value = raw[i] as string | null;
-          row[i] = value === null ? null : (parsers[i] as (text: string) => unknown)(value);
+          values[i] = value === null ? null : (parsers[i] as (text: string) => unknown)(value);
         }
-        this.#rows.push(row);
       } else {
-        const make = (description.objectRow ??= objectRowMaker(description.fields, parsers));
-        this.#rows.push(make(raw as (string | null)[]));
+        const decoders = this.#decoders as readonly RawDecoder[];
+        let at = message.start as number;
+        const count = bytes.readInt16BE(at);
+        at += 2;
+        values = this.#rowValues(count);
+        for (let i = 0; i < count; i++) {
+          const length = bytes.readInt32BE(at);
+          at += 4;
+          if (length < 0) {
+            values[i] = null;
+          } else {
+            values[i] = (decoders[i] as RawDecoder)(bytes, at, length);
+            at += length;
+          }
+        }
       }
+      this.#rows.push(this.#asArrays ? values : (description.objectRow ??= objectRowMaker(description.fields))(values));
     } catch (error) {
       // As pg: the failure is reported once the server is done with the statement.
       this.#rowError = error as Error;
     }
+  }
+
+  /** Where a row's `count` values go: the row itself (array rows), or the reused scratch array. */
+  #rowValues(count: number): unknown[] {
+    return this.#asArrays ? new Array<unknown>(count) : (this.#scratch ??= new Array<unknown>(count));
   }
 
   handleCommandComplete(message: CommandCompleteMessage): void {

@@ -1,19 +1,29 @@
 import type pg from 'pg';
 import { ConnectionTypes } from '../codecs/connection-types.js';
+import { binaryTwin, type RawDecoder, rawTextDecoder } from '../codecs/raw-decoders.js';
 import type { ObjectRowMaker } from './object-row.js';
 import { forgetParsedStatement } from './pg-internals.js';
 
 const caches = new WeakMap<pg.ClientBase, StatementCache>();
 
 /**
- * A prepared statement's result columns as the server described them, with their type parsers
- * (text format). `fields` is frozen and shared by every result of the statement.
+ * A prepared statement's result columns as the server described them, with their decoders,
+ * resolved once. `fields` is frozen and shared by every result of the statement.
  *
  * Not part of the public API: kept in the declarations because public ones refer to it.
  */
 export interface StatementDescription {
   readonly fields: readonly pg.FieldDef[];
+  /** Each column's text-format parser (what pg's client would use). */
   readonly parsers: readonly ((text: string) => unknown)[];
+  /** Each column's parser applied to the field's bytes in a DataRow (text format). */
+  readonly textDecoders: readonly RawDecoder[];
+  /**
+   * The result formats to bind once the statement is described, when some column has a binary
+   * twin of its parser (see `binaryTwin`): a format code per column (1 = binary) and the
+   * decoders of the fields in those formats. `undefined`: every column stays text.
+   */
+  readonly binary: { readonly formats: readonly number[]; readonly decoders: readonly RawDecoder[] } | undefined;
   /** The parameters' type oids, when the statement was described on its own (`prepare`). */
   readonly parameterTypes?: readonly number[] | undefined;
   /** The connection's codec version the parsers were resolved under (see `ConnectionTypes`). */
@@ -142,9 +152,19 @@ export class StatementCache {
     parameterTypes?: readonly number[],
   ): StatementDescription {
     const client = this.#client;
+    const parsers = fields.map((field) => client.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown);
+    const textDecoders = parsers.map(rawTextDecoder);
+    const twins = fields.map((field, i) => binaryTwin(field.dataTypeID, parsers[i] as (text: string) => unknown));
     const description: StatementDescription = {
       fields: Object.freeze([...fields]),
-      parsers: fields.map((field) => client.getTypeParser(field.dataTypeID, 'text') as (text: string) => unknown),
+      parsers,
+      textDecoders,
+      binary: twins.some((twin) => twin !== undefined)
+        ? {
+            formats: twins.map((twin) => (twin === undefined ? 0 : 1)),
+            decoders: twins.map((twin, i) => twin ?? (textDecoders[i] as RawDecoder)),
+          }
+        : undefined,
       ...(parameterTypes === undefined ? {} : { parameterTypes: Object.freeze([...parameterTypes]) }),
       typesVersion: this.#types?.version ?? 0,
     };

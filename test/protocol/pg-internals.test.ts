@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   backendProcessId,
+  type DataRowMessage,
   cancelKeys,
   cursorState,
   forgetParsedStatement,
@@ -17,6 +19,9 @@ import {
   onParameterDescription,
   onParameterStatus,
   onServerError,
+  parseRowsRaw,
+  parsesRowsRaw,
+  PgProtocolParser,
   type ServerErrorMessage,
   prepareValue,
   type ProtocolConnection,
@@ -414,5 +419,46 @@ describe('server reports (multi-host engines)', () => {
     expect(errors.map(({ code, severity, message }) => ({ code, severity, message }))).toEqual([
       { code: '22012', severity: 'ERROR', message: 'division by zero' },
     ]);
+  });
+});
+
+describe("pgsa's parser (raw DataRow messages)", () => {
+  it("replaces what pg's Connection.attachListeners does, on pg-protocol's parser", () => {
+    // parseRowsRaw writes pg's attachListeners again with pgsa's parser: pg's must still be
+    // "parse the stream, emit each message (errors as errorMessage), 'message' when asked".
+    const attach = String((pg as unknown as { Connection: { prototype: { attachListeners: unknown } } }).Connection.prototype.attachListeners);
+    expect(attach).toMatch(/parse\(stream,/);
+    expect(attach).toMatch(/msg\.name === 'error' \? 'errorMessage' : msg\.name/);
+    expect(attach).toMatch(/this\._emitMessage/);
+    expect(typeof PgProtocolParser.prototype.parse).toBe('function');
+    expect(typeof PgProtocolParser.prototype.handlePacket).toBe('function');
+  });
+
+  it("gives pg's queries the rows pg-protocol's parser gives, for any text (property)", async () => {
+    const plain = await connected();
+    const raw = new pg.Client({ connectionString: db.url });
+    parseRowsRaw(raw);
+    clients.push(raw);
+    await raw.connect();
+    expect(parsesRowsRaw(protocolOf(raw))).toBe(true);
+    expect(parsesRowsRaw(protocolOf(plain))).toBe(false);
+    const seen: DataRowMessage[] = [];
+    protocolOf(raw).on('dataRow', (message: DataRowMessage) => void seen.push(message));
+    const text = fc.option(fc.string({ unit: 'binary', maxLength: 40 }).map((value) => value.replaceAll('\u0000', '')), { nil: null });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { maxLength: 5 }), async (rows) => {
+        const sql = `select * from (values ${rows.map((_, i) => `($${2 * i + 1}::text, $${2 * i + 2}::text)`).join(', ')}) as t(a, b)`;
+        const params = rows.flat();
+        const query = rows.length === 0 ? 'select 1 as a where false' : sql;
+        const expected = await plain.query({ text: query, values: params, rowMode: 'array' });
+        const actual = await raw.query({ text: query, values: params, rowMode: 'array' });
+        expect(actual.rows).toEqual(expected.rows);
+        expect(actual.rows).toEqual(rows.map(([a, b]) => [a, b]));
+      }),
+      { numRuns: 100 },
+    );
+    // The messages carried their bytes (pgsa's queries read those).
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((message) => Buffer.isBuffer(message.bytes) && typeof message.start === 'number')).toBe(true);
   });
 });
