@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine, DataError, type Engine, type SAConnection, type TypeOptions } from '../../src/index.js';
+import {
+  createEngine,
+  DataError,
+  dbSession,
+  type Engine,
+  runInNewContext,
+  type SAConnection,
+  type TypeOptions,
+} from '../../src/index.js';
 import { type DataRowMessage, protocolOf } from '../../src/protocol/pg-internals.js';
 import { useTestDatabase } from '../support/test-database.js';
 import { rejection } from '../support/rejection.js';
@@ -184,5 +192,22 @@ describe('binary result columns', () => {
     expect(error.message).toMatch(/^int8 value 9007199254740993 is beyond ±\(2\^53 − 1\)/);
     // The connection is still usable, and the statement still binary.
     expect((await conn.execute(sql, ['-9007199254740991'])).fetchAll().map((row) => row.values()[0])).toEqual([-9007199254740991]);
+  });
+  it('reads binary columns on the pipelined path and in request sessions (BEGIN sent with the statement)', async () => {
+    const engine = await engineWith();
+    const sql = 'select $1::int4 as i, $2::timestamptz as t, $3::bool as b, $4::text as s';
+    const params = [-42, '1999-12-31 23:59:59.9995+00', false, 'ü'];
+    const expected = { i: -42, t: new Date('1999-12-31T23:59:59.999Z'), b: false, s: 'ü' };
+    for (let run = 0; run < 3; run++) {
+      // engine.fetch: the pipelined autocommit connection (its statement described on run 0).
+      expect((await engine.fetch(sql, params)).map((row) => row.toJSON())).toEqual([expected]);
+      // A request session: BEGIN goes out in the same write as the statement.
+      const row = await runInNewContext(async () => {
+        const session = await dbSession(engine);
+        return (await session.execute(sql, params)).fetchAll()[0]?.toJSON();
+      });
+      expect(row).toEqual(expected);
+      expect(await engine.db.selectNoFrom((eb) => eb.cast<number>(eb.val(-7), 'int4').as('n')).execute()).toEqual([{ n: -7 }]);
+    }
   });
 });
