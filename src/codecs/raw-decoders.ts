@@ -28,6 +28,35 @@ export function rawTextDecoder(decode: Decoder): RawDecoder {
   return (bytes, start, length) => decode(utf8Slice.call(bytes, start, start + length));
 }
 
+/** The field as UTF-8 text: what pg-protocol's parser makes of every field. */
+const fieldText: RawDecoder = (bytes, start, length) => utf8Slice.call(bytes, start, start + length);
+
+/** {@link fieldText} for every column a row can have (PostgreSQL allows at most 1664). */
+export const TEXT_FIELDS: readonly RawDecoder[] = new Array<RawDecoder>(1664).fill(fieldText);
+
+/**
+ * The values of the DataRow message whose field count starts at `start` of `bytes`: field `i`
+ * decoded by `decoders[i]`, SQL NULL as `null`, written into `into` (reused by the caller) or a
+ * new array.
+ */
+export function decodeRow(bytes: Buffer, start: number, decoders: readonly RawDecoder[], into?: unknown[]): unknown[] {
+  let at = start;
+  const count = bytes.readInt16BE(at);
+  at += 2;
+  const values = into ?? new Array<unknown>(count);
+  for (let i = 0; i < count; i++) {
+    const length = bytes.readInt32BE(at);
+    at += 4;
+    if (length < 0) {
+      values[i] = null;
+    } else {
+      values[i] = (decoders[i] as RawDecoder)(bytes, at, length);
+      at += length;
+    }
+  }
+  return values;
+}
+
 // pg's parsers as they are before any application code could change pg.types: a column whose
 // parser is still one of these gets the binary twin; an application's own parser keeps text.
 const PG_INT2 = pg.types.getTypeParser(21, 'text');

@@ -20,6 +20,7 @@ import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import type Cursor from 'pg-cursor';
+import { decodeRow, TEXT_FIELDS } from '../codecs/raw-decoders.js';
 
 // ——— pg's protocol connection (`client.connection`, the object pg passes to `submit`) ———
 
@@ -301,22 +302,7 @@ class RawDataRow implements DataRowMessage {
 
   /** As pg-protocol's parser makes them: each field as UTF-8 text, `null` for SQL NULL. */
   get fields(): (string | null)[] {
-    if (this.#fields !== undefined) return this.#fields;
-    const bytes = this.bytes;
-    let at = this.start;
-    const fields = new Array<string | null>(bytes.readInt16BE(at));
-    at += 2;
-    for (let i = 0; i < fields.length; i++) {
-      const length = bytes.readInt32BE(at);
-      at += 4;
-      if (length < 0) {
-        fields[i] = null;
-      } else {
-        fields[i] = bytes.toString('utf8', at, at + length);
-        at += length;
-      }
-    }
-    return (this.#fields = fields);
+    return (this.#fields ??= decodeRow(this.bytes, this.start, TEXT_FIELDS) as (string | null)[]);
   }
 }
 

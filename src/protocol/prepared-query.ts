@@ -17,7 +17,7 @@ import { parseCommandTag, prepareValues, type RowMode } from './protocol-query.j
 import type { StatementCache, StatementDescription } from './statement-cache.js';
 import { MessageWriter } from './message-writer.js';
 import { objectRowMaker } from './object-row.js';
-import type { RawDecoder } from '../codecs/raw-decoders.js';
+import { decodeRow, type RawDecoder } from '../codecs/raw-decoders.js';
 
 /**
  * One execution of a cached named statement, written for the hot path (see
@@ -46,8 +46,8 @@ export class PreparedQuery extends QueryBase {
   #description: StatementDescription | undefined;
   /** How this execution's fields are decoded from the DataRow bytes (the formats it bound). */
   #decoders: readonly RawDecoder[] | undefined;
-  /** The values of an object row, reused from row to row. */
-  #scratch: unknown[] | undefined;
+  /** The values of an object row, reused from row to row; `undefined` for array rows (each its own). */
+  readonly #scratch: unknown[] | undefined;
   #describing = false;
   #rows: unknown[] = [];
   #command: string | null = null;
@@ -74,6 +74,7 @@ export class PreparedQuery extends QueryBase {
     this.#cache = cache;
     this.#values = values;
     this.#asArrays = rowMode === 'array';
+    this.#scratch = this.#asArrays ? undefined : [];
     this.#describeOnly = mode === 'describe';
   }
 
@@ -151,38 +152,19 @@ export class PreparedQuery extends QueryBase {
         // pg-protocol's parser made the message (a client pgsa did not create): text fields.
         const raw = message.fields;
         const parsers = description.parsers;
-        values = this.#rowValues(raw.length);
+        values = this.#scratch ?? new Array<unknown>(raw.length);
         for (let i = 0; i < raw.length; i++) {
           const value = raw[i] as string | null;
           values[i] = value === null ? null : (parsers[i] as (text: string) => unknown)(value);
         }
       } else {
-        const decoders = this.#decoders as readonly RawDecoder[];
-        let at = message.start as number;
-        const count = bytes.readInt16BE(at);
-        at += 2;
-        values = this.#rowValues(count);
-        for (let i = 0; i < count; i++) {
-          const length = bytes.readInt32BE(at);
-          at += 4;
-          if (length < 0) {
-            values[i] = null;
-          } else {
-            values[i] = (decoders[i] as RawDecoder)(bytes, at, length);
-            at += length;
-          }
-        }
+        values = decodeRow(bytes, message.start as number, this.#decoders as readonly RawDecoder[], this.#scratch);
       }
       this.#rows.push(this.#asArrays ? values : (description.objectRow ??= objectRowMaker(description.fields))(values));
     } catch (error) {
       // As pg: the failure is reported once the server is done with the statement.
       this.#rowError = error as Error;
     }
-  }
-
-  /** Where a row's `count` values go: the row itself (array rows), or the reused scratch array. */
-  #rowValues(count: number): unknown[] {
-    return this.#asArrays ? new Array<unknown>(count) : (this.#scratch ??= new Array<unknown>(count));
   }
 
   handleCommandComplete(message: CommandCompleteMessage): void {
