@@ -16,6 +16,8 @@ export interface WorkerResult {
   readonly units?: number;
   readonly elapsedMs?: number;
   readonly cpuUs?: number;
+  /** The user-mode part of `cpuUs` (JavaScript and libuv, without the kernel's syscall work). */
+  readonly userUs?: number;
   readonly rssGrowthBytes?: number;
   readonly error?: string;
 }
@@ -81,7 +83,7 @@ async function measureLoop(client: BenchClient, concurrency: number, warmupMs: n
   const cpu = process.cpuUsage(cpuStart);
   const measured = units;
   await Promise.all(workers);
-  return { supported: true, units: measured, elapsedMs, cpuUs: cpu.user + cpu.system };
+  return { supported: true, units: measured, elapsedMs, cpuUs: cpu.user + cpu.system, userUs: cpu.user };
 }
 
 /** Rows of W5's unmeasured warm-up insert (so the JIT has compiled each client's bulk path). */

@@ -85,6 +85,8 @@ declare module '../transaction/transaction-host.js' {
 
 const HOLDER = Symbol('pgsa.holder');
 const WATCHDOG = Symbol('pgsa.watchdog');
+/** What a release with nothing to send resolves with (shared: no promise per release). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * A pg client with the connection currently holding it (`null` while it is in the pool), and
@@ -242,24 +244,30 @@ export class SAConnection<DB = NoSchema> {
     query: string,
     options: ExecuteOptions,
   ): Promise<ResultProxy<Row>>;
-  async execute<Row>(
+  execute<Row>(
     query: Executable<Row> | string,
     paramsOrOptions?: readonly unknown[] | ExecuteOptions,
     options?: ExecuteOptions,
   ): Promise<ResultProxy<Row>> {
-    const args = statementArguments(paramsOrOptions, options);
-    const compiled = this.#compile(query, args.params);
-    const timeoutMs = statementTimeout(args.options);
-    const result = await this.query(compiled.sql, compiled.parameters, 'array', timeoutMs);
-    const raw = this.#toRawResult(result);
-    // A builder's Kysely plugins shaped its SQL at compile time; their transformResult must
-    // shape its rows too, or the row type (which names what the plugins return) would lie.
-    const plugins = pluginsOf(compiled);
-    return new ResultProxy<Row>(
-      plugins === undefined
-        ? raw
-        : await transformResult(raw, plugins, compiled.queryId as QueryId, this.#owner.shapes),
-    );
+    try {
+      const args = statementArguments(paramsOrOptions, options);
+      const compiled = this.#compile(query, args.params);
+      const timeoutMs = statementTimeout(args.options);
+      // The ResultProxy made in the statement's own reaction: no promise of execute's.
+      return this.#statement(compiled.sql, compiled.parameters, 'array', timeoutMs, (result) => {
+        const raw = this.#toRawResult(result);
+        // A builder's Kysely plugins shaped its SQL at compile time; their transformResult must
+        // shape its rows too, or the row type (which names what the plugins return) would lie.
+        const plugins = pluginsOf(compiled);
+        return plugins === undefined
+          ? new ResultProxy<Row>(raw)
+          : transformResult(raw, plugins, compiled.queryId as QueryId, this.#owner.shapes).then(
+              (transformed) => new ResultProxy<Row>(transformed),
+            );
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -721,10 +729,20 @@ export class SAConnection<DB = NoSchema> {
     rowMode: RowMode,
     timeoutMs = 0,
   ): Promise<pg.QueryResult> {
+    return this.#statement(sql, parameters, rowMode, timeoutMs, undefined);
+  }
+
+  /** `query()`, its result handed to `map` in the same reaction (`execute`'s ResultProxy). */
+  #statement<R>(
+    sql: string,
+    parameters: readonly unknown[],
+    rowMode: RowMode,
+    timeoutMs: number,
+    map: ((result: pg.QueryResult) => R | PromiseLike<R>) | undefined,
+  ): Promise<R> {
     const prefix = this.#prefixPending() ? this.#takePrefix(true) : undefined;
-    return this.#perform(sql, parameters, timeoutMs, () =>
-      runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret, prefix),
-    );
+    const send = () => runStatement(this.#client, this.#cache, sql, parameters, rowMode, this.#owner.secret, prefix);
+    return this.#perform(sql, parameters, timeoutMs, send, map);
   }
 
   /**
@@ -758,12 +776,13 @@ export class SAConnection<DB = NoSchema> {
    * (under a client-side timer when `timeoutMs` > 0, started when it starts), with echo and
    * error translation.
    */
-  async #perform(
+  #perform<R = pg.QueryResult>(
     sql: string,
     parameters: readonly unknown[],
     timeoutMs: number,
     send: () => Promise<pg.QueryResult>,
-  ): Promise<pg.QueryResult> {
+    map?: (result: pg.QueryResult) => R | PromiseLike<R>,
+  ): Promise<R> {
     const started = performance.now();
     const trace = queryChannel.hasSubscribers
       ? statementStart(this.#owner.options, this.#client, this.#cache, sql, parameters, this.backendPid, false)
@@ -771,34 +790,51 @@ export class SAConnection<DB = NoSchema> {
     let start = this.#transactionFailure === undefined ? send : this.#forgettingFailure(send);
     if (this.#begin !== undefined) start = this.#refusingAfterFailedBegin(sql, start);
     const watchdog = this.#watchdog;
-    // Queued before the try: a refusal (closed, stream open) sends nothing and queues nothing.
-    const sent =
-      timeoutMs === 0
-        ? this.#queue.run('execute', start)
-        : this.#queue.runTimed(
-            'execute',
-            start,
-            timeoutMs,
-            () => this.#cancelRunning(),
-            () => this.#abandon(),
-          );
-    watchdog?.begin();
+    let sent: Promise<pg.QueryResult>;
     try {
-      const result = await sent;
-      // ROLLBACK TO SAVEPOINT made the transaction usable again.
-      if (this.#transactionFailure !== undefined && this.#client.getTransactionStatus?.() === 'T') {
-        this.#transactionFailure = undefined;
-      }
-      this.#echo(sql, parameters, started, result.rowCount, undefined, trace);
-      return result;
+      // A refusal (closed, stream open) sends nothing and queues nothing: the caller gets it
+      // untranslated, as a rejection.
+      sent =
+        timeoutMs === 0
+          ? this.#queue.run('execute', start)
+          : this.#queue.runTimed(
+              'execute',
+              start,
+              timeoutMs,
+              () => this.#cancelRunning(),
+              () => this.#abandon(),
+            );
     } catch (error) {
-      const translated = this.#failure(error, false);
-      this.#echo(sql, parameters, started, undefined, translated, trace);
-      throw translated;
-    } finally {
-      watchdog?.end();
-      this.#queue.done();
+      return Promise.reject(error);
     }
+    watchdog?.begin();
+    // Reactions rather than an async frame: one promise per statement instead of two (each
+    // costs an AsyncLocalStorage hook under the request middleware).
+    return sent.then(
+      (result) => {
+        try {
+          // ROLLBACK TO SAVEPOINT made the transaction usable again.
+          if (this.#transactionFailure !== undefined && this.#client.getTransactionStatus?.() === 'T') {
+            this.#transactionFailure = undefined;
+          }
+          this.#echo(sql, parameters, started, result.rowCount, undefined, trace);
+        } finally {
+          watchdog?.end();
+          this.#queue.done();
+        }
+        return map === undefined ? (result as R) : map(result);
+      },
+      (error: unknown) => {
+        try {
+          const translated = this.#failure(error, false);
+          this.#echo(sql, parameters, started, undefined, translated, trace);
+          throw translated;
+        } finally {
+          watchdog?.end();
+          this.#queue.done();
+        }
+      },
+    );
   }
 
   /** `send`, forgetting the recorded failure when, as it starts, no transaction is open. */
@@ -954,14 +990,28 @@ export class SAConnection<DB = NoSchema> {
     echoStatement(owner.options, owner.metrics, sql, parameters, started, rowCount, error, this.backendPid, trace, this.#cache);
   }
 
-  async #release(busy: boolean): Promise<void> {
-    const client = this.#client;
+  #release(busy: boolean): Promise<void> {
     // The socket may not have ended yet after a FATAL error: never pool such a client.
-    let destroy = this.#lostError !== undefined || this.#broken || busy;
+    const destroy = this.#lostError !== undefined || this.#broken || busy;
     // A BEGIN never sent (or refused) left nothing open on the server; savepoint commands
     // not sent are moot (what is open is rolled back).
     this.#begin?.drop();
     this.#savepoints?.clear();
+    if (destroy || this.inTransaction || this.#held !== undefined || this.#owner.options.resetOnRelease) {
+      return this.#releaseAfterCleanUp(destroy);
+    }
+    // The common case, nothing to send first: no async frame of its own.
+    try {
+      this.#handBack(false);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return RESOLVED;
+  }
+
+  /** `#release` when a statement may have to run first (ROLLBACK, UNLISTEN, the reset). */
+  async #releaseAfterCleanUp(destroyed: boolean): Promise<void> {
+    let destroy = destroyed;
     if (!destroy && this.inTransaction) {
       this.#owner.options.logger.warn?.(
         `connection ${this.backendPid} was released inside a transaction; rolling it back`,
@@ -974,6 +1024,12 @@ export class SAConnection<DB = NoSchema> {
       // Opt-in: one round trip. A connection that cannot be reset is not handed out again.
       destroy = !(await this.#releaseStatement(RESET_SESSION_SQL));
     }
+    this.#handBack(destroy);
+  }
+
+  /** Returns the client to the engine's pool (discarded when `destroy`). */
+  #handBack(destroy: boolean): void {
+    const client = this.#client;
     (client as TrackedClient)[HOLDER] = null;
     this.#owner.releaseClient(this, client, destroy);
   }

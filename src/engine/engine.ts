@@ -1,3 +1,4 @@
+import { AcquireDeadlines } from './acquire-deadlines.js';
 import type { NoSchema } from '../sql/no-schema.js';
 import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
@@ -132,6 +133,8 @@ export class Engine<DB = NoSchema> {
   #timeouts = 0;
   /** `acquire()` calls waiting for a client from the pool. */
   #waiting = 0;
+  /** Times the waits of `acquire()` (`acquireTimeoutMs`; none when 0). */
+  readonly #deadlines: AcquireDeadlines | undefined;
   /** A refill (see #refill) is under way. */
   #refilling = false;
   /** Refills that failed in a row, for the backoff. */
@@ -145,6 +148,7 @@ export class Engine<DB = NoSchema> {
     replicas: readonly ResolvedConnection[] = [],
   ) {
     this.options = options;
+    this.#deadlines = options.acquireTimeoutMs > 0 ? new AcquireDeadlines(options.acquireTimeoutMs) : undefined;
     this.#connection = connection;
     this.dsn = maskedDsn(connection);
     this.#target = describeTarget(connection.target, connection.multiHost);
@@ -285,20 +289,16 @@ export class Engine<DB = NoSchema> {
    * await using conn = await engine.acquire(); // released at the end of the scope
    * ```
    */
-  async acquire(): Promise<SAConnection<DB>> {
-    this.#guardOpen('acquire');
+  acquire(): Promise<SAConnection<DB>> {
+    try {
+      this.#guardOpen('acquire');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#acquires++;
     const started = performance.now();
     this.#poolEvents.acquire(this.#waiting);
-    const client = await this.#checkout();
-    this.#poolEvents.acquired(client, started);
-    const conn = new SAConnection<DB>(this, client);
-    if (this.#status !== 'open') {
-      conn.detach(true);
-      this.#guardOpen('acquire');
-    }
-    this.#inUse.add(conn);
-    return conn;
+    return this.#checkout(started);
   }
 
   /**
@@ -548,35 +548,33 @@ export class Engine<DB = NoSchema> {
    * by its message: when the timer wins, the caller gets a `PoolTimeoutError` and the client
    * that arrives later goes straight back to the pool (pg-pool cannot withdraw a waiter).
    */
-  #checkout(): Promise<pg.PoolClient> {
-    const timeoutMs = this.options.acquireTimeoutMs;
+  #checkout(started: number): Promise<SAConnection<DB>> {
     this.#waiting++;
     return new Promise((resolve, reject) => {
       let timedOut = false;
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              timedOut = true;
-              // Described while this caller still counts as waiting.
-              reject(this.#poolTimeout());
-              this.#waiting--;
-            }, timeoutMs)
-          : undefined;
-      // As pg-pool's own timer: a waiting acquire does not keep the process alive.
-      timer?.unref();
+      const wait = this.#deadlines?.start(() => {
+        timedOut = true;
+        // Described while this caller still counts as waiting.
+        reject(this.#poolTimeout());
+        this.#waiting--;
+      });
       const checkedOut = (client: pg.PoolClient): void => {
         if (timedOut) {
           client.release();
           return;
         }
-        clearTimeout(timer);
+        if (wait !== undefined) this.#deadlines?.settle(wait);
         this.#waiting--;
-        resolve(client);
+        try {
+          resolve(this.#handOut(client, started));
+        } catch (error) {
+          reject(error);
+        }
       };
       const failed = (error: unknown): void => {
         // After the timeout nobody waits for this attempt: its caller has its error.
         if (timedOut) return;
-        clearTimeout(timer);
+        if (wait !== undefined) this.#deadlines?.settle(wait);
         this.#waiting--;
         reject(this.#acquireError(error));
       };
@@ -593,6 +591,18 @@ export class Engine<DB = NoSchema> {
         else this.#connectRetrying(() => this.#poolConnect(), abandoned, { error }).then(checkedOut, failed);
       });
     });
+  }
+
+  /** The connection that holds `client`, checked out for `acquire()` (`started` then). */
+  #handOut(client: pg.PoolClient, started: number): SAConnection<DB> {
+    this.#poolEvents.acquired(client, started);
+    const conn = new SAConnection<DB>(this, client);
+    if (this.#status !== 'open') {
+      conn.detach(true);
+      this.#guardOpen('acquire');
+    }
+    this.#inUse.add(conn);
+    return conn;
   }
 
   #poolTimeout(): PoolTimeoutError {

@@ -4,6 +4,10 @@ import type { Transaction } from '../transaction/transaction.js';
 import type { TransactionOptions } from '../sql/transaction-sql.js';
 import { InterfaceError } from '../errors/pgsa-error.js';
 import { pinnedConnection } from './pinned-connection.js';
+import { beginDeferredTransaction } from '../transaction/begin-transaction.js';
+
+const READ_ONLY: TransactionOptions = { readOnly: true };
+const identity = <T>(value: T): T => value;
 
 /**
  * A session's connection and its current transaction, both taken lazily: the connection from
@@ -57,8 +61,29 @@ export class LazyConnection<DB> {
 
   /** The open transaction, or a new one begun (connecting first) when none is open. */
   ensure(): Promise<Transaction<DB>> {
+    return this.use(identity);
+  }
+
+  /**
+   * `use(tx)` of the open transaction, or of a new one begun (connecting first) when none is
+   * open. A session's first statement (a request's) takes one reaction after the pool's:
+   * its BEGIN is deferred to go out with the statement, so beginning needs no round trip and
+   * no promise of its own.
+   */
+  use<T>(use: (tx: Transaction<DB>) => T): Promise<T> {
     const open = this.open();
-    return open === undefined ? this.begin({}) : Promise.resolve(open);
+    if (open !== undefined) return Promise.resolve(open).then(use);
+    if (this.#conn !== undefined || this.#tx !== undefined || pinnedConnection(this.#engine) !== undefined) {
+      return this.begin({}).then(use);
+    }
+    const engine = this.#readOnly ? this.#engine.readonly : this.#engine;
+    return engine.acquire().then((conn) => {
+      this.#pinned = false;
+      this.#conn = conn;
+      const tx = beginDeferredTransaction(conn, this.#readOnly ? READ_ONLY : {});
+      this.#tx = tx;
+      return use(tx);
+    });
   }
 
   /**

@@ -22,15 +22,18 @@ export function runInNewContext<A extends unknown[], R>(
   ...args: A
 ): Promise<R> {
   const context = new SessionContext();
-  return runInContext(context, async () => {
-    let result: R;
+  const rollBack = (error: unknown): Promise<never> => context.finish('rollback').then(() => Promise.reject(error));
+  // Reactions rather than an async frame: each promise here costs an AsyncLocalStorage hook.
+  return runInContext(context, () => {
+    let pending: R | PromiseLike<R>;
     try {
-      result = await fn(...args);
+      pending = fn(...args);
     } catch (error) {
-      await context.finish('rollback');
-      throw error;
+      return rollBack(error);
     }
-    await context.finish('commit');
-    return result;
+    return Promise.resolve(pending).then(
+      (result) => context.finish('commit').then(() => result),
+      rollBack,
+    );
   });
 }

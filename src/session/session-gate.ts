@@ -1,6 +1,15 @@
 const ignore = (): void => {};
 const RESOLVED: Promise<unknown> = Promise.resolve();
 
+/** `step()` started now, a synchronous throw as its rejection. */
+function started<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return step();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * Keeps a session's calls in call order around its lazy steps (taking a connection, `BEGIN`,
  * `COMMIT`). It is not a statement queue: the connection already sends statements in the order
@@ -21,16 +30,23 @@ export class SessionGate {
   readonly #stepDone = (): void => {
     this.#pending -= 1;
   };
+  /** Statements handed to the connection that have not settled yet. */
+  #inFlight = 0;
+  readonly #statementDone = (): void => {
+    this.#inFlight -= 1;
+  };
 
   /** True when no step is pending: a call may go straight to the connection. */
   get open(): boolean {
     return this.#pending === 0;
   }
 
-  /** Runs `step` once every step before it has settled (either way). */
+  /**
+   * Runs `step` once every step before it has settled (either way): at once (synchronously)
+   * when none is pending, which spares a reaction per step.
+   */
   step<T>(step: () => Promise<T>): Promise<T> {
-    this.#pending += 1;
-    const result = this.#tail.then(step);
+    const result = this.#pending++ === 0 ? started(step) : this.#tail.then(step);
     // Registered before the caller's own reaction: the count drops before the caller resumes.
     this.#tail = result.then(this.#stepDone, this.#stepDone);
     return result;
@@ -41,7 +57,8 @@ export class SessionGate {
    * statements in order, so when it settles every earlier one has too.
    */
   track(statement: Promise<unknown>): void {
-    this.#lastStatement = statement.then(ignore, ignore);
+    this.#inFlight += 1;
+    this.#lastStatement = statement.then(this.#statementDone, this.#statementDone);
   }
 
   /**
@@ -66,6 +83,11 @@ export class SessionGate {
     } finally {
       await items.return(undefined);
     }
+  }
+
+  /** True when every statement handed to the connection so far has settled. */
+  get idle(): boolean {
+    return this.#inFlight === 0;
   }
 
   /** Resolves once every statement handed to the connection so far has settled. */

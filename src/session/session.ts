@@ -530,17 +530,35 @@ export class Session<DB = NoSchema> {
       return this.commit().finally(() => this.endContext(reason));
     }
     this.#closedBecause = reason;
-    const committed = this.#gate.step(async () => {
-      try {
-        await this.#gate.settled();
-        await this.#lazy.open()?.commit();
-      } finally {
-        // Settled above, and no statement can be handed over since: #closing refuses them.
-        await this.#releaseSettled();
-      }
-    });
+    const committed = this.#gate.step(() => this.#commitAndRelease());
     this.#closing = committed.then(ignoreResult, ignoreResult);
     return committed;
+  }
+
+  /**
+   * The step of `commitAndEndContext`: COMMIT once every statement handed over has settled,
+   * then the release, either way (the release's failure wins, as a `finally`'s). No statement
+   * can be handed over meanwhile: `#closing` refuses them. Written as reactions: when the
+   * statements have settled already (the handler awaited them), it costs one promise for the
+   * COMMIT's outcome.
+   */
+  #commitAndRelease(): Promise<void> {
+    const gate = this.#gate;
+    return gate.idle ? this.#commitThenRelease() : gate.settled().then(() => this.#commitThenRelease());
+  }
+
+  #commitThenRelease(): Promise<void> {
+    let commit: Promise<void> | undefined;
+    try {
+      commit = this.#lazy.open()?.commit();
+    } catch (error) {
+      commit = Promise.reject(error);
+    }
+    if (commit === undefined) return this.#releaseSettled();
+    return commit.then(
+      () => this.#releaseSettled(),
+      (error: unknown) => this.#releaseSettled().then(() => Promise.reject(error)),
+    );
   }
 
   /**
@@ -553,9 +571,9 @@ export class Session<DB = NoSchema> {
     if (open !== undefined) return this.#sent(open, send);
     // Boxed, so the step ends once the statement is queued on the connection, not run.
     return this.#gate
-      .step(async () => {
+      .step(() => {
         this.#guard(operation);
-        return { sent: this.#sent(await this.#lazy.ensure(), send) };
+        return this.#lazy.use((tx) => ({ sent: this.#sent(tx, send) }));
       })
       .then((box) => box.sent);
   }

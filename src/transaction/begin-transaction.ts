@@ -26,6 +26,34 @@ export async function beginTransaction<DB>(
   options: TransactionOptions | undefined,
   send?: SendControl,
 ): Promise<Transaction<DB>> {
+  const { tx, sql } = startTransaction(conn, options, send);
+  if (sql !== undefined) await open(conn, tx, sql, 'begin');
+  return tx;
+}
+
+/**
+ * `beginTransaction` without control routing, synchronously: its BEGIN is deferred to the first
+ * statement, so nothing waits (a session's first statement takes no promise for it).
+ *
+ * @throws as `conn.begin()`.
+ * @internal
+ */
+export function beginDeferredTransaction<DB>(
+  conn: ConnectionOf<DB>,
+  options: TransactionOptions | undefined,
+): Transaction<DB> {
+  return startTransaction(conn, options, undefined).tx;
+}
+
+/**
+ * The transaction `begin()` returns, with the `BEGIN` still to be sent through `send` (`sql`),
+ * or `sql` undefined: joined (nothing to send) or deferred (handed to the connection).
+ */
+function startTransaction<DB>(
+  conn: ConnectionOf<DB>,
+  options: TransactionOptions | undefined,
+  send: SendControl | undefined,
+): { tx: Transaction<DB>; sql: string | undefined } {
   const validated = validateTransactionOptions(options);
   conn.guardOpen('begin');
   const frames = conn.frames;
@@ -44,15 +72,15 @@ export async function beginTransaction<DB>(
           'active on this connection and the inner one joins it',
       );
     }
-    return new Transaction(conn, frames, top, true);
+    return { tx: new Transaction(conn, frames, top, true), sql: undefined };
   }
   if (conn.inTransaction) throw openedOutside('begin');
   const tx = new Transaction(conn, frames).routeControl(send);
   // Registered before BEGIN is sent so that a concurrent begin() joins it instead of sending a
   // second BEGIN.
-  if (send === undefined) openDeferred(conn, tx, beginSql(validated));
-  else await open(conn, tx, beginSql(validated), 'begin');
-  return tx;
+  if (send !== undefined) return { tx, sql: beginSql(validated) };
+  openDeferred(conn, tx, beginSql(validated));
+  return { tx, sql: undefined };
 }
 
 /**

@@ -130,8 +130,46 @@ export class Transaction<DB = NoSchema> {
    *   constraint, a serialization failure) are thrown as their `DatabaseError` class and leave
    *   the transaction rolled back.
    */
-  async commit(): Promise<void> {
-    const status = this.#enter('commit');
+  commit(): Promise<void> {
+    let status: TransactionStatus;
+    try {
+      status = this.#enter('commit');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (status === 'failed' || this.#joined) return this.#commitEntered(status);
+    // The common case (an active transaction of its own) without an async frame: its COMMIT's
+    // outcome handled in one reaction (each promise costs an AsyncLocalStorage hook under the
+    // request middleware).
+    let unit: Promise<boolean>;
+    try {
+      if (this.#frames.has(this)) this.#requireInnermost('commit');
+      unit = this.commitUnit();
+    } catch (error) {
+      this.#ending = undefined;
+      return Promise.reject(error);
+    }
+    return unit.then(
+      (committed) => {
+        try {
+          this.#committed(committed);
+        } finally {
+          this.#ending = undefined;
+        }
+      },
+      (error: unknown) => {
+        try {
+          this.#afterFailedCommit(error);
+          throw error;
+        } finally {
+          this.#ending = undefined;
+        }
+      },
+    );
+  }
+
+  /** `commit()` of a failed transaction (rolled back first, then refused) or of a joined one. */
+  async #commitEntered(status: TransactionStatus): Promise<void> {
     try {
       if (!this.#joined && this.#frames.has(this)) this.#requireInnermost('commit');
       if (status === 'failed') await this.#rollBackFailed('commit');
@@ -146,15 +184,20 @@ export class Transaction<DB = NoSchema> {
         this.#afterFailedCommit(error);
         throw error;
       }
-      if (!committed) {
-        // The server answered COMMIT with ROLLBACK: a statement failed after our status check.
-        this.end('rolledBack');
-        throw this.failedError('commit', 'the server rolled it back');
-      }
-      this.end('committed');
+      this.#committed(committed);
     } finally {
       this.#ending = undefined;
     }
+  }
+
+  /** Ends the transaction after its COMMIT was answered; `committed` false: with ROLLBACK. */
+  #committed(committed: boolean): void {
+    if (!committed) {
+      // The server answered COMMIT with ROLLBACK: a statement failed after our status check.
+      this.end('rolledBack');
+      throw this.failedError('commit', 'the server rolled it back');
+    }
+    this.end('committed');
   }
 
   /**
@@ -257,12 +300,13 @@ export class Transaction<DB = NoSchema> {
   }
 
   /** Sends the statement that commits this unit; false when the server rolled back instead. */
-  protected async commitUnit(): Promise<boolean> {
-    if (this.#unsent()) return true;
-    const result = await this.send('COMMIT');
-    const committed = result.command !== 'ROLLBACK';
-    this.published(committed ? 'commit' : 'rollback', 'COMMIT');
-    return committed;
+  protected commitUnit(): Promise<boolean> {
+    if (this.#unsent()) return Promise.resolve(true);
+    return this.send('COMMIT').then((result) => {
+      const committed = result.command !== 'ROLLBACK';
+      this.published(committed ? 'commit' : 'rollback', 'COMMIT');
+      return committed;
+    });
   }
 
   /** Sends the statement that rolls back this unit. */

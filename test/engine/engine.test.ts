@@ -144,6 +144,44 @@ describe('acquire and release', () => {
     await e.release(held);
   });
 
+  it('times each waiting acquire from its own start, with one timer for all of them', async () => {
+    // Waits share one timer armed for the oldest (see AcquireDeadlines): a wait served before
+    // its deadline must not expire, and the later ones must expire at their own deadlines,
+    // not at the first one's.
+    const e = await engines.make({ minSize: 1, maxSize: 1, acquireTimeoutMs: 300 });
+    const held = await e.acquire();
+    const t0 = performance.now();
+    const settledAt: number[] = [];
+    const timed = <T>(promise: Promise<T>, index: number): Promise<T> =>
+      promise.finally(() => {
+        settledAt[index] = performance.now() - t0;
+      });
+    const first = timed(e.acquire(), 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = timed(e.acquire(), 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const third = timed(e.acquire(), 2);
+    expect(e.stats().waiting).toBe(3);
+    await e.release(held); // the first waiter is served, at ~200 ms, before its deadline (300 ms)
+    const served = await first;
+    expect(await served.scalar('select 1')).toBe(1);
+    expect((await rejection(second, PoolTimeoutError)).message).toBe(
+      'acquire timed out after 300 ms (size 1, in use 1, waiting 2)',
+    );
+    expect((await rejection(third, PoolTimeoutError)).message).toBe(
+      'acquire timed out after 300 ms (size 1, in use 1, waiting 1)',
+    );
+    expect(settledAt[1]).toBeGreaterThanOrEqual(395); // started at ~100 ms
+    expect(settledAt[2]).toBeGreaterThanOrEqual(495); // started at ~200 ms
+    expect(settledAt[2] as number).toBeGreaterThan(settledAt[1] as number);
+    expect(e.stats()).toMatchObject({ timeouts: 2, waiting: 0, inUse: 1 });
+    await e.release(served);
+    // Checkouts served at once leave nothing to expire later.
+    for (let i = 0; i < 200; i++) await (await e.acquire()).close();
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(e.stats()).toMatchObject({ timeouts: 2, waiting: 0, inUse: 0 });
+  });
+
   it('hands a connection that frees up after an acquire timed out to the next caller', async () => {
     const e = await engines.make({ minSize: 1, maxSize: 1, acquireTimeoutMs: 100 });
     const held = await e.acquire();
