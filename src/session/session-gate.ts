@@ -36,6 +36,11 @@ export class SessionGate {
     this.#inFlight -= 1;
   };
 
+  /** Settles (never rejects, with `undefined`) once the step called last has settled. */
+  get tail(): Promise<void> {
+    return this.#tail as Promise<void>;
+  }
+
   /** True when no step is pending: a call may go straight to the connection. */
   get open(): boolean {
     return this.#pending === 0;

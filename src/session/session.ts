@@ -63,7 +63,6 @@ type ForwardedCall<T> = (
   options?: ExecuteOptions,
 ) => Promise<T>;
 
-const ignoreResult = (): void => {};
 
 /**
  * A unit of work on one engine (context-async-sqlalchemy's session): an `SAConnection` whose
@@ -531,7 +530,8 @@ export class Session<DB = NoSchema> {
     }
     this.#closedBecause = reason;
     const committed = this.#gate.step(() => this.#commitAndRelease());
-    this.#closing = committed.then(ignoreResult, ignoreResult);
+    // The gate's own record of the step: settles with it, never rejects.
+    this.#closing = this.#gate.tail;
     return committed;
   }
 
