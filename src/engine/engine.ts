@@ -1,4 +1,3 @@
-import { AcquireDeadlines } from './acquire-deadlines.js';
 import type { NoSchema } from '../sql/no-schema.js';
 import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
@@ -33,6 +32,7 @@ import { connectWithRetries, retriesNote } from './connect-retries.js';
 import { QueryMetrics } from '../connection/query-metrics.js';
 import { PoolEvents } from './pool-events.js';
 import { HeldConnections } from './held-connections.js';
+import { AcquireDeadlines } from './acquire-deadlines.js';
 import { isPipelineSafe } from './is-pipeline-safe.js';
 import { ListenerConnection } from '../notify/listener-connection.js';
 import type { NotificationsOptions } from '../notify/listener-options.js';

@@ -63,7 +63,6 @@ type ForwardedCall<T> = (
   options?: ExecuteOptions,
 ) => Promise<T>;
 
-
 /**
  * A unit of work on one engine (context-async-sqlalchemy's session): an `SAConnection` whose
  * transaction begins lazily. No pool connection is taken and no `BEGIN` is sent until the first
