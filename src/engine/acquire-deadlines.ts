@@ -31,11 +31,6 @@ export class AcquireDeadlines {
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Waits currently tracked (settled ones not yet dropped included). */
-  get size(): number {
-    return this.#waits.length - this.#head;
-  }
-
   /** Starts timing a wait: `expire()` is called after the engine's timeout unless settled first. */
   start(expire: () => void): AcquireWait {
     const wait: AcquireWait = { deadline: performance.now() + this.#timeoutMs, expire, settled: false };

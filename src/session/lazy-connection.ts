@@ -72,7 +72,8 @@ export class LazyConnection<DB> {
    */
   use<T>(use: (tx: Transaction<DB>) => T): Promise<T> {
     const open = this.open();
-    if (open !== undefined) return Promise.resolve(open).then(use);
+    // Called at once on the open transaction: the caller's step already runs in call order.
+    if (open !== undefined) return Promise.resolve(use(open));
     if (this.#conn !== undefined || this.#tx !== undefined || pinnedConnection(this.#engine) !== undefined) {
       return this.begin({}).then(use);
     }
