@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   type ComparisonOperator,
+  DefaultQueryCompiler,
   type Dialect,
   type Expression,
   Kysely,
@@ -50,6 +51,18 @@ describe("the parts of Kysely's compiler pgsa's relies on", () => {
     expect(Array.isArray(compiler.nodeStack)).toBe(true);
     const proto = PostgresQueryCompiler.prototype as unknown as Record<string, unknown>;
     for (const method of DIRECT_VISITS) expect(typeof proto[method], method).toBe('function');
+  });
+
+  it('has the output methods pgsa overrides, so its private SQL and parameters stay unused', () => {
+    const proto = DefaultQueryCompiler.prototype as unknown as Record<string, unknown>;
+    for (const method of ['append', 'addParameter', 'getSql', 'getCurrentParameterPlaceholder', 'appendValue']) {
+      expect(typeof proto[method], method).toBe('function');
+    }
+    expect(typeof Object.getOwnPropertyDescriptor(DefaultQueryCompiler.prototype, 'numParameters')?.get).toBe('function');
+    // appendValue numbers a value through the overridden methods: what pgsa's placeholders rely on.
+    const compiler = new PgsaQueryCompiler();
+    const query = pgsa.selectFrom('t').select('a').where('a', 'in', [1, 2, 3]).toOperationNode();
+    expect(compiler.compileQuery(query, { queryId: 'q' }).sql).toBe('select "a" from "t" where "a" in ($1, $2, $3)');
   });
 });
 
@@ -102,9 +115,32 @@ describe('PgsaQueryCompiler', () => {
           const select = both(where);
           expect(select.actual).toEqual(select.expected);
 
+          const first = columns[0] as string;
+          const joined = both((db) =>
+            db
+              .selectFrom(`${from} as t`)
+              .innerJoin(`${table} as u`, (join) => join.onRef(`t.${first}`, '=', `u.${first}`).on(`u.${first}`, '<>', list[0]))
+              .leftJoin(`${table} as v`, `v.${first}`, `u.${first}`)
+              .selectAll('t')
+              .where((eb) => eb.parens(`t.${first}`, '=', list[0]))
+              .orderBy(sql.ref(`u.${first}`), 'desc')
+              .limit(5)
+              .offset(list.length),
+          );
+          expect(joined.actual).toEqual(joined.expected);
+
           const row = Object.fromEntries(columns.map((c, i) => [c, list[i % list.length]]));
           const insert = both((db) => db.insertInto(from).values([row, row]).returning(columns));
           expect(insert.actual).toEqual(insert.expected);
+
+          const upsert = both((db) =>
+            db
+              .insertInto(from)
+              .values(row)
+              .onConflict((oc) => (useOr ? oc.column(first).doNothing() : oc.column(first).doUpdateSet(row)))
+              .returningAll(),
+          );
+          expect(upsert.actual).toEqual(upsert.expected);
 
           const update = both((db) =>
             db
@@ -121,6 +157,37 @@ describe('PgsaQueryCompiler', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('gives each compile its own frozen result and parameter list, as Kysely does', () => {
+    const compiler = new PgsaQueryCompiler();
+    const node = (id: number) => pgsa.selectFrom('users').select('id').where('id', '=', id).toOperationNode();
+    const first = compiler.compileQuery(node(1), { queryId: 'a' });
+    const second = compiler.compileQuery(node(2), { queryId: 'b' });
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first.parameters).toEqual([1]);
+    expect(second.parameters).toEqual([2]);
+    expect(first.parameters).not.toBe(second.parameters);
+    expect(first.sql).toBe(second.sql);
+    // Placeholders past the precomputed ones are still numbered.
+    const many = Array.from({ length: 70 }, (_, i) => i);
+    const wide = compiler.compileQuery(pgsa.selectFrom('t').select('a').where('a', 'in', many).toOperationNode(), {
+      queryId: 'c',
+    });
+    expect(wide.sql).toContain('$64, $65, $66');
+    expect(wide.sql.endsWith('$70)')).toBe(true);
+    expect(wide.parameters).toEqual(many);
+    // Every node a compile pushed is popped again, whichever dispatch visited it.
+    const joined = pgsa
+      .selectFrom('t')
+      .innerJoin('u', (join) => join.onRef('t.a', '=', 'u.a').on('u.b', '>', 1))
+      .selectAll('t')
+      .where('t.a', 'in', pgsa.selectFrom('v').select('a').where('b', '=', 2))
+      .orderBy('t.a')
+      .limit(1)
+      .offset(2);
+    compiler.compileQuery(joined.toOperationNode(), { queryId: 'd' });
+    expect((compiler as unknown as { nodeStack: unknown[] }).nodeStack).toEqual([]);
   });
 
   it('compiles the same statement again from an empty node stack after a compile that threw', () => {
