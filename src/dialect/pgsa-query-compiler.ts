@@ -108,9 +108,9 @@ interface Output {
  * through a regular expression. The SQL, parameters and node stack of each compile are fresh
  * objects (see {@link Output}), and the parameter list is handed out as it is rather than
  * copied. Measured on a 5-column point select through `engine.db`: Kysely's compiler 1.64 µs,
- * this one 0.77 µs per `compile()` with direct dispatch of the small nodes (2026-11, Intel VM);
+ * this one 0.77 µs per `compile()` with direct dispatch of the small nodes (2026-12-02);
  * with the clause nodes dispatched directly too and a fresh output per compile, 1.23 → 0.90 µs
- * (medians of 5 alternating runs, 2026-12, AMD VM).
+ * (medians of 5 alternating runs, 2026-12-04, another day's machine).
  *
  * It replaces the protected `visitNode` field of Kysely's `OperationNodeVisitor`, assigns its
  * `nodeStack` per compile and keeps it as Kysely's does (compiled SQL depends on
@@ -269,7 +269,7 @@ export class PgsaQueryCompiler extends PostgresQueryCompiler {
   }
 
   protected override getCurrentParameterPlaceholder(): string {
-    const count = this.#out.parameters.length;
+    const count = this.numParameters;
     return PLACEHOLDERS[count] ?? `$${count}`;
   }
 
